@@ -1,0 +1,63 @@
+# Two commands for a bare machine: `make run` and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+PORT ?= 5009
+HOST ?= 127.0.0.1
+PYTHON ?= python3
+
+.PHONY: run test lint format install install-test node-tools browser migrate demo-data bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+	$(PIP) install -q ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test node-tools browser
+
+node_modules/.bin/firebase: package.json
+	npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+node-tools: node_modules/.bin/firebase
+
+# Browser tests drive Debian's chromium, never a downloaded browser.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "Installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+migrate: install
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py createcachetable
+
+demo-data: migrate
+	$(PY) manage.py seed_demo
+
+run: demo-data
+	$(PY) manage.py collectstatic --no-input -v0
+	$(PY) manage.py serve_demo --host $(HOST) --port $(PORT)
+
+test: install-test
+	DJANGO_TESTING=1 $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install-test
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: install-test
+	bash bench/run.sh
+
+clean:
+	rm -rf $(VENV) node_modules staticfiles db.sqlite3 test-db.sqlite3*

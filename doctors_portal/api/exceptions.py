@@ -1,0 +1,113 @@
+"""One exception handler for the whole API: every error becomes the envelope of API.md."""
+
+import logging
+import traceback
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+
+from doctors_portal.api.errors import DomainError, PayloadTooLarge
+
+logger = logging.getLogger(__name__)
+
+KIND_BY_STATUS = {
+    400: "Validation Error",
+    401: "Authentication Error",
+    402: "Payment Error",
+    403: "Permission Denied",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    406: "Not Acceptable",
+    409: "Conflict",
+    413: "Payload Too Large",
+    415: "Unsupported Media Type",
+    429: "Too Many Requests",
+    500: "Server Error",
+    502: "Payment Error",
+    503: "Service Unavailable",
+}
+
+
+def error_body(
+    *, status_code: int, messages: list[dict], kind: str | None = None, exc=None
+) -> dict:
+    body = {
+        "success": False,
+        "status": "Error",
+        "message": kind or KIND_BY_STATUS.get(status_code, "Error"),
+        "errorMessages": messages,
+    }
+    if settings.DEBUG and exc is not None:
+        body["stack"] = "".join(traceback.format_exception(exc))
+    return body
+
+
+def flatten_detail(detail, path: str = "") -> list[dict]:
+    """DRF's nested error detail as a flat list of {path, message}."""
+    if isinstance(detail, dict):
+        items = []
+        for key, value in detail.items():
+            key = "" if key == api_settings.NON_FIELD_ERRORS_KEY else str(key)
+            items += flatten_detail(value, f"{path}.{key}" if path and key else path or key)
+        return items
+    if isinstance(detail, list):
+        if all(not isinstance(item, dict | list) for item in detail):
+            return [{"path": path, "message": str(item)} for item in detail]
+        items = []
+        for index, value in enumerate(detail):
+            if value:
+                items += flatten_detail(value, f"{path}[{index}]" if path else str(index))
+        return items
+    return [{"path": path, "message": str(detail)}]
+
+
+def envelope_exception_handler(exc, context):
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound("The requested resource was not found.")
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
+    elif isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+        exc = exceptions.ValidationError(detail)
+
+    if isinstance(exc, exceptions.APIException):
+        headers = {}
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header
+        if getattr(exc, "wait", None):
+            headers["Retry-After"] = str(int(exc.wait))
+        if isinstance(exc, DomainError):
+            messages = [{"path": exc.path, "message": str(exc.detail)}]
+            kind = exc.kind
+        elif isinstance(exc, exceptions.ParseError):
+            messages = [{"path": "", "message": f"Malformed request body: {exc.detail}"}]
+            kind = "Validation Error"
+        else:
+            messages = flatten_detail(exc.detail)
+            kind = None
+        status_code = exc.status_code
+        if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+            status_code = status.HTTP_401_UNAUTHORIZED
+        return Response(
+            error_body(status_code=status_code, messages=messages, kind=kind, exc=exc),
+            status=status_code,
+            headers=headers,
+        )
+
+    logger.exception("Unhandled error in %s", context.get("view").__class__.__name__)
+    return Response(
+        error_body(
+            status_code=500,
+            messages=[{"path": "", "message": "Something went wrong on our side."}],
+            exc=exc,
+        ),
+        status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+    )

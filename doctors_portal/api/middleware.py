@@ -1,0 +1,55 @@
+"""Keeps the envelope on answers DRF never sees: unknown routes, oversized bodies, crashes."""
+
+import json
+import logging
+
+from django.conf import settings
+from django.http import JsonResponse
+
+from doctors_portal.api.exceptions import KIND_BY_STATUS, error_body
+
+logger = logging.getLogger(__name__)
+API_PREFIX = "/api/v1/"
+
+
+def envelope_error(status_code: int, message: str, exc=None) -> JsonResponse:
+    return JsonResponse(
+        error_body(status_code=status_code, messages=[{"path": "", "message": message}], exc=exc),
+        status=status_code,
+    )
+
+
+class ApiEnvelopeMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith(API_PREFIX):
+            return self.get_response(request)
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return envelope_error(400, "Content-Length is not a number.")
+        if length > settings.MAX_REQUEST_BODY_BYTES:
+            return envelope_error(413, "The request body is larger than 1 MiB.")
+        response = self.get_response(request)
+        is_json = response.get("Content-Type", "").startswith("application/json")
+        if response.status_code >= 400 and not is_json:
+            kind = KIND_BY_STATUS.get(response.status_code, "Error")
+            return envelope_error(response.status_code, _plain_message(response, kind))
+        return response
+
+    def process_exception(self, request, exception):
+        if not request.path.startswith(API_PREFIX):
+            return None
+        logger.exception("Unhandled error at %s", request.path)
+        return envelope_error(500, "Something went wrong on our side.", exc=exception)
+
+
+def _plain_message(response, kind: str) -> str:
+    if response.status_code == 404:
+        return "No route matches this path."
+    try:
+        return json.loads(response.content)["detail"]
+    except (ValueError, KeyError, TypeError):
+        return kind

@@ -1,0 +1,67 @@
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import BasePagination
+
+from doctors_portal.api.responses import ok
+
+
+def positive_int(raw: str | None, *, name: str, default: int, maximum: int | None = None) -> int:
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise ValidationError({name: ["Must be a positive whole number."]}) from None
+    if value < 1:
+        raise ValidationError({name: ["Must be a positive whole number."]})
+    return min(value, maximum) if maximum else value
+
+
+class PageLimitPagination(BasePagination):
+    """`?page=&limit=` as the reference client sends them; `meta` {page, limit, total}."""
+
+    default_limit = 10
+    max_limit = 100
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.page = positive_int(request.query_params.get("page"), name="page", default=1)
+        self.limit = positive_int(
+            request.query_params.get("limit"),
+            name="limit",
+            default=self.default_limit,
+            maximum=self.max_limit,
+        )
+        self.total = queryset.count()
+        offset = (self.page - 1) * self.limit
+        return list(queryset[offset : offset + self.limit])
+
+    @property
+    def meta(self) -> dict:
+        return {"page": self.page, "limit": self.limit, "total": self.total}
+
+    def get_paginated_response(self, data, message: str = "Success"):
+        return ok(data, message=message, meta=self.meta)
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "properties": {
+                "success": {"type": "boolean"},
+                "status": {"type": "string"},
+                "message": {"type": "string"},
+                "meta": {
+                    "type": "object",
+                    "properties": {
+                        "page": {"type": "integer"},
+                        "limit": {"type": "integer"},
+                        "total": {"type": "integer"},
+                    },
+                },
+                "data": schema,
+            },
+        }
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {"name": "page", "in": "query", "required": False, "schema": {"type": "integer"}},
+            {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer"}},
+        ]

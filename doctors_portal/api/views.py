@@ -1,0 +1,31 @@
+from django.db import connection
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.decorators import api_view, authentication_classes, permission_classes
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from doctors_portal.api.exceptions import error_body
+from doctors_portal.api.responses import ok
+
+
+@extend_schema(
+    summary="Health check",
+    responses={200: inline_serializer("Health", {"database": serializers.CharField()})},
+)
+@api_view(["GET"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+def health(request):
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:  # any failure to reach the database means unhealthy
+        return Response(
+            error_body(
+                status_code=503,
+                messages=[{"path": "database", "message": "The database is unreachable."}],
+            ),
+            status=503,
+        )
+    return ok({"database": "ok"}, message="Healthy")

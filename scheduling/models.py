@@ -1,0 +1,78 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+
+class Service(models.Model):
+    """An appointment option the clinic offers (the reference's 'treatment')."""
+
+    name = models.CharField(max_length=120, unique=True)
+    price = models.DecimalField(
+        max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0.50"))]
+    )
+    currency = models.CharField(max_length=3, default="usd")
+    slot_minutes = models.PositiveSmallIntegerField(default=60)
+    description = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gt=0), name="service_price_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SlotStatus(models.TextChoices):
+    PUBLISHED = "published", "Published"
+    UNPUBLISHED = "unpublished", "Unpublished"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Slot(models.Model):
+    """A doctor's time for one service, bookable by up to `capacity` patients.
+
+    `seats_taken` counts bookings that are pending_payment or confirmed. It is
+    only changed while the row is locked, and a check constraint keeps it at
+    or below capacity, so the database itself refuses an overbooking.
+    """
+
+    doctor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="slots"
+    )
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="slots")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    capacity = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
+    seats_taken = models.PositiveSmallIntegerField(default=0)
+    status = models.CharField(
+        max_length=16, choices=SlotStatus.choices, default=SlotStatus.PUBLISHED
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["start", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="slot_end_after_start"),
+            models.CheckConstraint(condition=Q(capacity__gte=1), name="slot_capacity_positive"),
+            models.CheckConstraint(
+                condition=Q(seats_taken__gte=0) & Q(seats_taken__lte=F("capacity")),
+                name="slot_seats_within_capacity",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["start", "status"], name="slot_start_status_idx"),
+            models.Index(fields=["doctor", "start"], name="slot_doctor_start_idx"),
+            models.Index(fields=["service", "start"], name="slot_service_start_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service} with {self.doctor} at {self.start:%Y-%m-%d %H:%M} UTC"

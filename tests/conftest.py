@@ -1,0 +1,78 @@
+import pytest
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from tests.factories import AdminFactory, DoctorFactory, PatientFactory
+
+# Real components, each started once per session by its own fixture module.
+pytest_plugins = ["tests.fixtures.firebase", "tests.fixtures.stripe"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Throttle counters live in the cache; one test's requests must not throttle the next.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+def bearer_client(user) -> APIClient:
+    client = APIClient()
+    token = RefreshToken.for_user(user).access_token
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    client.user = user
+    return client
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def client_for():
+    """`client_for(user)`: an APIClient sending that user's access token."""
+    return bearer_client
+
+
+@pytest.fixture
+def patient(db):
+    return PatientFactory()
+
+
+@pytest.fixture
+def other_patient(db):
+    return PatientFactory()
+
+
+@pytest.fixture
+def doctor(db):
+    return DoctorFactory()
+
+
+@pytest.fixture
+def other_doctor(db):
+    return DoctorFactory()
+
+
+@pytest.fixture
+def unverified_doctor(db):
+    return DoctorFactory(profile__verified=False)
+
+
+@pytest.fixture
+def admin_user(db):
+    return AdminFactory()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """CI sets FAIL_ON_SKIP: a test skipped for a missing component fails the run."""
+    import os
+
+    if os.environ.get("FAIL_ON_SKIP") != "1":
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and reporter.stats.get("skipped"):
+        reporter.write_line("FAIL_ON_SKIP: tests were skipped; CI needs every component.")
+        session.exitstatus = 1
