@@ -149,6 +149,8 @@ LOGIN_REDIRECT_URL = "pages:home"
 # Bodies over 1 MiB are refused with 413 (doctors_portal.api.middleware).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 MAX_REQUEST_BODY_BYTES = 1024 * 1024
+# Deeper JSON is refused with 400 before decoding (doctors_portal.api.parsers).
+MAX_JSON_NESTING_DEPTH = env.int("MAX_JSON_NESTING_DEPTH", default=32)
 
 # Cache: Redis when REDIS_URL is set (shared by every process), else the database.
 REDIS_URL = env("REDIS_URL", default="")
@@ -174,7 +176,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["doctors_portal.api.renderers.EnvelopeRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["doctors_portal.api.parsers.DepthLimitedJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "doctors_portal.api.pagination.PageLimitPagination",
     "PAGE_SIZE": 10,
     "EXCEPTION_HANDLER": "doctors_portal.api.exceptions.envelope_exception_handler",
@@ -212,6 +214,10 @@ SPECTACULAR_SETTINGS = {
         "doctors_portal.api.schema.wrap_responses_in_envelope",
     ],
 }
+
+# GET api/v1/bench/floor: the benchmark's framework floor (one indexed read, no DRF).
+# Off (404) unless the benchmark turns it on.
+BENCH_FLOOR_VIEW = env.bool("BENCH_FLOOR_VIEW", default=False)
 
 # Domain settings.
 BOOKING_HOLD_MINUTES = env.int("BOOKING_HOLD_MINUTES", default=15)
