@@ -1,1 +1,29 @@
-urlpatterns = []
+"""Reference paths, each with and without a trailing slash."""
+
+from django.urls import re_path
+
+from scheduling.api import ServiceViewSet, SlotViewSet
+
+urlpatterns = [
+    re_path(
+        r"^appointmentSpecialty/?$",
+        ServiceViewSet.as_view({"get": "specialties"}),
+        name="appointment-specialty",
+    ),
+    re_path(
+        r"^appointmentOptions/?$",
+        ServiceViewSet.as_view({"get": "options"}),
+        name="appointment-options",
+    ),
+    re_path(
+        r"^slots/?$",
+        SlotViewSet.as_view({"post": "create", "patch": "partial_update"}),
+        name="slots",
+    ),
+    re_path(r"^slot/?$", SlotViewSet.as_view({"patch": "partial_update"}), name="slot"),
+    re_path(
+        r"^slot/(?P<email>[^/]+)/?$",
+        SlotViewSet.as_view({"get": "doctor_slots"}),
+        name="doctor-slots",
+    ),
+]

@@ -1,0 +1,171 @@
+"""Services and slots over HTTP: parse, call a selector or service, serialize."""
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import viewsets
+from rest_framework.exceptions import NotAuthenticated, PermissionDenied, ValidationError
+from rest_framework.permissions import AllowAny, IsAuthenticated
+
+from accounts.models import Role
+from accounts.permissions import IsDoctorOrAdmin, is_admin
+from doctors_portal.api.responses import created, ok
+from scheduling import selectors, services, timefmt
+from scheduling.serializers import (
+    SlotCreateInput,
+    SlotPatchByIdInput,
+    SlotPatchByLabelInput,
+    availability_out,
+    doc_slot_out,
+    doctor_slots_out,
+    service_brief,
+    service_ref,
+    slot_detail_out,
+)
+from scheduling.services import NotFoundAt
+
+# The reference client's PATCH after a booking: {doctor, AppointmentDate, slot}.
+REFERENCE_NOOP_KEYS = {"doctor", "AppointmentDate"}
+
+
+def _body(request) -> dict:
+    if not isinstance(request.data, dict):
+        raise ValidationError({"": ["The body must be a JSON object."]})
+    return request.data
+
+
+def _target_doctor(request, email: str | None):
+    """The doctor a slot write is about: the caller, or anyone an admin names."""
+    user = request.user
+    if not email:
+        if user.role != Role.DOCTOR:
+            raise ValidationError({"docEmail": ["Name the doctor whose slots these are."]})
+        email = user.email
+    elif not is_admin(user) and email.strip().lower() != user.email.lower():
+        raise PermissionDenied("docEmail must be your own email.")
+    doctor = selectors.doctor_get_by_email(email=email)
+    if doctor is None:
+        raise ValidationError({"docEmail": ["No doctor has this email."]})
+    return doctor
+
+
+class ServiceViewSet(viewsets.ViewSet):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(summary="All services (appointmentSpecialty)")
+    def specialties(self, request):
+        return ok(
+            [service_brief(s) for s in selectors.service_list()], message="Services retrieved"
+        )
+
+    @extend_schema(
+        summary="Services with free slots on a date (appointmentOptions)",
+        parameters=[OpenApiParameter("date", str, description="YYYY-MM-DD, clinic time zone")],
+    )
+    def options(self, request):
+        raw = request.query_params.get("date")
+        now = timezone.now()
+        try:
+            day = timefmt.parse_date(raw) if raw else timefmt.clinic_today(now)
+        except timefmt.TimeFormatError as exc:
+            raise ValidationError({"date": [str(exc)]}) from None
+        items = selectors.availability_for_date(day=day, now=now)
+        return ok(
+            [availability_out(item) for item in items],
+            message="All Service Type Found",
+            date=day.isoformat(),
+        )
+
+
+class SlotViewSet(viewsets.ViewSet):
+    def get_permissions(self):
+        if self.action in ("doctor_slots", "partial_update"):
+            return [AllowAny()]
+        return [IsAuthenticated(), IsDoctorOrAdmin()]
+
+    @extend_schema(summary="Publish slots: {docEmail, docSlot: [{date, slot: [labels]}]}")
+    def create(self, request):
+        data = SlotCreateInput(data=_body(request))
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        doctor = _target_doctor(request, values.get("docEmail"))
+        slots = services.slot_create_many(
+            doctor=doctor,
+            by=request.user,
+            doc_slot=values["docSlot"],
+            service=service_ref(values.get("service")),
+            capacity=values["capacity"],
+            status=values["status"],
+        )
+        return created(
+            {
+                "docEmail": doctor.email,
+                "docSlot": doc_slot_out(slots),
+                "slots": [slot_detail_out(slot) for slot in slots],
+            },
+            message="Appointment data created successfully",
+        )
+
+    @extend_schema(summary="A doctor's bookable slots (slot/:email)")
+    def doctor_slots(self, request, email: str):
+        doctor = selectors.doctor_get_by_email(email=email)
+        if doctor is None or not doctor.is_active:
+            raise NotFoundAt("No doctor has this email.", path="email")
+        now = timezone.now()
+        return ok(
+            doctor_slots_out(
+                email=doctor.email,
+                public=selectors.doctor_slots_public(doctor=doctor, now=now),
+                private=selectors.doctor_slots_private(doctor=doctor, viewer=request.user, now=now),
+            ),
+            message="Slots retrieved",
+        )
+
+    @extend_schema(summary="Change slots: by label {date, slot, action} or by {id, ...}")
+    def partial_update(self, request):
+        body = _body(request)
+        if REFERENCE_NOOP_KEYS & set(body) and not {"action", "id"} & set(body):
+            # Booking already took the seat; the reference client's follow-up changes nothing.
+            return ok(None, message="Nothing to change: the booking already holds the seat.")
+        if not request.user.is_authenticated:
+            raise NotAuthenticated()
+        if request.user.role not in (Role.DOCTOR, Role.ADMIN):
+            raise PermissionDenied("Only doctors and administrators may change slots.")
+        if "id" in body:
+            data = SlotPatchByIdInput(data=body)
+            data.is_valid(raise_exception=True)
+            values = data.validated_data
+            slot = services.slot_update(
+                slot_id=values["id"],
+                by=request.user,
+                capacity=values.get("capacity"),
+                status=values.get("status"),
+                service=service_ref(values.get("service")),
+            )
+            return ok(slot_detail_out(slot), message="Slot updated")
+        data = SlotPatchByLabelInput(data=body)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        doctor = _target_doctor(request, values.get("docEmail"))
+        if values["action"] == "add":
+            slots = services.slot_create_many(
+                doctor=doctor,
+                by=request.user,
+                doc_slot=[{"date": values["date"], "slot": values["slot"]}],
+                service=service_ref(values.get("service")),
+                capacity=values["capacity"],
+            )
+            message = "Slots added"
+        else:
+            slots = services.slot_remove_many(
+                doctor=doctor, by=request.user, date=values["date"], labels=values["slot"]
+            )
+            message = "Slots removed"
+        return ok(
+            {
+                "docEmail": doctor.email,
+                "docSlot": doc_slot_out(slots),
+                "slots": [slot_detail_out(slot) for slot in slots],
+            },
+            message=message,
+        )

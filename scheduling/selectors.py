@@ -1,0 +1,144 @@
+"""Reads on services and slots, already limited to what the caller may see.
+
+Free seats are computed, never stored as such: `capacity - seats_taken` plus the
+pending holds on that slot whose time ran out (they still sit in `seats_taken`
+until a writer or `expire_holds` releases them, but they no longer hold a seat).
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from accounts.models import Role, User
+from accounts.permissions import is_admin
+from bookings.models import Booking, BookingStatus
+from scheduling import timefmt
+from scheduling.models import Service, Slot, SlotStatus
+
+
+def service_list() -> QuerySet[Service]:
+    return Service.objects.filter(is_active=True).order_by("name", "id")
+
+
+def lapsed_holds_subquery(*, now: datetime) -> Subquery:
+    lapsed = (
+        Booking.objects.filter(
+            slot=OuterRef("pk"), status=BookingStatus.PENDING_PAYMENT, expires_at__lte=now
+        )
+        .order_by()
+        .values("slot")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(lapsed, output_field=IntegerField()), Value(0))
+
+
+def with_free_seats(queryset: QuerySet[Slot], *, now: datetime) -> QuerySet[Slot]:
+    return queryset.annotate(
+        free_seats=F("capacity") - F("seats_taken") + lapsed_holds_subquery(now=now)
+    )
+
+
+def bookable_slots(*, now: datetime) -> QuerySet[Slot]:
+    """Published future slots of verified, active doctors for active services."""
+    return Slot.objects.filter(
+        status=SlotStatus.PUBLISHED,
+        start__gt=now,
+        service__is_active=True,
+        doctor__is_active=True,
+        doctor__role=Role.DOCTOR,
+        doctor__doctor_profile__is_verified=True,
+    )
+
+
+@dataclass
+class ServiceAvailability:
+    service: Service
+    slots: list[Slot] = field(default_factory=list)
+
+    @property
+    def doctors(self) -> list[User]:
+        seen: dict[int, User] = {}
+        for slot in self.slots:
+            seen.setdefault(slot.doctor_id, slot.doctor)
+        return list(seen.values())
+
+    @property
+    def available_spaces(self) -> int:
+        return sum(slot.free_seats for slot in self.slots)
+
+
+def availability_for_date(*, day: date, now: datetime | None = None) -> list[ServiceAvailability]:
+    """Every active service with its free slots on one clinic-local day: two queries.
+
+    The slot query is a range scan on `start` (index slot_start_status_idx), so its
+    cost follows the slots of that day, not the size of the table.
+    """
+    now = now or timezone.now()
+    day_start, day_end = timefmt.day_bounds(day)
+    result = {service.pk: ServiceAvailability(service) for service in service_list()}
+    slots = (
+        with_free_seats(
+            bookable_slots(now=now).filter(
+                start__gte=day_start, start__lt=day_end, service_id__in=list(result)
+            ),
+            now=now,
+        )
+        .filter(free_seats__gt=0)
+        .select_related("doctor")
+        .only(
+            "id",
+            "start",
+            "end",
+            "capacity",
+            "seats_taken",
+            "service_id",
+            "doctor__name",
+            "doctor__email",
+        )
+        .order_by("start", "id")
+    )
+    for slot in slots:
+        result[slot.service_id].slots.append(slot)
+    return list(result.values())
+
+
+def doctor_get_by_email(*, email: str) -> User | None:
+    return (
+        User.objects.filter(email__iexact=(email or "").strip(), role=Role.DOCTOR)
+        .select_related("doctor_profile", "doctor_profile__specialty")
+        .first()
+    )
+
+
+def doctor_slots_public(*, doctor: User, now: datetime | None = None) -> list[Slot]:
+    """A doctor's bookable future slots with a free seat, for anyone to see."""
+    now = now or timezone.now()
+    return list(
+        with_free_seats(bookable_slots(now=now).filter(doctor=doctor), now=now)
+        .filter(free_seats__gt=0)
+        .order_by("start", "id")
+    )
+
+
+def doctor_slots_private(*, doctor: User, viewer, now: datetime | None = None) -> list[Slot] | None:
+    """Every future slot of the doctor (any status), for the doctor themself and admins."""
+    if not (is_admin(viewer) or (viewer.is_authenticated and viewer.pk == doctor.pk)):
+        return None
+    now = now or timezone.now()
+    return list(
+        with_free_seats(Slot.objects.filter(doctor=doctor, end__gt=now), now=now).order_by(
+            "start", "id"
+        )
+    )
+
+
+def slot_active_bookings(*, slot: Slot, now: datetime) -> int:
+    return Booking.objects.filter(
+        Q(status=BookingStatus.CONFIRMED)
+        | Q(status=BookingStatus.PENDING_PAYMENT, expires_at__gt=now),
+        slot=slot,
+    ).count()

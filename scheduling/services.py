@@ -1,0 +1,293 @@
+"""Every write on slots. A doctor's slots never overlap: checked here under a lock on the
+doctor's row (both databases), and on PostgreSQL also by the exclusion constraint
+`slot_doctor_no_overlap`, whose violation is translated into the same 400.
+"""
+
+import itertools
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from rest_framework import status as http_status
+from rest_framework.exceptions import PermissionDenied, ValidationError
+
+from accounts.models import Role, User
+from accounts.permissions import is_admin
+from doctors_portal.api.errors import Conflict, DomainError
+from scheduling import timefmt
+from scheduling.models import Service, Slot, SlotStatus
+
+MAX_LABELS_PER_REQUEST = 500
+
+
+class NotFoundAt(DomainError):
+    status_code = http_status.HTTP_404_NOT_FOUND
+    kind = "Not Found"
+    default_detail = "The requested resource was not found."
+
+
+@dataclass(frozen=True)
+class SlotSpec:
+    """One label on one date of a request, parsed; `path` names it in errors."""
+
+    path: str
+    date_text: str
+    start: datetime
+    end: datetime
+
+
+def _errors_to_validation(errors: dict[str, list[str]]) -> ValidationError:
+    return ValidationError({path: messages for path, messages in errors.items()})
+
+
+def slot_specs_parse(*, doc_slot, now: datetime) -> list[SlotSpec]:
+    """`docSlot: [{date, slot: [label, ...]}]` as UTC intervals; every error at once."""
+    if not isinstance(doc_slot, list) or not doc_slot:
+        raise ValidationError({"docSlot": ["Send a non-empty list of {date, slot: [labels]}."]})
+    errors: dict[str, list[str]] = defaultdict(list)
+    specs: list[SlotSpec] = []
+    count = 0
+    for i, entry in enumerate(doc_slot):
+        if not isinstance(entry, dict):
+            errors[f"docSlot[{i}]"].append("Each entry is an object {date, slot: [labels]}.")
+            continue
+        labels = entry.get("slot")
+        if isinstance(labels, str):
+            labels = [labels]
+        if not isinstance(labels, list) or not labels:
+            errors[f"docSlot[{i}].slot"].append("Send a non-empty list of time labels.")
+            continue
+        try:
+            day = timefmt.parse_date(entry.get("date"))
+        except timefmt.TimeFormatError as exc:
+            errors[f"docSlot[{i}].date"].append(str(exc))
+            continue
+        for label in labels:
+            count += 1
+            path = label if isinstance(label, str) and label.strip() else f"docSlot[{i}].slot"
+            try:
+                interval = timefmt.label_to_interval(day, label)
+            except timefmt.TimeFormatError as exc:
+                errors[path].append(f"{timefmt.format_date(day)}: {exc}")
+                continue
+            if interval.start <= now:
+                errors[path].append(f"{timefmt.format_date(day)} {label} is in the past.")
+                continue
+            specs.append(SlotSpec(path, timefmt.format_date(day), interval.start, interval.end))
+    if count > MAX_LABELS_PER_REQUEST:
+        raise ValidationError({"docSlot": [f"At most {MAX_LABELS_PER_REQUEST} labels at once."]})
+    if errors:
+        raise _errors_to_validation(errors)
+    return specs
+
+
+def _check_may_publish(*, doctor: User, by: User) -> None:
+    if doctor.role != Role.DOCTOR:
+        raise ValidationError({"docEmail": ["This account is not a doctor."]})
+    if not (is_admin(by) or by.pk == doctor.pk):
+        raise PermissionDenied("You can only manage your own slots.")
+    profile = getattr(doctor, "doctor_profile", None)
+    if not doctor.is_active or profile is None or not profile.is_verified:
+        raise PermissionDenied(
+            "This doctor is not verified yet; slots can be published once an admin verifies."
+        )
+
+
+def _lock_doctor(doctor: User) -> None:
+    # Serialises slot writes of one doctor, so the overlap check below cannot race.
+    User.objects.select_for_update().filter(pk=doctor.pk).values_list("pk").first()
+
+
+def _overlap_errors(*, doctor: User, specs: list[SlotSpec], exclude_pk=None) -> dict:
+    errors: dict[str, list[str]] = defaultdict(list)
+    ordered = sorted(specs, key=lambda s: s.start)
+    for before, after in itertools.pairwise(ordered):
+        if after.start < before.end:
+            errors[after.path].append(
+                f"{after.date_text} {after.path} overlaps {before.path} in the same request."
+            )
+    clash = Q()
+    for spec in specs:
+        clash |= Q(start__lt=spec.end, end__gt=spec.start)
+    existing = (
+        Slot.objects.filter(doctor=doctor)
+        .exclude(status=SlotStatus.CANCELLED)
+        .exclude(pk=exclude_pk)
+        .filter(clash)
+        .only("start", "end")
+    )
+    for slot in existing:
+        for spec in specs:
+            if spec.start < slot.end and slot.start < spec.end:
+                errors[spec.path].append(
+                    f"{spec.date_text} {spec.path} overlaps your slot "
+                    f"{timefmt.format_label(slot.start, slot.end)}."
+                )
+    return errors
+
+
+def _resolve_service(*, doctor: User, service: Service | None) -> Service:
+    if service is not None:
+        if not service.is_active:
+            raise ValidationError({"service": ["This service is not offered any more."]})
+        return service
+    profile = getattr(doctor, "doctor_profile", None)
+    if profile is not None and profile.specialty_id and profile.specialty.is_active:
+        return profile.specialty
+    raise ValidationError(
+        {"service": ["Name the service (id or name); the doctor has no specialty to default to."]}
+    )
+
+
+@transaction.atomic
+def slot_create_many(
+    *,
+    doctor: User,
+    by: User,
+    doc_slot,
+    service: Service | None = None,
+    capacity: int = 1,
+    status: str = SlotStatus.PUBLISHED,
+    now: datetime | None = None,
+) -> list[Slot]:
+    """Create one slot per label, all or nothing."""
+    now = now or timezone.now()
+    _check_may_publish(doctor=doctor, by=by)
+    service = _resolve_service(doctor=doctor, service=service)
+    if not isinstance(capacity, int) or isinstance(capacity, bool) or not 1 <= capacity <= 1000:
+        raise ValidationError({"capacity": ["A whole number from 1 to 1000."]})
+    specs = slot_specs_parse(doc_slot=doc_slot, now=now)
+    _lock_doctor(doctor)
+    errors = _overlap_errors(doctor=doctor, specs=specs)
+    if errors:
+        raise _errors_to_validation(errors)
+    created = []
+    for spec in specs:
+        try:
+            with transaction.atomic():
+                created.append(
+                    Slot.objects.create(
+                        doctor=doctor,
+                        service=service,
+                        start=spec.start,
+                        end=spec.end,
+                        capacity=capacity,
+                        status=status,
+                        created_at=now,
+                    )
+                )
+        except IntegrityError:
+            # The exclusion constraint saw an overlap the check above could not.
+            raise ValidationError(
+                {spec.path: [f"{spec.date_text} {spec.path} overlaps another of your slots."]}
+            ) from None
+    return created
+
+
+def _lock_slot(slot_id) -> Slot:
+    slot = (
+        Slot.objects.select_for_update(of=("self",))
+        .select_related("doctor", "service")
+        .filter(pk=slot_id)
+        .first()
+    )
+    if slot is None:
+        raise NotFoundAt("No such slot.", path="id")
+    return slot
+
+
+def _release_and_count_held(*, slot: Slot, now: datetime) -> int:
+    from bookings.services import _release_lapsed_holds
+
+    _release_lapsed_holds(slot=slot, now=now)
+    return slot.seats_taken
+
+
+def _cancel_locked(*, slot: Slot, now: datetime, path: str) -> Slot:
+    if _release_and_count_held(slot=slot, now=now) > 0:
+        raise Conflict(
+            "This slot has an active booking; cancel the booking first.",
+            path=path,
+        )
+    slot.status = SlotStatus.CANCELLED
+    slot.save(update_fields=["status", "updated_at"])
+    return slot
+
+
+@transaction.atomic
+def slot_remove_many(
+    *, doctor: User, by: User, date, labels, now: datetime | None = None
+) -> list[Slot]:
+    """Cancel the doctor's slots at these labels on this date; 409 if any is booked."""
+    now = now or timezone.now()
+    if not (is_admin(by) or by.pk == doctor.pk):
+        raise PermissionDenied("You can only manage your own slots.")
+    specs = slot_specs_parse(doc_slot=[{"date": date, "slot": labels}], now=now)
+    _lock_doctor(doctor)
+    removed = []
+    for spec in specs:
+        match = (
+            Slot.objects.filter(doctor=doctor, start=spec.start, end=spec.end)
+            .exclude(status=SlotStatus.CANCELLED)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if match is None:
+            raise NotFoundAt(f"No slot {spec.path} on {spec.date_text}.", path=spec.path)
+        removed.append(_cancel_locked(slot=_lock_slot(match), now=now, path=spec.path))
+    return removed
+
+
+@transaction.atomic
+def slot_update(
+    *,
+    slot_id: int,
+    by: User,
+    capacity: int | None = None,
+    status: str | None = None,
+    service: Service | None = None,
+    now: datetime | None = None,
+) -> Slot:
+    """Change capacity, status or service of one slot; never below the seats it holds."""
+    now = now or timezone.now()
+    slot = _lock_slot(slot_id)
+    if not (is_admin(by) or slot.doctor_id == by.pk):
+        raise NotFoundAt("No such slot.", path="id")
+    if status == SlotStatus.CANCELLED and slot.status != SlotStatus.CANCELLED:
+        return _cancel_locked(slot=slot, now=now, path="status")
+    held = _release_and_count_held(slot=slot, now=now)
+    fields = []
+    if capacity is not None:
+        if held > capacity:
+            raise Conflict(
+                f"{held} seats are booked; capacity cannot go below that.", path="capacity"
+            )
+        slot.capacity = capacity
+        fields.append("capacity")
+    if service is not None and service.pk != slot.service_id:
+        if held:
+            raise Conflict("A booked slot cannot change its service.", path="service")
+        slot.service = _resolve_service(doctor=slot.doctor, service=service)
+        fields.append("service")
+    if status is not None and status != slot.status:
+        if slot.status == SlotStatus.CANCELLED:
+            _check_may_publish(doctor=slot.doctor, by=by)
+            spec = SlotSpec("status", timefmt.format_date(slot.start), slot.start, slot.end)
+            if _overlap_errors(doctor=slot.doctor, specs=[spec], exclude_pk=slot.pk):
+                raise Conflict(
+                    "Another of the doctor's slots now overlaps this time.", path="status"
+                )
+        slot.status = status
+        fields.append("status")
+    if fields:
+        try:
+            with transaction.atomic():
+                slot.save(update_fields=[*fields, "updated_at"])
+        except IntegrityError:
+            raise Conflict(
+                "Another of the doctor's slots overlaps this time.", path="status"
+            ) from None
+    return slot

@@ -1,0 +1,155 @@
+"""Dates and slot labels as the reference client writes them, and back.
+
+Input dates: "Saturday, May 27, 2023", "Monday, June 5, 2023", "May 27, 2023",
+"2026-05-27". Input labels: "12.00 PM-02.00 PM", "03.00 Pm-04.00 PM" (any case),
+"12:00-14:00", "10-12". Output is always the reference's form in CLINIC_TIME_ZONE:
+"Saturday, May 27, 2023" and "12.00 PM-02.00 PM". Storage is aware UTC.
+
+Daylight saving time, decided once here:
+- a local time that does not exist (the hour skipped in spring) is refused;
+- a local time that happens twice (the hour repeated in autumn) means the first
+  occurrence (`fold=0`), the earlier instant, so a label never silently moves later.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+
+
+class TimeFormatError(ValueError):
+    """A date or label the clinic cannot read; the message is fit for the client."""
+
+
+def clinic_tz() -> tzinfo:
+    return ZoneInfo(settings.CLINIC_TIME_ZONE)
+
+
+def clinic_today(now: datetime | None = None) -> date:
+    now = now or datetime.now(UTC)
+    return now.astimezone(clinic_tz()).date()
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_WORDY_DATE_FORMATS = ("%A, %B %d, %Y", "%A, %B %d,%Y", "%B %d, %Y", "%A %B %d %Y", "%b %d, %Y")
+
+
+def parse_date(raw) -> date:
+    if isinstance(raw, date) and not isinstance(raw, datetime):
+        return raw
+    if not isinstance(raw, str) or not raw.strip():
+        raise TimeFormatError('Enter a date such as "Saturday, May 27, 2023" or "2026-05-27".')
+    text = " ".join(raw.split())
+    if _ISO_DATE.match(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise TimeFormatError(f'"{raw}" is not a real date.') from None
+    for fmt in _WORDY_DATE_FORMATS:
+        try:
+            parsed = datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+        if fmt.startswith("%A"):
+            weekday = text.split(",")[0].split()[0]
+            if weekday.lower() != parsed.strftime("%A").lower():
+                raise TimeFormatError(f'"{raw}": {parsed:%B} {parsed.day} is not a {weekday}.')
+        return parsed
+    raise TimeFormatError(f'"{raw}" is not a date. Use "Saturday, May 27, 2023" or "2026-05-27".')
+
+
+_TIME = r"(\d{1,2})(?:[.:](\d{2}))?\s*([AaPp][Mm])?"
+_LABEL = re.compile(rf"^\s*{_TIME}\s*[-\u2013\u2014]\s*{_TIME}\s*$")
+
+
+def _to_time(hour: str, minute: str | None, meridiem: str | None, label: str) -> time:
+    h, m = int(hour), int(minute or 0)
+    if meridiem:
+        if not 1 <= h <= 12:
+            raise TimeFormatError(f'"{label}": {h} is not an hour on a 12-hour clock.')
+        h = h % 12 + (12 if meridiem.lower() == "pm" else 0)
+    elif h == 24 and m == 0:
+        h = 0
+    if h > 23 or m > 59:
+        raise TimeFormatError(f'"{label}" has an impossible time.')
+    return time(h, m)
+
+
+def parse_label(raw) -> tuple[time, time, bool]:
+    """(start, end, end_is_next_day). An end of midnight closes the day it started."""
+    if not isinstance(raw, str):
+        raise TimeFormatError('Enter a time range such as "12.00 PM-02.00 PM" or "12:00-14:00".')
+    match = _LABEL.match(raw)
+    if not match:
+        raise TimeFormatError(
+            f'"{raw}" is not a time range. Use "12.00 PM-02.00 PM" or "12:00-14:00".'
+        )
+    start = _to_time(*match.group(1, 2, 3), raw)
+    end = _to_time(*match.group(4, 5, 6), raw)
+    next_day = end == time(0, 0) and start != time(0, 0)
+    if not next_day and end <= start:
+        raise TimeFormatError(f'"{raw}": the end must be after the start.')
+    return start, end, next_day
+
+
+def local_to_utc(day: date, at: time, *, what: str = "") -> datetime:
+    """A wall-clock time in the clinic's zone as an aware UTC instant (see DST rules above)."""
+    tz = clinic_tz()
+    first = datetime.combine(day, at, tzinfo=tz)  # fold=0: the first of two, if repeated
+    round_trip = first.astimezone(UTC).astimezone(tz)
+    if round_trip.replace(tzinfo=None) != first.replace(tzinfo=None):
+        raise TimeFormatError(
+            f"{what or at.strftime('%H:%M')} on {day.isoformat()} does not exist in "
+            f"{settings.CLINIC_TIME_ZONE}: the clocks skip it for daylight saving time."
+        )
+    return first.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Interval:
+    start: datetime
+    end: datetime
+
+
+def label_to_interval(day, label) -> Interval:
+    """A reference date and label as an aware UTC interval."""
+    local_day = parse_date(day)
+    start, end, next_day = parse_label(label)
+    start_at = local_to_utc(local_day, start, what=f'"{label}"')
+    end_day = local_day + timedelta(days=1) if next_day else local_day
+    end_at = local_to_utc(end_day, end, what=f'"{label}"')
+    if end_at <= start_at:
+        raise TimeFormatError(f'"{label}": the end must be after the start.')
+    return Interval(start_at, end_at)
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """[start, end) of a clinic-local calendar day in UTC (23 or 25 hours on DST days)."""
+    tz = clinic_tz()
+    start = datetime.combine(day, time(0, 0), tzinfo=tz).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=tz).astimezone(UTC)
+    return start, end
+
+
+def _clock(at: datetime) -> str:
+    hour = at.hour % 12 or 12
+    return f"{hour:02d}.{at.minute:02d} {'PM' if at.hour >= 12 else 'AM'}"
+
+
+def format_date(at: datetime | date) -> str:
+    """'Saturday, May 27, 2023', as the reference client's toLocaleDateString writes it."""
+    if isinstance(at, datetime):
+        at = at.astimezone(clinic_tz()).date()
+    return f"{at:%A}, {at:%B} {at.day}, {at.year}"
+
+
+def format_label(start: datetime, end: datetime) -> str:
+    tz = clinic_tz()
+    return f"{_clock(start.astimezone(tz))}-{_clock(end.astimezone(tz))}"
+
+
+def local_iso(at: datetime) -> str:
+    """ISO 8601 with the clinic's offset."""
+    return at.astimezone(clinic_tz()).isoformat()
