@@ -1,0 +1,167 @@
+"""Bookings over HTTP: parse, call a selector or service, serialize."""
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import viewsets
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.throttling import ScopedRateThrottle
+
+from accounts.models import Role
+from accounts.permissions import is_admin
+from bookings import selectors, services
+from bookings.models import BookingStatus
+from bookings.serializers import (
+    BookingCreateInput,
+    booking_detail,
+    booking_row,
+    cancellation_out,
+    doctor_row,
+    patient_document,
+)
+from doctors_portal.api.pagination import PageLimitPagination
+from doctors_portal.api.responses import created, ok
+from scheduling import timefmt
+from scheduling.services import NotFoundAt
+
+
+def _body(request) -> dict:
+    if not isinstance(request.data, dict):
+        raise ValidationError({"": ["The body must be a JSON object."]})
+    return request.data
+
+
+def _subject(request, *, role: str):
+    """The user whose list is asked for by `?email=`: the caller, or anyone for an admin."""
+    user = request.user
+    email = (request.query_params.get("email") or "").strip()
+    if is_admin(user):
+        if not email:
+            raise ValidationError({"email": ["Name the user whose bookings you want."]})
+        subject = selectors.user_get_by_email(email=email, role=role)
+        if subject is None:
+            raise NotFoundAt("No such user.", path="email")
+        return subject
+    if user.role != role:
+        raise PermissionDenied(f"Only {role.lower()}s and administrators may do this.")
+    if email and email.lower() != user.email.lower():
+        raise PermissionDenied("You can only see your own bookings.")
+    return user
+
+
+class BookingViewSet(viewsets.ViewSet):
+    permission_classes = [IsAuthenticated]
+    throttle_scope = "booking"
+
+    def get_throttles(self):
+        # Only taking a seat is throttled; reads are cheap and scoped.
+        return [ScopedRateThrottle()] if self.action == "create" else []
+
+    @extend_schema(summary="Book a slot: {slotId} or the reference's booking shape")
+    def create(self, request):
+        data = BookingCreateInput(data=_body(request))
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        user = request.user
+        if user.role != Role.PATIENT:
+            raise PermissionDenied("Only patients can book appointments.")
+        email = values.get("patient_email")
+        if email and email.strip().lower() != user.email.lower():
+            raise ValidationError({"patient_email": ["You can only book for yourself."]})
+        slot_id = values.get("slotId")
+        if slot_id is None:
+            slot_id = self._slot_from_reference(values)
+        booking = services.booking_create(
+            patient=user, slot_id=slot_id, patient_phone=values.get("patient_Phone", "")
+        )
+        booking = selectors.booking_get(user=user, booking_id=booking.pk)
+        return created(
+            booking_row(booking, now=timezone.now()),
+            message="Booking held. Pay before it expires to confirm it.",
+        )
+
+    @staticmethod
+    def _slot_from_reference(values) -> int:
+        doctor = selectors.user_get_by_email(email=values["doctor_email"], role=Role.DOCTOR)
+        if doctor is None:
+            raise NotFoundAt("No doctor has this email.", path="doctor_email")
+        try:
+            slot = selectors.slot_find_by_label(
+                doctor=doctor, day=values["AppointmentDate"], label=values["slot"]
+            )
+        except timefmt.TimeFormatError as exc:
+            raise ValidationError({"slot": [str(exc)]}) from None
+        if slot is None:
+            raise NotFoundAt("This doctor has no slot at that date and time.", path="slot")
+        treatment = (values.get("treatment") or "").strip()
+        if treatment and treatment.casefold() != slot.service.name.strip().casefold():
+            raise ValidationError(
+                {"treatment": [f'That slot is for "{slot.service.name}", not "{treatment}".']}
+            )
+        return slot.pk
+
+    @extend_schema(summary="One booking (booking/:id)")
+    def retrieve(self, request, pk: str):
+        booking = selectors.booking_get(user=request.user, booking_id=pk)
+        if booking is None:
+            raise NotFoundAt("No such booking.", path="id")
+        return ok(booking_detail(booking, now=timezone.now()), message="Bookings Found.")
+
+    @extend_schema(
+        summary="A patient's bookings (bookings?email=)",
+        parameters=[OpenApiParameter("email", str), OpenApiParameter("page", int)],
+    )
+    def list_for_patient(self, request):
+        patient = _subject(request, role=Role.PATIENT)
+        paginator = PageLimitPagination()
+        page = paginator.paginate_queryset(
+            selectors.booking_list_for_patient(patient=patient), request
+        )
+        return ok(
+            patient_document(patient=patient, bookings=page, now=timezone.now()),
+            message="Bookings retrieved",
+            meta=paginator.meta,
+        )
+
+    @extend_schema(
+        summary="A doctor's patients (booking-doctor?email=)",
+        parameters=[
+            OpenApiParameter("email", str),
+            OpenApiParameter("date", str),
+            OpenApiParameter("status", str, enum=BookingStatus.values),
+        ],
+    )
+    def list_for_doctor(self, request):
+        doctor = _subject(request, role=Role.DOCTOR)
+        raw_date = request.query_params.get("date")
+        raw_status = request.query_params.get("status") or None
+        try:
+            day = timefmt.parse_date(raw_date) if raw_date else None
+        except timefmt.TimeFormatError as exc:
+            raise ValidationError({"date": [str(exc)]}) from None
+        if raw_status and raw_status not in BookingStatus.values:
+            raise ValidationError({"status": [f"One of: {', '.join(BookingStatus.values)}."]})
+        now = timezone.now()
+        paginator = PageLimitPagination()
+        page = paginator.paginate_queryset(
+            selectors.booking_list_for_doctor(doctor=doctor, day=day, status=raw_status, now=now),
+            request,
+        )
+        return ok(
+            [doctor_row(b, now=now) for b in page],
+            message="Patients retrieved",
+            meta=paginator.meta,
+        )
+
+    @extend_schema(summary="Cancel a booking; a paid one is refunded by the policy")
+    def cancel(self, request, pk: str):
+        booking = selectors.booking_get(user=request.user, booking_id=pk)
+        if booking is None:
+            raise NotFoundAt("No such booking.", path="id")
+        result = services.booking_cancel(booking_id=booking.pk, by=request.user)
+        message = (
+            f"Booking cancelled; {result.refund_amount:.2f} {result.booking.currency} refunded."
+            if result.refunded
+            else "Booking cancelled."
+        )
+        return ok(cancellation_out(result, now=timezone.now()), message=message)
