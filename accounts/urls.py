@@ -1,1 +1,25 @@
-urlpatterns = []
+"""Reference paths, each with and without a trailing slash, onto viewset actions."""
+
+from django.urls import re_path
+
+from accounts.api import AuthViewSet, UserViewSet
+
+users = UserViewSet.as_view(
+    {"get": "list", "post": "create", "patch": "partial_update", "delete": "destroy"}
+)
+user_detail = UserViewSet.as_view(
+    {"get": "retrieve", "patch": "partial_update", "delete": "destroy"}
+)
+
+urlpatterns = [
+    re_path(r"^users/?$", users, name="users"),
+    re_path(r"^users/(?P<pk>[^/]+)/?$", user_detail, name="user-detail"),
+    re_path(r"^user/?$", UserViewSet.as_view({"get": "by_email"}), name="user-by-email"),
+    re_path(r"^usersrole/?$", UserViewSet.as_view({"get": "role"}), name="user-role"),
+    re_path(r"^jwt/?$", AuthViewSet.as_view({"get": "firebase"}), name="jwt"),
+    re_path(r"^auth/token/?$", AuthViewSet.as_view({"post": "password"}), name="token"),
+    re_path(
+        r"^auth/token/refresh/?$", AuthViewSet.as_view({"post": "refresh"}), name="token-refresh"
+    ),
+    re_path(r"^auth/logout/?$", AuthViewSet.as_view({"post": "logout"}), name="logout"),
+]

@@ -1,0 +1,93 @@
+"""Django admin for users: every change that matters goes through accounts.services."""
+
+from django.contrib import admin, messages
+from rest_framework.exceptions import APIException
+
+from accounts import services
+from accounts.models import DoctorProfile, Role, User
+
+
+class DoctorProfileInline(admin.StackedInline):
+    model = DoctorProfile
+    fk_name = "user"
+    can_delete = False
+    fields = ["specialty", "license_number", "bio", "is_verified", "verified_by", "verified_at"]
+    # Verification changes only through the actions, so who and when is always recorded.
+    readonly_fields = ["is_verified", "verified_by", "verified_at"]
+    extra = 0
+
+
+@admin.register(User)
+class UserAdmin(admin.ModelAdmin):
+    list_display = ["email", "name", "role", "doctor_verified", "is_active", "created_at"]
+    list_filter = ["role", "is_active", "doctor_profile__is_verified"]
+    search_fields = ["email", "name", "phone"]
+    ordering = ["-created_at", "-id"]
+    list_select_related = ["doctor_profile"]
+    fields = ["email", "name", "role", "phone", "image", "firebase_uid", "is_active"]
+    readonly_fields = ["email", "firebase_uid", "is_active", "created_at", "deleted_at"]
+    actions = ["verify_doctors", "revoke_verification"]
+
+    def get_inlines(self, request, obj):
+        return [DoctorProfileInline] if obj is not None and obj.role == Role.DOCTOR else []
+
+    def has_add_permission(self, request):
+        # Users register themselves (API, pages) or come from `createsuperuser`.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.pk == request.user.pk:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    @admin.display(boolean=True, description="verified")
+    def doctor_verified(self, user):
+        if user.role != Role.DOCTOR:
+            return None
+        profile = getattr(user, "doctor_profile", None)
+        return bool(profile and profile.is_verified)
+
+    def save_model(self, request, obj, form, change):
+        if change and "role" in form.changed_data:
+            new_role = obj.role
+            obj.role = form.initial["role"]
+            obj.save()
+            services.user_set_role(actor=request.user, user=obj, role=new_role)
+        else:
+            super().save_model(request, obj, form, change)
+
+    def get_deleted_objects(self, objs, request):
+        # Nothing is deleted: users are deactivated and anonymised, their bookings and
+        # payments stay. So the confirmation lists just the users, with no protected rows.
+        return [str(obj) for obj in objs], {User._meta.verbose_name_plural: len(objs)}, set(), []
+
+    def delete_model(self, request, obj):
+        services.user_delete(actor=request.user, user=obj)
+
+    def delete_queryset(self, request, queryset):
+        for user in queryset.exclude(pk=request.user.pk).filter(deleted_at__isnull=True):
+            services.user_delete(actor=request.user, user=user)
+        if queryset.filter(pk=request.user.pk).exists():
+            self.message_user(request, "You cannot delete your own account.", messages.WARNING)
+
+    def _set_verification(self, request, queryset, *, verified: bool) -> None:
+        done = 0
+        for user in queryset.filter(role=Role.DOCTOR):
+            try:
+                services.doctor_set_verification(actor=request.user, doctor=user, verified=verified)
+                done += 1
+            except APIException as exc:
+                self.message_user(request, f"{user}: {exc.detail}", messages.ERROR)
+        skipped = queryset.exclude(role=Role.DOCTOR).count()
+        word = "Verified" if verified else "Revoked verification of"
+        self.message_user(request, f"{word} {done} doctor(s).", messages.SUCCESS)
+        if skipped:
+            self.message_user(request, f"Skipped {skipped} non-doctor(s).", messages.WARNING)
+
+    @admin.action(description="Verify selected doctors")
+    def verify_doctors(self, request, queryset):
+        self._set_verification(request, queryset, verified=True)
+
+    @admin.action(description="Revoke verification of selected doctors")
+    def revoke_verification(self, request, queryset):
+        self._set_verification(request, queryset, verified=False)

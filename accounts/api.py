@@ -1,0 +1,240 @@
+"""Users and sign-in endpoints: parse → service/selector → serialize, nothing else."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import viewsets
+from rest_framework.exceptions import NotAuthenticated, PermissionDenied, ValidationError
+from rest_framework.permissions import AllowAny, IsAuthenticated
+
+from accounts import selectors, services
+from accounts.firebase import bearer_token, verify_id_token
+from accounts.models import Role
+from accounts.permissions import IsAdmin
+from accounts.serializers import (
+    EmailPasswordSerializer,
+    RefreshSerializer,
+    RegisterSerializer,
+    TokenPairSerializer,
+    UserSerializer,
+    UserUpdateSerializer,
+)
+from accounts.throttles import AuthRateThrottle
+from doctors_portal.api.pagination import PageLimitPagination
+from doctors_portal.api.responses import created, ok
+
+ROLE_AS_REFERENCE_CLIENT_READS_IT = {
+    Role.PATIENT: "Patient",
+    Role.DOCTOR: "Doctor",
+    Role.ADMIN: "admin",
+}
+
+EMAIL_PARAM = OpenApiParameter("email", str, required=True)
+
+
+def _valid(serializer_class, data, **kwargs):
+    if not isinstance(data, dict):
+        raise ValidationError({"": ["The request body must be a JSON object."]})
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _id_from(kwargs, request) -> str:
+    raw = kwargs.get("pk") or request.query_params.get("id")
+    if not raw:
+        raise ValidationError({"id": ["Give the user id in the path or as ?id=."]})
+    return raw
+
+
+class UserViewSet(viewsets.GenericViewSet):
+    serializer_class = UserSerializer
+    pagination_class = PageLimitPagination
+
+    def _action(self) -> str | None:
+        # Authenticators are chosen before DRF sets self.action, so look it up here.
+        return self.action_map.get(self.request.method.lower())
+
+    def get_authenticators(self):
+        if self._action() == "create":
+            # The bearer token here is a Firebase ID token, never ours.
+            return []
+        return super().get_authenticators()
+
+    def get_permissions(self):
+        action = self._action()
+        if action == "create":
+            return [AllowAny()]
+        if action in ("list", "destroy"):
+            return [IsAuthenticated(), IsAdmin()]
+        return [IsAuthenticated()]
+
+    def get_throttles(self):
+        return [AuthRateThrottle()] if self._action() == "create" else super().get_throttles()
+
+    @extend_schema(
+        summary="List users (admin)",
+        parameters=[
+            OpenApiParameter("userType", str, enum=Role.values),
+            OpenApiParameter("searchTerm", str),
+            OpenApiParameter("ordering", str),
+        ],
+    )
+    def list(self, request):
+        users = selectors.user_list(
+            user_type=request.query_params.get("userType"),
+            search_term=request.query_params.get("searchTerm"),
+            ordering=request.query_params.get("ordering"),
+        )
+        page = self.paginate_queryset(users)
+        return self.paginator.get_paginated_response(
+            UserSerializer(page, many=True).data, message="Users retrieved successfully"
+        )
+
+    @extend_schema(summary="Register a patient or doctor", request=RegisterSerializer)
+    def create(self, request):
+        data = _valid(RegisterSerializer, request.data)
+        token = bearer_token(request)
+        identity = verify_id_token(token) if token else None
+        user = services.user_register(
+            name=data["name"],
+            email=data["email"],
+            role=data["role"],
+            password=data.get("password") or None,
+            firebase_identity=identity,
+            image=data.get("image", ""),
+            phone=data.get("phone", ""),
+            specialty=data.get("specialty"),
+            license_number=data.get("licenseNumber", ""),
+            bio=data.get("bio", ""),
+        )
+        return created(UserSerializer(user).data, message="Users created successfully")
+
+    @extend_schema(summary="One user (admin, self)")
+    def retrieve(self, request, pk=None):
+        user = selectors.user_get_for(viewer=request.user, id=pk)
+        return ok(UserSerializer(user).data, message="User retrieved successfully")
+
+    @extend_schema(summary="One user by email (admin, self)", parameters=[EMAIL_PARAM])
+    def by_email(self, request):
+        email = request.query_params.get("email") or request.query_params.get("userEmail")
+        user = selectors.user_get_for(viewer=request.user, email=email)
+        return ok(UserSerializer(user).data, message="User retrieved successfully")
+
+    @extend_schema(
+        summary="A user's role, spelled as the reference client reads it", parameters=[EMAIL_PARAM]
+    )
+    def role(self, request):
+        user = selectors.user_get_for(viewer=request.user, email=request.query_params.get("email"))
+        return ok(
+            ROLE_AS_REFERENCE_CLIENT_READS_IT[user.role],
+            message="User role retrieved successfully",
+            role=user.role,
+            isAdmin=user.role == Role.ADMIN,
+        )
+
+    @extend_schema(
+        summary="Update a user (self: profile; admin: also role, isVerified)",
+        request=UserUpdateSerializer,
+    )
+    def partial_update(self, request, pk=None):
+        user = selectors.user_get_for(viewer=request.user, id=_id_from(self.kwargs, request))
+        if not isinstance(request.data, dict):
+            raise ValidationError({"": ["The request body must be a JSON object."]})
+        self._refuse_forbidden_fields(request)
+        data = _valid(UserUpdateSerializer, request.data, partial=True)
+        field_names = {
+            "name": "name",
+            "phone": "phone",
+            "image": "image",
+            "specialty": "specialty",
+            "licenseNumber": "license_number",
+            "bio": "bio",
+            "role": "role",
+            "isVerified": "is_verified",
+        }
+        changes = {field_names[key]: value for key, value in data.items()}
+        user = services.user_update(actor=request.user, user=user, **changes)
+        user = selectors.user_get_for(viewer=request.user, id=user.pk)
+        return ok(UserSerializer(user).data, message="User updated successfully")
+
+    def _refuse_forbidden_fields(self, request) -> None:
+        keys = set(request.data)
+        allowed = set(UserUpdateSerializer().fields)
+        if not request.user.is_admin:
+            restricted = {*UserUpdateSerializer.ADMIN_ONLY, *UserUpdateSerializer.NEVER}
+            forbidden = sorted(keys & restricted)
+            if forbidden:
+                raise PermissionDenied(
+                    f"You may not change {', '.join(forbidden)}; only your own profile fields."
+                )
+        never = sorted(keys & set(UserUpdateSerializer.NEVER))
+        if never:
+            raise ValidationError({never[0]: ["This field cannot be changed."]})
+        unknown = sorted(keys - allowed)
+        if unknown:
+            raise ValidationError({key: ["Unknown field."] for key in unknown})
+        if not keys:
+            raise ValidationError({"": ["Nothing to update."]})
+
+    @extend_schema(summary="Delete a user (admin): deactivate and anonymise")
+    def destroy(self, request, pk=None):
+        user = selectors.user_get_for(viewer=request.user, id=_id_from(self.kwargs, request))
+        as_it_was = UserSerializer(user).data
+        services.user_delete(actor=request.user, user=user)
+        return ok(
+            {**as_it_was, "deletedCount": 1},
+            message="User deleted successfully",
+            deletedCount=1,
+        )
+
+
+class AuthViewSet(viewsets.ViewSet):
+    """Token endpoints. None reads our JWT: the credential is in the request itself."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [AuthRateThrottle]
+
+    @staticmethod
+    def _pair(pair: dict, message: str):
+        return ok(pair, message=message, **pair)
+
+    @extend_schema(
+        summary="Exchange a Firebase ID token (Authorization header) for our tokens",
+        parameters=[EMAIL_PARAM],
+        responses=TokenPairSerializer,
+    )
+    def firebase(self, request):
+        email = request.query_params.get("email")
+        if not email:
+            raise ValidationError({"email": ["This query parameter is required."]})
+        token = bearer_token(request)
+        if not token:
+            raise NotAuthenticated("Send your Firebase ID token as Authorization: Bearer <token>.")
+        identity = verify_id_token(token)
+        pair = services.token_obtain_with_firebase(identity=identity, email=email)
+        return self._pair(pair, "Token created successfully")
+
+    @extend_schema(
+        summary="Sign in with email and password",
+        request=EmailPasswordSerializer,
+        responses=TokenPairSerializer,
+    )
+    def password(self, request):
+        data = _valid(EmailPasswordSerializer, request.data)
+        pair = services.token_obtain_with_password(email=data["email"], password=data["password"])
+        return self._pair(pair, "Token created successfully")
+
+    @extend_schema(
+        summary="New token pair; the old refresh token is blacklisted",
+        request=RefreshSerializer,
+        responses=TokenPairSerializer,
+    )
+    def refresh(self, request):
+        data = _valid(RefreshSerializer, request.data)
+        return self._pair(services.token_refresh(refresh=data["refresh"]), "Token refreshed")
+
+    @extend_schema(summary="Blacklist a refresh token", request=RefreshSerializer, responses=None)
+    def logout(self, request):
+        data = _valid(RefreshSerializer, request.data)
+        services.token_blacklist(refresh=data["refresh"])
+        return ok(None, message="Logged out")

@@ -1,0 +1,70 @@
+"""Reads of accounts, already scoped to what the caller may see."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from rest_framework.exceptions import NotFound, ValidationError
+
+from accounts.models import Role, User
+
+# Client-facing ordering names → model fields.
+ORDERINGS = {
+    "createdAt": "created_at",
+    "name": "name",
+    "email": "email",
+    "role": "role",
+}
+
+
+def _base() -> QuerySet[User]:
+    return User.objects.select_related("doctor_profile__specialty")
+
+
+def user_list(
+    *,
+    user_type: str | None = None,
+    search_term: str | None = None,
+    ordering: str | None = None,
+    include_deleted: bool = False,
+) -> QuerySet[User]:
+    users = _base()
+    if not include_deleted:
+        users = users.filter(deleted_at__isnull=True)
+    if user_type:
+        by_lower = {role.lower(): role for role in Role.values}
+        role = by_lower.get(user_type.strip().lower())
+        if role is None:
+            raise ValidationError({"userType": [f"Must be one of {', '.join(Role.values)}."]})
+        users = users.filter(role=role)
+    if search_term and search_term.strip():
+        term = search_term.strip()
+        users = users.filter(
+            Q(name__icontains=term) | Q(email__icontains=term) | Q(role__icontains=term)
+        )
+    if ordering:
+        field = ORDERINGS.get(ordering.lstrip("-"))
+        if field is None:
+            raise ValidationError({"ordering": [f"Must be one of {', '.join(ORDERINGS)}."]})
+        direction = "-" if ordering.startswith("-") else ""
+        users = users.order_by(f"{direction}{field}", f"{direction}id")
+    return users
+
+
+def user_get_for(*, viewer: User, id: int | str | None = None, email: str | None = None) -> User:
+    """One user, or 404 for anyone the viewer may not see (admins see all, others only self)."""
+    if id is not None:
+        try:
+            lookup = Q(pk=int(id))
+        except (TypeError, ValueError):
+            raise NotFound("No user with this id.") from None
+    elif email:
+        lookup = Q(email__iexact=email.strip())
+    else:
+        raise ValidationError({"email": ["This query parameter is required."]})
+    users = _base().filter(lookup)
+    if not viewer.is_admin:
+        users = users.filter(pk=viewer.pk)
+    user = users.first()
+    if user is None:
+        raise NotFound("No user with this id." if id is not None else "No user with this email.")
+    return user

@@ -1,0 +1,120 @@
+"""Request parsing and the user object of API.md."""
+
+from rest_framework import serializers
+
+from accounts.models import Role, User
+
+
+def _role(value: str) -> str:
+    by_lower = {role.lower(): role for role in Role.values}
+    role = by_lower.get(str(value).strip().lower())
+    if role is None:
+        raise serializers.ValidationError(f"Must be one of {', '.join(Role.values)}.")
+    return role
+
+
+class RoleField(serializers.CharField):
+    """A role in any case ("admin", "Doctor")."""
+
+    def to_internal_value(self, data):
+        return _role(super().to_internal_value(data))
+
+
+class UserSerializer(serializers.ModelSerializer):
+    """`{id, _id, name, email, role, image, phone, createdAt}`, doctors' fields for doctors."""
+
+    _id = serializers.IntegerField(source="id", read_only=True)
+    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
+    isActive = serializers.BooleanField(source="is_active", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "_id", "name", "email", "role", "image", "phone", "createdAt", "isActive"]
+        read_only_fields = fields
+
+    def to_representation(self, user):
+        data = super().to_representation(user)
+        if user.role == Role.DOCTOR:
+            profile = getattr(user, "doctor_profile", None)
+            specialty = profile.specialty if profile else None
+            license_number = profile.license_number if profile else ""
+            verified = bool(profile and profile.is_verified)
+            data.update(
+                specialty=specialty.name if specialty else None,
+                specialtyId=specialty.pk if specialty else None,
+                licenseNumber=license_number,
+                registrationnumber=license_number,
+                bio=profile.bio if profile else "",
+                isVerified=verified,
+                isverified=verified,
+            )
+        return data
+
+
+class _DoctorFieldsMixin(serializers.Serializer):
+    specialty = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    licenseNumber = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    registrationnumber = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    bio = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+
+    def validate(self, attrs):
+        alias = attrs.pop("registrationnumber", None)
+        if alias is not None and "licenseNumber" not in attrs:
+            attrs["licenseNumber"] = alias
+        return attrs
+
+
+class RegisterSerializer(_DoctorFieldsMixin):
+    name = serializers.CharField(max_length=150)
+    email = serializers.EmailField(max_length=254)
+    role = RoleField(max_length=16)
+    image = serializers.URLField(required=False, allow_blank=True, max_length=500)
+    phone = serializers.CharField(required=False, allow_blank=True, max_length=32)
+    password = serializers.CharField(
+        required=False, allow_blank=True, write_only=True, trim_whitespace=False, max_length=128
+    )
+    isVerified = serializers.BooleanField(required=False)
+    isverified = serializers.BooleanField(required=False)
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        if attrs.pop("isVerified", False) | attrs.pop("isverified", False):
+            raise serializers.ValidationError(
+                {"isVerified": ["Doctors start unverified; an administrator verifies them."]}
+            )
+        return attrs
+
+
+class UserUpdateSerializer(_DoctorFieldsMixin):
+    """Every field PATCH users accepts; who may send which is decided by the service."""
+
+    ADMIN_ONLY = ("role", "isVerified", "isverified")
+    NEVER = ("email",)
+
+    name = serializers.CharField(required=False, max_length=150)
+    image = serializers.URLField(required=False, allow_blank=True, max_length=500)
+    phone = serializers.CharField(required=False, allow_blank=True, max_length=32)
+    role = RoleField(required=False, max_length=16)
+    isVerified = serializers.BooleanField(required=False)
+    isverified = serializers.BooleanField(required=False)
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        alias = attrs.pop("isverified", None)
+        if alias is not None and "isVerified" not in attrs:
+            attrs["isVerified"] = alias
+        return attrs
+
+
+class EmailPasswordSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(trim_whitespace=False, max_length=128)
+
+
+class RefreshSerializer(serializers.Serializer):
+    refresh = serializers.CharField()
+
+
+class TokenPairSerializer(serializers.Serializer):
+    accessToken = serializers.CharField()
+    refreshToken = serializers.CharField()

@@ -1,0 +1,296 @@
+"""Every write to accounts: keyword-only, typed, atomic. Views and admin actions call these."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework.exceptions import AuthenticationFailed, NotFound, PermissionDenied
+from rest_framework.exceptions import ValidationError as DRFValidationError
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.firebase import FirebaseIdentity
+from accounts.models import DoctorProfile, Role, User
+from doctors_portal.api.errors import DomainError, DuplicateEntry
+
+# "Not given" for optional update fields, where None can be a real value.
+UNSET: Any = object()
+
+SELF_REGISTRABLE_ROLES = {Role.PATIENT, Role.DOCTOR}
+
+
+def _resolve_service(value):
+    """A scheduling.Service from its id or its name (case-insensitive), or a 400."""
+    from scheduling.models import Service
+
+    if value in (None, ""):
+        return None
+    raw = str(value).strip()
+    service = None
+    if raw.isdigit():
+        service = Service.objects.filter(pk=int(raw)).first()
+    if service is None:
+        service = Service.objects.filter(name__iexact=raw).first()
+    if service is None:
+        raise DomainError(f'No service named "{raw}".', path="specialty")
+    return service
+
+
+def _check_password(password: str, *, email: str, name: str) -> None:
+    try:
+        validate_password(password, user=User(email=email, name=name))
+    except DjangoValidationError as exc:
+        raise DRFValidationError({"password": exc.messages}) from None
+
+
+def _ensure_email_free(email: str, *, exclude_pk: int | None = None) -> None:
+    taken = User.objects.filter(email__iexact=email)
+    if exclude_pk is not None:
+        taken = taken.exclude(pk=exclude_pk)
+    if taken.exists():
+        raise DuplicateEntry("A user with this email already exists.", path="email")
+
+
+@transaction.atomic
+def user_register(
+    *,
+    name: str,
+    email: str,
+    role: str,
+    password: str | None = None,
+    firebase_identity: FirebaseIdentity | None = None,
+    image: str = "",
+    phone: str = "",
+    specialty: str | int | None = None,
+    license_number: str = "",
+    bio: str = "",
+) -> User:
+    email = email.strip().lower()
+    if role not in SELF_REGISTRABLE_ROLES:
+        raise PermissionDenied("Nobody can register as an administrator.")
+    if firebase_identity is None and not password:
+        raise DRFValidationError(
+            {"password": ["Give a password, or send a Firebase ID token as Authorization: Bearer."]}
+        )
+    if firebase_identity is not None:
+        if firebase_identity.email != email:
+            raise AuthenticationFailed("The Firebase ID token belongs to another email address.")
+        if not firebase_identity.email_verified:
+            raise AuthenticationFailed("The Firebase account's email address is not verified.")
+        if User.objects.filter(firebase_uid=firebase_identity.uid).exists():
+            raise DuplicateEntry("This Firebase account is already registered.", path="email")
+    if password:
+        _check_password(password, email=email, name=name)
+    _ensure_email_free(email)
+    service = _resolve_service(specialty) if role == Role.DOCTOR else None
+
+    try:
+        # A savepoint, so a concurrent registration of the same email is a clean 409.
+        with transaction.atomic():
+            user = User.objects.create_user(
+                email=email,
+                password=password or None,
+                name=name.strip(),
+                role=role,
+                image=image or "",
+                phone=phone or "",
+                firebase_uid=firebase_identity.uid if firebase_identity else None,
+            )
+    except IntegrityError:
+        raise DuplicateEntry("A user with this email already exists.", path="email") from None
+    if role == Role.DOCTOR:
+        # Doctors start unverified: only an administrator verifies credentials.
+        DoctorProfile.objects.create(
+            user=user, specialty=service, license_number=license_number or "", bio=bio or ""
+        )
+    return user
+
+
+@transaction.atomic
+def user_update(
+    *,
+    actor: User,
+    user: User,
+    name: str = UNSET,
+    phone: str = UNSET,
+    image: str = UNSET,
+    specialty: str | int | None = UNSET,
+    license_number: str = UNSET,
+    bio: str = UNSET,
+    role: str = UNSET,
+    is_verified: bool = UNSET,
+) -> User:
+    actor_is_admin = actor.is_admin
+    if not actor_is_admin and actor.pk != user.pk:
+        raise NotFound("No user with this id.")
+    if not actor_is_admin and (role is not UNSET or is_verified is not UNSET):
+        raise PermissionDenied("Only an administrator may change a role or a verification.")
+
+    fields = []
+    for field, value in (("name", name), ("phone", phone), ("image", image)):
+        if value is not UNSET:
+            setattr(user, field, (value or "").strip())
+            fields.append(field)
+    if "name" in fields and not user.name:
+        raise DomainError("Name may not be blank.", path="name")
+    if fields:
+        user.save(update_fields=[*fields, "updated_at"])
+
+    if role is not UNSET and role != user.role:
+        user = user_set_role(actor=actor, user=user, role=role)
+
+    doctor_fields = {"specialty": specialty, "licenseNumber": license_number, "bio": bio}
+    given = [key for key, value in doctor_fields.items() if value is not UNSET]
+    if given or is_verified is not UNSET:
+        if user.role != Role.DOCTOR:
+            raise DomainError(
+                "Only doctors have this field.", path=given[0] if given else "isVerified"
+            )
+        profile, _ = DoctorProfile.objects.get_or_create(user=user)
+        changed = []
+        if specialty is not UNSET:
+            profile.specialty = _resolve_service(specialty)
+            changed.append("specialty")
+        if license_number is not UNSET:
+            profile.license_number = (license_number or "").strip()
+            changed.append("license_number")
+        if bio is not UNSET:
+            profile.bio = bio or ""
+            changed.append("bio")
+        if changed:
+            profile.save(update_fields=changed)
+        if is_verified is not UNSET:
+            doctor_set_verification(actor=actor, doctor=user, verified=is_verified)
+    return user
+
+
+def _require_admin(actor: User) -> None:
+    if not (actor and actor.is_authenticated and actor.is_active and actor.is_admin):
+        raise PermissionDenied("Only administrators may do this.")
+
+
+@transaction.atomic
+def user_set_role(*, actor: User, user: User, role: str) -> User:
+    _require_admin(actor)
+    if role not in Role.values:
+        raise DomainError(f'"{role}" is not a role.', path="role")
+    if actor.pk == user.pk and role != Role.ADMIN:
+        # Demoting oneself could leave the clinic without an administrator.
+        raise DomainError("An administrator cannot change their own role.", path="role")
+    user.role = role
+    user.is_superuser = role == Role.ADMIN
+    user.save(update_fields=["role", "is_superuser", "updated_at"])
+    if role == Role.DOCTOR:
+        DoctorProfile.objects.get_or_create(user=user)
+    return user
+
+
+@transaction.atomic
+def doctor_set_verification(*, actor: User, doctor: User, verified: bool) -> DoctorProfile:
+    _require_admin(actor)
+    if doctor.role != Role.DOCTOR:
+        raise DomainError("Only doctors can be verified.", path="isVerified")
+    profile, _ = DoctorProfile.objects.select_for_update().get_or_create(user=doctor)
+    profile.is_verified = verified
+    profile.verified_by = actor if verified else None
+    profile.verified_at = timezone.now() if verified else None
+    profile.save(update_fields=["is_verified", "verified_by", "verified_at"])
+    return profile
+
+
+def _blacklist_all_refresh_tokens(user: User) -> None:
+    outstanding = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
+    BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
+    )
+
+
+@transaction.atomic
+def user_delete(*, actor: User, user: User) -> User:
+    """Deactivate and anonymise; bookings and payments stay (they PROTECT the user row)."""
+    _require_admin(actor)
+    if actor.pk == user.pk:
+        raise PermissionDenied("An administrator cannot delete their own account.")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.deleted_at is not None:
+        raise NotFound("This user was already deleted.")
+    user.email = f"deleted-{user.pk}@deleted.invalid"
+    user.name = "Deleted user"
+    user.phone = ""
+    user.image = ""
+    user.firebase_uid = None
+    user.set_unusable_password()
+    user.is_active = False
+    user.is_superuser = False
+    user.deleted_at = timezone.now()
+    user.save()
+    _blacklist_all_refresh_tokens(user)
+    return user
+
+
+def token_pair_for(user: User) -> dict[str, str]:
+    refresh = RefreshToken.for_user(user)
+    return {"accessToken": str(refresh.access_token), "refreshToken": str(refresh)}
+
+
+def token_obtain_with_password(*, email: str, password: str) -> dict[str, str]:
+    user = authenticate(username=email.strip(), password=password)
+    if user is None:
+        raise AuthenticationFailed("No active account with this email and password.")
+    return token_pair_for(user)
+
+
+@transaction.atomic
+def token_obtain_with_firebase(*, identity: FirebaseIdentity, email: str) -> dict[str, str]:
+    if identity.email != email.strip().lower():
+        raise AuthenticationFailed("The Firebase ID token belongs to another email address.")
+    if not identity.email_verified:
+        raise AuthenticationFailed("The Firebase account's email address is not verified.")
+    user = User.objects.select_for_update().filter(email__iexact=identity.email).first()
+    if user is None:
+        raise NotFound("No account with this email; register first.")
+    if not user.is_active:
+        raise AuthenticationFailed("This account is deactivated.")
+    if user.firebase_uid and user.firebase_uid != identity.uid:
+        raise AuthenticationFailed("This account is linked to another Firebase account.")
+    if not user.firebase_uid:
+        # A local account whose owner proves the same verified email signs in with Firebase too.
+        user.firebase_uid = identity.uid
+        user.save(update_fields=["firebase_uid", "updated_at"])
+    return token_pair_for(user)
+
+
+def _parse_refresh(raw: str) -> RefreshToken:
+    try:
+        # Verifies signature, expiry and (blacklist app) that it is not blacklisted.
+        return RefreshToken(raw)
+    except TokenError as exc:
+        raise AuthenticationFailed(f"Refresh token is invalid: {exc}") from None
+
+
+@transaction.atomic
+def token_refresh(*, refresh: str) -> dict[str, str]:
+    """Rotation: the old refresh token is blacklisted and a new pair issued, once."""
+    token = _parse_refresh(refresh)
+    # Lock the token's row so two concurrent refreshes with it cannot both succeed.
+    outstanding = OutstandingToken.objects.select_for_update().filter(jti=token["jti"]).first()
+    if outstanding is None or BlacklistedToken.objects.filter(token=outstanding).exists():
+        raise AuthenticationFailed("Refresh token is invalid: Token is blacklisted")
+    user = User.objects.filter(pk=token.get(jwt_settings.USER_ID_CLAIM)).first()
+    if user is None or not user.is_active:
+        raise AuthenticationFailed("This account is deactivated.")
+    BlacklistedToken.objects.create(token=outstanding)
+    return token_pair_for(user)
+
+
+@transaction.atomic
+def token_blacklist(*, refresh: str) -> None:
+    token = _parse_refresh(refresh)
+    token.blacklist()
