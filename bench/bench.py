@@ -1,0 +1,722 @@
+"""Load and scale benchmark: `make bench` (bench/run.sh) runs `python bench/bench.py run`.
+
+For each dataset size it builds (or reuses) a PostgreSQL database with
+bench/make_dataset.py, serves the app with gunicorn (2 x cores + 1 sync
+workers, DJANGO_DEBUG=0) and drives it from this second process over loopback
+with wrk, a bounded number of requests per endpoint. It measures req/s, p50 and
+p99 latency and each worker's peak RSS, compares every endpoint with the
+framework floor (GET api/v1/bench/floor: plain Django, one indexed read on the
+same server), checks worker memory for growth, runs a storm of concurrent
+bookings over a few slots, and writes bench/RESULTS.md.
+
+Sub-commands: `run` (everything), `measure` (one size, needs DATABASE_URL; run
+by `run` in a child process), `report` (RESULTS.md from bench/out/*.json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+OUT = BENCH / "out"
+PY = sys.executable
+
+SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
+PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
+
+# Targets of the scheduling/bench issue; the benchmark reports them, no test asserts them.
+TARGET_ONE_READ_RATIO = 0.60
+TARGET_OPTIONS_RATIO = 0.25
+TARGET_P99_OVER_P50 = 3.0
+TARGET_P50_GROWTH = 1.3
+TARGET_RSS_MIB = 150
+TARGET_RSS_GROWTH_MIB = 1.0
+
+ENDPOINTS = [
+    # key, label, kind (for the ratio target), requests
+    ("floor", "floor: bare Django view, one indexed read", "floor", 4000),
+    ("options", "appointmentOptions?date=", "options", 1000),
+    ("booking_doctor", "booking-doctor?email= (1,000 bookings, one page)", "page", 2000),
+    ("bookings_email", "bookings?email=", "page", 2000),
+    ("booking_id", "booking/:id", "object", 2000),
+    ("users_doctor", "users?userType=Doctor (admin)", "page", 2000),
+]
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+# ---------------------------------------------------------------- environment
+
+
+def server_env(database_url: str) -> dict:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=database_url,
+        DJANGO_DEBUG="0",
+        DJANGO_TESTING="0",
+        DJANGO_SECRET_KEY=env.get("BENCH_SECRET_KEY") or secrets.token_urlsafe(48),
+        DJANGO_SECURE_SSL_REDIRECT="0",
+        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
+        STRIPE_SECRET_KEY="sk_test_bench",
+        STRIPE_WEBHOOK_SECRET="whsec_bench",
+        STRIPE_PUBLISHABLE_KEY="pk_test_bench",
+        BENCH_FLOOR_VIEW="1",
+        LOG_LEVEL="ERROR",
+        REDIS_URL=REDIS_URL,
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    env.pop("FIREBASE_AUTH_EMULATOR_HOST", None)
+    env["BENCH_SECRET_KEY"] = env["DJANGO_SECRET_KEY"]
+    return env
+
+
+def psql(sql: str, db: str = "postgres") -> str:
+    import psycopg
+
+    with psycopg.connect(f"{PG_URL}/{db}", autocommit=True) as conn:
+        cur = conn.execute(sql)
+        try:
+            return "\n".join("\t".join(str(v) for v in row) for row in cur.fetchall())
+        except psycopg.ProgrammingError:
+            return ""
+
+
+def machine() -> dict:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_kib = 0
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal"):
+            mem_kib = int(line.split()[1])
+    wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True)
+    pg = psql("SHOW server_version")
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem_kib / 1024 / 1024, 1),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "postgresql": pg.strip(),
+        "wrk": (wrk.stdout or wrk.stderr).splitlines()[0] if (wrk.stdout or wrk.stderr) else "",
+    }
+
+
+# ---------------------------------------------------------------- dataset
+
+
+def build_dataset(size: str, *, rebuild: bool) -> dict:
+    slots = SIZES[size]
+    db = f"dp_bench_{size}"
+    url = f"{PG_URL}/{db}"
+    env = server_env(url)
+    exists = psql(f"SELECT 1 FROM pg_database WHERE datname = '{db}'").strip() == "1"
+    if exists and not rebuild:
+        try:
+            have = int(psql("SELECT count(*) FROM scheduling_slot", db=db) or 0)
+        except Exception:
+            have = 0
+        if have >= slots * 0.9:
+            log(f"{db}: reusing ({have:,} slots); BENCH_REBUILD=1 builds it again")
+            subprocess.run(
+                [PY, "manage.py", "migrate", "--no-input", "-v0"], cwd=ROOT, env=env, check=True
+            )
+            return {"db": db, "slots": have, "build_seconds": None}
+    if exists:
+        psql(f'DROP DATABASE "{db}" WITH (FORCE)')
+    psql(f'CREATE DATABASE "{db}"')
+    started = time.monotonic()
+    subprocess.run([PY, "manage.py", "migrate", "--no-input", "-v0"], cwd=ROOT, env=env, check=True)
+    subprocess.run([PY, "manage.py", "createcachetable"], cwd=ROOT, env=env, check=True)
+    log(f"{db}: building about {slots:,} slots with bench/make_dataset.py")
+    subprocess.run(
+        [PY, "bench/make_dataset.py", "--slots", str(slots)], cwd=ROOT, env=env, check=True
+    )
+    psql("VACUUM ANALYZE", db=db)
+    seconds = round(time.monotonic() - started, 1)
+    have = int(psql("SELECT count(*) FROM scheduling_slot", db=db) or 0)
+    log(f"{db}: built {have:,} slots in {seconds}s")
+    return {"db": db, "slots": have, "build_seconds": seconds}
+
+
+# ---------------------------------------------------------------- server
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    def __init__(self, env: dict, workers: int):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log_path = OUT / f"gunicorn-{self.port}.log"
+        self.proc = subprocess.Popen(
+            [
+                PY,
+                "-m",
+                "gunicorn",
+                "doctors_portal.wsgi:application",
+                "--workers",
+                str(workers),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--backlog",
+                "2048",
+                "--timeout",
+                "60",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log_path.open("w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.base}/api/v1/health", timeout=5) as r:
+                    if r.status == 200 and len(self.worker_pids()) >= workers:
+                        return
+            except OSError:
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"gunicorn did not start; see {self.log_path}")
+
+    def worker_pids(self) -> list[int]:
+        pids = []
+        for task in Path(f"/proc/{self.proc.pid}/task").glob("*/children"):
+            pids += [int(p) for p in task.read_text().split()]
+        return sorted(pids)
+
+    def memory(self, field: str) -> dict[int, float]:
+        """VmRSS (now) or VmHWM (peak) of each worker, MiB."""
+        out = {}
+        for pid in self.worker_pids():
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith(field + ":"):
+                        out[pid] = int(line.split()[1]) / 1024
+            except OSError:
+                pass
+        return out
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+
+def wrk(url: str, *, requests: int, connections: int, headers: dict | None = None) -> dict:
+    cmd = ["wrk", "-t1", f"-c{connections}", "-d600s", "--timeout", "30s"]
+    cmd += ["-s", str(BENCH / "wrk_bounded.lua")]
+    for name, value in (headers or {}).items():
+        cmd += ["-H", f"{name}: {value}"]
+    cmd += [url, "--", str(requests)]
+    return _wrk_json(subprocess.run(cmd, capture_output=True, text=True, timeout=700))
+
+
+def wrk_mix(base: str, lines_file: Path, *, requests: int, connections: int) -> dict:
+    cmd = ["wrk", "-t1", f"-c{connections}", "-d600s", "--timeout", "30s"]
+    cmd += ["-s", str(BENCH / "wrk_mix.lua"), base, "--", str(lines_file), str(requests)]
+    return _wrk_json(subprocess.run(cmd, capture_output=True, text=True, timeout=700))
+
+
+def _wrk_json(done: subprocess.CompletedProcess) -> dict:
+    for line in done.stdout.splitlines():
+        if line.startswith("WRKJSON "):
+            result = json.loads(line[len("WRKJSON ") :])
+            result["rps"] = round(result["requests"] / (result["duration_us"] / 1e6), 1)
+            return result
+    raise RuntimeError(f"wrk printed no summary:\n{done.stdout}\n{done.stderr}")
+
+
+# ---------------------------------------------------------------- one size
+
+
+def setup_django() -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "doctors_portal.settings")
+    import django
+
+    django.setup()
+
+
+def token_for(user) -> str:
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    return f"Bearer {RefreshToken.for_user(user).access_token}"
+
+
+def discover() -> dict:
+    """What to ask for: picked from the data, so any dataset builder will do."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from django.conf import settings
+    from django.db.models import Count
+    from django.db.models.functions import TruncDate
+    from django.utils import timezone
+
+    from accounts.models import Role, User
+    from bookings.models import Booking
+    from scheduling.models import Service, Slot, SlotStatus
+
+    now = timezone.now()
+    clinic = ZoneInfo(settings.CLINIC_TIME_ZONE)
+    busiest = (
+        Slot.objects.filter(
+            start__gt=now + timedelta(days=1),
+            status=SlotStatus.PUBLISHED,
+            doctor__doctor_profile__is_verified=True,
+        )
+        .annotate(day=TruncDate("start", tzinfo=clinic))
+        .values("day")
+        .annotate(n=Count("id"))
+        .order_by("-n", "day")
+        .first()
+    )
+    doctor_row = (
+        Booking.objects.values("doctor").annotate(n=Count("id")).order_by("-n", "doctor").first()
+    )
+    patient_row = (
+        Booking.objects.values("patient").annotate(n=Count("id")).order_by("-n", "patient").first()
+    )
+    doctor = User.objects.get(pk=doctor_row["doctor"])
+    patient = User.objects.get(pk=patient_row["patient"])
+    booking = Booking.objects.filter(patient=patient).order_by("-created_at", "-id").first()
+    admin = User.objects.filter(role=Role.ADMIN, is_active=True).order_by("id").first()
+    if admin is None:
+        admin = User.objects.create_superuser("bench-admin@example.com", name="Bench Admin")
+    service = Service.objects.order_by("id").first()
+    return {
+        "date": busiest["day"].isoformat(),
+        "date_slots": busiest["n"],
+        "doctor": doctor,
+        "doctor_bookings": doctor_row["n"],
+        "patient": patient,
+        "patient_bookings": patient_row["n"],
+        "booking_id": booking.pk,
+        "admin": admin,
+        "service_id": service.pk,
+        "totals": {
+            "slots": Slot.objects.count(),
+            "bookings": Booking.objects.count(),
+            "users": User.objects.count(),
+            "doctors": User.objects.filter(role=Role.DOCTOR).count(),
+        },
+    }
+
+
+def requests_for(d: dict) -> dict[str, tuple[str, str]]:
+    """endpoint key -> (path, Authorization header or "")."""
+    from urllib.parse import quote
+
+    return {
+        "floor": (f"/api/v1/bench/floor?id={d['service_id']}", ""),
+        "options": (f"/api/v1/appointmentOptions?date={d['date']}", ""),
+        "booking_doctor": (
+            f"/api/v1/booking-doctor?email={quote(d['doctor'].email)}",
+            token_for(d["doctor"]),
+        ),
+        "bookings_email": (
+            f"/api/v1/bookings?email={quote(d['patient'].email)}",
+            token_for(d["patient"]),
+        ),
+        "booking_id": (f"/api/v1/booking/{d['booking_id']}", token_for(d["patient"])),
+        "users_doctor": ("/api/v1/users?userType=Doctor", token_for(d["admin"])),
+    }
+
+
+def fetch(base: str, path: str, auth: str, *, method="GET", body=None) -> tuple[int, bytes]:
+    req = urllib.request.Request(base + path, method=method, data=body)
+    if auth:
+        req.add_header("Authorization", auth)
+    if body is not None:
+        req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def storm(base: str, *, requests: int = 500, slots: int = 50) -> dict:
+    """`requests` patients book at once over `slots` new slots; exactly capacity must sell."""
+    from datetime import timedelta
+
+    from django.db.models import Count, Q
+    from django.utils import timezone
+
+    from accounts.models import DoctorProfile, Role, User
+    from bookings.models import SEAT_HOLDING_STATUSES
+    from scheduling.models import Service, Slot
+
+    tag = secrets.token_hex(4)
+    service = Service.objects.order_by("id").first()
+    doctor = User.objects.create_user(
+        f"storm-doctor-{tag}@example.com", name="Storm Doctor", role=Role.DOCTOR
+    )
+    DoctorProfile.objects.create(
+        user=doctor, specialty=service, is_verified=True, verified_at=timezone.now()
+    )
+    start = (timezone.now() + timedelta(days=400)).replace(minute=0, second=0, microsecond=0)
+    new_slots = Slot.objects.bulk_create(
+        Slot(
+            doctor=doctor,
+            service=service,
+            start=start + timedelta(hours=i),
+            end=start + timedelta(hours=i, minutes=45),
+            capacity=1 + i % 3,
+        )
+        for i in range(slots)
+    )
+    capacity = sum(s.capacity for s in new_slots)
+    patients = User.objects.bulk_create(
+        User(email=f"storm-{tag}-{i}@example.com", name=f"Storm {i}", role=Role.PATIENT)
+        for i in range(requests)
+    )
+    bodies = [
+        (token_for(p), json.dumps({"slotId": new_slots[i % slots].pk}).encode())
+        for i, p in enumerate(patients)
+    ]
+    statuses: list[int] = [0] * requests
+    barrier = threading.Barrier(requests)
+
+    def one(i: int) -> None:
+        auth, body = bodies[i]
+        barrier.wait()
+        try:
+            statuses[i], _ = fetch(base, "/api/v1/bookings", auth, method="POST", body=body)
+        except Exception:
+            statuses[i] = -1
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(requests)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    seconds = time.monotonic() - started
+    counts: dict[str, int] = {}
+    for code in statuses:
+        counts[str(code)] = counts.get(str(code), 0) + 1
+    rows = Slot.objects.filter(pk__in=[s.pk for s in new_slots]).annotate(
+        active=Count("bookings", filter=Q(bookings__status__in=SEAT_HOLDING_STATUSES))
+    )
+    over = [s.pk for s in rows if s.active > s.capacity or s.seats_taken != s.active]
+    sold = sum(s.active for s in rows)
+    return {
+        "requests": requests,
+        "slots": slots,
+        "capacity": capacity,
+        "sold": sold,
+        "created": counts.get("201", 0),
+        "statuses": counts,
+        "server_errors": sum(n for code, n in counts.items() if int(code) >= 500 or code == "-1"),
+        "inconsistent_slots": over,
+        "seconds": round(seconds, 2),
+        "ok": sold == capacity
+        and counts.get("201", 0) == capacity
+        and not over
+        and not any(int(c) >= 500 or c == "-1" for c in counts),
+    }
+
+
+def measure(size: str, workers: int, scale: float, profile: str | None) -> dict:
+    setup_django()
+    from django.db import connection
+
+    d = discover()
+    log(
+        f"{size}: {d['totals']}; date {d['date']} has {d['date_slots']} slots; doctor has "
+        f"{d['doctor_bookings']} bookings; patient has {d['patient_bookings']}"
+    )
+    connection.close()
+    server = Server(dict(os.environ), workers)
+    results: dict = {"size": size, "workers": workers, "dataset": d["totals"], "endpoints": {}}
+    results["picked"] = {
+        "date": d["date"],
+        "date_slots": d["date_slots"],
+        "doctor_bookings": d["doctor_bookings"],
+        "patient_bookings": d["patient_bookings"],
+    }
+    try:
+        reqs = requests_for(d)
+        for key, (path, auth) in reqs.items():
+            status, body = fetch(server.base, path, auth)
+            if status != 200:
+                raise RuntimeError(f"{path} answered {status}: {body[:300]!r}")
+            results["endpoints"].setdefault(key, {})["bytes"] = len(body)
+        for key, _label, _kind, count in ENDPOINTS:
+            path, auth = reqs[key]
+            headers = {"Authorization": auth} if auth else None
+            wrk(server.base + path, requests=200, connections=workers, headers=headers)
+            n = max(200, int(count * scale))
+            result = wrk(server.base + path, requests=n, connections=workers, headers=headers)
+            results["endpoints"][key].update(result)
+            log(
+                f"{size} {key}: {result['rps']} req/s, p50 {result['p50_us'] / 1000:.1f} ms, "
+                f"p99 {result['p99_us'] / 1000:.1f} ms, errors {result['status_errors']}"
+            )
+        # Memory: every endpoint in turn; RSS after the first 1,000 and the last 1,000.
+        mix = OUT / f"mix-{size}.txt"
+        mix.write_text("".join(f"{p}\t{a}\n" for p, a in reqs.values()))
+        wrk_mix(server.base, mix, requests=1000, connections=workers)
+        rss_first = server.memory("VmRSS")
+        wrk_mix(server.base, mix, requests=max(1000, int(6000 * scale)), connections=workers)
+        wrk_mix(server.base, mix, requests=1000, connections=workers)
+        rss_last = server.memory("VmRSS")
+        results["rss_first_mib"] = rss_first
+        results["rss_last_mib"] = rss_last
+        results["rss_growth_mib"] = max(
+            (rss_last.get(pid, 0) - rss_first.get(pid, 0) for pid in rss_first), default=0
+        )
+        results["storm"] = storm(server.base)
+        log(f"{size} storm: {results['storm']}")
+        results["peak_rss_mib"] = max(server.memory("VmHWM").values())
+    finally:
+        server.stop()
+    if profile:
+        results["profile"] = profile_endpoint(profile, reqs[profile])
+    return results
+
+
+def profile_endpoint(key: str, request: tuple[str, str]) -> str:
+    """pyinstrument over 200 calls of one endpoint in-process (same settings, same data)."""
+    from django.test import Client
+    from pyinstrument import Profiler
+
+    path, auth = request
+    client = Client()
+    headers = {"HTTP_AUTHORIZATION": auth} if auth else {}
+    for _ in range(20):
+        client.get(path, **headers)
+    profiler = Profiler(interval=0.0005)
+    profiler.start()
+    for _ in range(200):
+        client.get(path, **headers)
+    profiler.stop()
+    text = profiler.output_text(unicode=False, color=False, show_all=False)
+    (OUT / f"profile-{key}.txt").write_text(text)
+    return str(OUT / f"profile-{key}.txt")
+
+
+# ---------------------------------------------------------------- report
+
+
+def ms(us: float) -> str:
+    return f"{us / 1000:.1f}"
+
+
+def report(command: str) -> str:
+    runs = []
+    for size in SIZES:
+        path = OUT / f"{size}.json"
+        if path.exists():
+            runs.append(json.loads(path.read_text()))
+    if not runs:
+        raise SystemExit("no results in bench/out; run `make bench` first")
+    meta = json.loads((OUT / "machine.json").read_text()) if (OUT / "machine.json").exists() else {}
+    lines = ["# Benchmark results", ""]
+    lines += [
+        "Produced by `make bench` (bench/run.sh -> bench/bench.py). Not part of `make test`;",
+        "the targets below are checked here, never asserted by a timed test.",
+        "",
+        "Repeat with:",
+        "",
+        "```",
+        command,
+        "```",
+        "",
+        "## Machine",
+        "",
+    ]
+    for k, v in meta.get("machine", {}).items():
+        lines.append(f"- {k}: {v}")
+    lines += [
+        f"- server: gunicorn, {runs[0]['workers']} sync workers, DJANGO_DEBUG=0, "
+        "PostgreSQL and Redis (throttles, cache) on the same host",
+        "- load: wrk, 1 thread, one connection per worker, a bounded number of requests per "
+        "endpoint after 200 warm-up requests; all on loopback",
+        "",
+        "## Datasets",
+        "",
+        "| size | slots | bookings | users | doctors | build | date asked | slots that date "
+        "| doctor's bookings |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    builds = meta.get("builds", {})
+    for run in runs:
+        t = run["dataset"]
+        b = builds.get(run["size"], {})
+        took = f"{b['build_seconds']} s" if b.get("build_seconds") else "reused"
+        p = run["picked"]
+        lines.append(
+            f"| {run['size']} | {t['slots']:,} | {t['bookings']:,} | {t['users']:,} | "
+            f"{t['doctors']:,} | {took} | {p['date']} | {p['date_slots']} | "
+            f"{p['doctor_bookings']:,} |"
+        )
+    labels = {key: label for key, label, _k, _n in ENDPOINTS}
+    kinds = {key: kind for key, _l, kind, _n in ENDPOINTS}
+    misses = []
+    for run in runs:
+        floor = run["endpoints"]["floor"]["rps"]
+        lines += [
+            "",
+            f"## {run['size']} ({run['dataset']['slots']:,} slots)",
+            "",
+            "| endpoint | requests | req/s | x floor | p50 ms | p99 ms | p99/p50 | "
+            "non-2xx | bytes |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for key, result in run["endpoints"].items():
+            ratio = result["rps"] / floor
+            tail = result["p99_us"] / max(result["p50_us"], 1)
+            lines.append(
+                f"| {labels[key]} | {result['requests']} | {result['rps']:.0f} | {ratio:.2f} | "
+                f"{ms(result['p50_us'])} | {ms(result['p99_us'])} | {tail:.1f} | "
+                f"{result['status_errors']} | {result['bytes']:,} |"
+            )
+            if kinds[key] in ("object", "page") and ratio < TARGET_ONE_READ_RATIO:
+                misses.append(f"{run['size']} {labels[key]}: {ratio:.2f} x floor < 0.60")
+            if kinds[key] == "options" and ratio < TARGET_OPTIONS_RATIO:
+                misses.append(f"{run['size']} {labels[key]}: {ratio:.2f} x floor < 0.25")
+            if tail > TARGET_P99_OVER_P50:
+                misses.append(f"{run['size']} {labels[key]}: p99 = {tail:.1f} x p50 > 3")
+        s = run["storm"]
+        lines += [
+            "",
+            f"- peak RSS per worker: {run['peak_rss_mib']:.0f} MiB; growth between the first "
+            f"and the last 1,000 requests: {run['rss_growth_mib']:+.1f} MiB (largest of "
+            f"{len(run['rss_first_mib'])} workers)",
+            f"- booking storm: {s['requests']} concurrent POST bookings over {s['slots']} slots "
+            f"of total capacity {s['capacity']}: {s['created']} created, sold {s['sold']}, "
+            f"statuses {s['statuses']}, {s['server_errors']} server errors, "
+            f"{len(s['inconsistent_slots'])} inconsistent slots, {s['seconds']} s -> "
+            f"{'OK' if s['ok'] else 'FAILED'}",
+        ]
+        if run["peak_rss_mib"] > TARGET_RSS_MIB:
+            misses.append(f"{run['size']}: peak RSS {run['peak_rss_mib']:.0f} MiB > 150")
+        if run["rss_growth_mib"] > TARGET_RSS_GROWTH_MIB:
+            misses.append(f"{run['size']}: RSS grew {run['rss_growth_mib']:.1f} MiB")
+        if not s["ok"]:
+            misses.append(f"{run['size']}: booking storm failed")
+    if len(runs) > 1:
+        first, last = runs[0], runs[-1]
+        lines += [
+            "",
+            f"## Growth from {first['size']} to {last['size']}",
+            "",
+            "| endpoint | " + " | ".join(f"p50 ms {r['size']}" for r in runs) + " | "
+            "p50 largest/smallest | " + " | ".join(f"x floor {r['size']}" for r in runs) + " |",
+            "|---|" + "---|" * (2 * len(runs) + 1),
+        ]
+        for key in first["endpoints"]:
+            p50s = [r["endpoints"][key]["p50_us"] for r in runs]
+            ratios = [r["endpoints"][key]["rps"] / r["endpoints"]["floor"]["rps"] for r in runs]
+            growth = p50s[-1] / max(p50s[0], 1)
+            lines.append(
+                f"| {labels[key]} | "
+                + " | ".join(ms(p) for p in p50s)
+                + f" | {growth:.2f} | "
+                + " | ".join(f"{r:.2f}" for r in ratios)
+                + " |"
+            )
+            if growth > TARGET_P50_GROWTH:
+                misses.append(f"{labels[key]}: p50 grew {growth:.2f} x from smallest to largest")
+    lines += ["", "## Targets", ""]
+    if misses:
+        lines += ["Missed in this run:", ""] + [f"- {m}" for m in misses]
+    else:
+        lines.append("Every target was met in this run.")
+    notes = OUT.parent / "NOTES.md"
+    if notes.exists():
+        lines += ["", notes.read_text().strip()]
+    text = "\n".join(lines) + "\n"
+    (BENCH / "RESULTS.md").write_text(text)
+    return text
+
+
+# ---------------------------------------------------------------- main
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run")
+    run.add_argument("--sizes", default=os.environ.get("BENCH_SIZES", ",".join(SIZES)))
+    run.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    run.add_argument("--scale", type=float, default=float(os.environ.get("BENCH_SCALE", "1")))
+    run.add_argument("--profile", default=os.environ.get("BENCH_PROFILE") or None)
+    rebuild = bool(os.environ.get("BENCH_REBUILD"))
+    run.add_argument("--rebuild", action="store_true", default=rebuild)
+    one = sub.add_parser("measure")
+    one.add_argument("--size", required=True)
+    one.add_argument("--workers", type=int, required=True)
+    one.add_argument("--scale", type=float, default=1.0)
+    one.add_argument("--profile", default=None)
+    sub.add_parser("report")
+    args = parser.parse_args()
+    OUT.mkdir(exist_ok=True)
+    command = "make bench   # or: .venv/bin/python bench/bench.py run --sizes 10k,100k,1m"
+
+    if args.command == "measure":
+        result = measure(args.size, args.workers, args.scale, args.profile)
+        (OUT / f"{args.size}.json").write_text(json.dumps(result, indent=1, default=str))
+        return
+    if args.command == "report":
+        print(report(command))
+        return
+
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed (Debian package `wrk`)")
+    sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
+    for stale in OUT.glob("*.json"):
+        stale.unlink()
+    meta = {"machine": machine(), "builds": {}}
+    for size in sizes:
+        build = build_dataset(size, rebuild=args.rebuild)
+        meta["builds"][size] = build
+        (OUT / "machine.json").write_text(json.dumps(meta, indent=1))
+        env = server_env(f"{PG_URL}/{build['db']}")
+        cmd = [PY, str(BENCH / "bench.py"), "measure", "--size", size]
+        cmd += ["--workers", str(args.workers), "--scale", str(args.scale)]
+        if args.profile:
+            cmd += ["--profile", args.profile]
+        subprocess.run(cmd, cwd=ROOT, env=env, check=True)
+    if sizes != list(SIZES):
+        command = f".venv/bin/python bench/bench.py run --sizes {','.join(sizes)}"
+    print(report(command))
+
+
+if __name__ == "__main__":
+    main()

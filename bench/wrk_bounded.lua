@@ -1,0 +1,26 @@
+-- wrk script: each thread stops after its share of requests (wrk -- <per-thread limit>),
+-- and the summary is printed as one JSON line that bench/bench.py reads.
+local limit = 1000
+local count = 0
+
+function init(args)
+  limit = tonumber(args[1]) or limit
+end
+
+function response(status, headers, body)
+  count = count + 1
+  if count >= limit then
+    wrk.thread:stop()
+  end
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRKJSON {"requests":%d,"duration_us":%d,"status_errors":%d,"connect_errors":%d,' ..
+    '"read_errors":%d,"write_errors":%d,"timeouts":%d,"p50_us":%d,"p90_us":%d,' ..
+    '"p99_us":%d,"max_us":%d,"mean_us":%.1f}\n',
+    summary.requests, summary.duration, e.status, e.connect, e.read, e.write, e.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99),
+    latency.max, latency.mean))
+end

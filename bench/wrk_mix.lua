@@ -1,0 +1,41 @@
+-- wrk script: cycles through requests listed in a file, one per line "path<TAB>authorization"
+-- (authorization may be empty); stops after a per-thread limit (wrk -- <file> <limit>).
+local requests = {}
+local index = 0
+local limit = 1000
+local count = 0
+
+function init(args)
+  limit = tonumber(args[2]) or limit
+  for line in io.lines(args[1]) do
+    local path, auth = line:match("^([^\t]*)\t?(.*)$")
+    local headers = {}
+    if auth ~= nil and auth ~= "" then
+      headers["Authorization"] = auth
+    end
+    table.insert(requests, wrk.format("GET", path, headers))
+  end
+end
+
+function request()
+  index = index % #requests + 1
+  return requests[index]
+end
+
+function response(status, headers, body)
+  count = count + 1
+  if count >= limit then
+    wrk.thread:stop()
+  end
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRKJSON {"requests":%d,"duration_us":%d,"status_errors":%d,"connect_errors":%d,' ..
+    '"read_errors":%d,"write_errors":%d,"timeouts":%d,"p50_us":%d,"p90_us":%d,' ..
+    '"p99_us":%d,"max_us":%d,"mean_us":%.1f}\n',
+    summary.requests, summary.duration, e.status, e.connect, e.read, e.write, e.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99),
+    latency.max, latency.mean))
+end
