@@ -21,6 +21,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 
 from accounts.models import Role, User
 from bookings.models import SEAT_HOLDING_STATUSES, Booking, BookingStatus, PaymentStatus
+from bookings.notifications import send_booking_cancelled
 from doctors_portal.api.errors import Conflict
 from scheduling.models import Slot, SlotStatus
 
@@ -190,6 +191,9 @@ def booking_cancel(*, booking_id: int, by: User, now=None) -> CancellationResult
     booking.cancelled_by = by
     booking.save(update_fields=["status", "cancelled_at", "cancelled_by", "updated_at"])
     Slot.objects.filter(pk=slot.pk).update(seats_taken=F("seats_taken") - 1)
+    transaction.on_commit(
+        lambda: send_booking_cancelled(booking_id=booking_id, refund_amount=refunded, reason=reason)
+    )
     return CancellationResult(
         booking=booking, refunded=refunded > 0, refund_amount=refunded, refund_reason=reason
     )

@@ -80,7 +80,7 @@ class Refund(models.Model):
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
     refund_id = models.CharField(max_length=255, unique=True)
     amount = models.DecimalField(max_digits=10, decimal_places=2)
-    reason = models.CharField(max_length=64, blank=True)
+    reason = models.CharField(max_length=255, blank=True)
     status = models.CharField(max_length=32, default="succeeded")
     created_at = models.DateTimeField(default=timezone.now)
 

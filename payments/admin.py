@@ -1,0 +1,64 @@
+"""Admin: payments to look into; refunds and Stripe events as a read-only record."""
+
+from django.contrib import admin
+
+from payments.models import Payment, Refund, StripeEvent
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    # Money records change only through the services (and Stripe's events), never by hand.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class RefundInline(admin.TabularInline):
+    model = Refund
+    extra = 0
+    can_delete = False
+    fields = ("refund_id", "amount", "status", "reason", "created_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = (
+        "intent_id",
+        "booking",
+        "amount",
+        "currency",
+        "status",
+        "amount_refunded",
+        "created_at",
+    )
+    list_filter = ("status", "currency")
+    search_fields = ("intent_id", "booking__patient__email", "booking__id")
+    list_select_related = ("booking",)
+    readonly_fields = [f.name for f in Payment._meta.fields if f.name != "client_secret"]
+    exclude = ("client_secret",)
+    inlines = [RefundInline]
+    date_hierarchy = "created_at"
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    list_display = ("refund_id", "payment", "amount", "status", "reason", "created_at")
+    list_filter = ("status",)
+    search_fields = ("refund_id", "payment__intent_id")
+    list_select_related = ("payment",)
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(ReadOnlyAdmin):
+    list_display = ("event_id", "type", "outcome", "received_at", "applied_at")
+    list_filter = ("type",)
+    search_fields = ("event_id", "type", "outcome")
+    date_hierarchy = "received_at"
