@@ -187,6 +187,8 @@ REST_FRAMEWORK = {
         "payment": env("THROTTLE_PAYMENT_RATE", default="30/min"),
     },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # The API parses JSON only, so test clients send JSON unless told otherwise.
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
 SIMPLE_JWT = {
