@@ -7,6 +7,7 @@ set, accepts the emulator's unsigned tokens, which settings forbid in production
 
 import os
 import threading
+import time
 from dataclasses import dataclass
 
 import firebase_admin
@@ -75,6 +76,16 @@ def verify_id_token(token: str) -> FirebaseIdentity:
         ) from None
     except (firebase_auth.InvalidIdTokenError, firebase_exceptions.FirebaseError, ValueError):
         raise AuthenticationFailed("The Firebase ID token is invalid.") from None
+    # firebase-admin skips time checks on emulator tokens; check them here for every token.
+    now = time.time()
+    try:
+        expires, issued = float(claims["exp"]), float(claims.get("iat", now))
+    except (KeyError, TypeError, ValueError):
+        raise AuthenticationFailed("The Firebase ID token is invalid.") from None
+    if expires < now - CLOCK_SKEW_SECONDS:
+        raise AuthenticationFailed("The Firebase ID token has expired.")
+    if issued > now + CLOCK_SKEW_SECONDS:
+        raise AuthenticationFailed("The Firebase ID token is not valid yet.")
     email = claims.get("email") or ""
     if not email:
         raise AuthenticationFailed("The Firebase account has no email address.")
