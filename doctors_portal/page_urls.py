@@ -1,10 +1,28 @@
 """Server-rendered pages (namespace "pages"); each view calls the apps' services."""
 
 from django.urls import path
-from django.views.generic import TemplateView
+
+from accounts import views as accounts_views
+from bookings import views as bookings_views
+from payments import views as payments_views
+from scheduling import views as scheduling_views
 
 app_name = "pages"
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="pages/home.html"), name="home"),
+    path("", scheduling_views.home, name="home"),
+    path("services/<int:pk>/", scheduling_views.service_slots, name="service"),
+    path("doctors/<int:pk>/", scheduling_views.doctor_slots, name="doctor"),
+    path("signup/", accounts_views.signup, name="signup"),
+    path("login/", accounts_views.SignInView.as_view(), name="login"),
+    path("logout/", accounts_views.SignOutView.as_view(), name="logout"),
+    path("login/firebase/", accounts_views.firebase_signin, name="firebase_signin"),
+    path("book/<int:slot_id>/", bookings_views.book, name="book"),
+    path("appointments/", bookings_views.my_appointments, name="my_appointments"),
+    path("appointments/<int:pk>/cancel/", bookings_views.cancel, name="cancel"),
+    path("appointments/<int:pk>/pay/", payments_views.pay, name="pay"),
+    path("appointments/<int:pk>/pay/complete/", payments_views.pay_complete, name="pay_complete"),
+    path("doctor/", scheduling_views.doctor_dashboard, name="doctor_dashboard"),
+    path("doctor/slots/publish/", scheduling_views.slot_publish, name="slot_publish"),
+    path("doctor/slots/<int:pk>/remove/", scheduling_views.slot_remove, name="slot_remove"),
 ]

@@ -1,0 +1,183 @@
+"""Account pages: sign up, sign in and out (Django sessions), continue with Firebase.
+
+Pages hold no rules of their own: they parse a form, call accounts.services and
+show what it answered. `service_errors` turns the services' API exceptions into
+messages a page can show beside the right field.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.views import LoginView, LogoutView
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.debug import sensitive_post_parameters
+from rest_framework.exceptions import APIException
+
+from accounts import services
+from accounts.forms import EmailAuthenticationForm, SignUpForm
+from accounts.models import Role
+
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def _flatten(detail, path: str = "") -> list[tuple[str, str]]:
+    if isinstance(detail, dict):
+        pairs = []
+        for key, value in detail.items():
+            pairs += _flatten(value, key if not path else f"{path}.{key}")
+        return pairs
+    if isinstance(detail, list):
+        pairs = []
+        for value in detail:
+            pairs += _flatten(value, path)
+        return pairs
+    return [(path, str(detail))]
+
+
+def service_errors(exc: APIException) -> list[tuple[str, str]]:
+    """[(path, message)] of a service's exception; path '' means the whole request."""
+    pairs = _flatten(exc.detail)
+    path = getattr(exc, "path", "")
+    if path:
+        pairs = [(p or path, m) for p, m in pairs]
+    return pairs
+
+
+def add_service_errors(
+    form, exc: APIException, field_by_path: dict[str, str], default: str | None = None
+) -> None:
+    """Put each error beside its field; anything unmapped goes to `default` or the top."""
+    for path, message in service_errors(exc):
+        field = field_by_path.get(path)
+        if field is None:
+            field = field_by_path.get(path.split(".")[-1].split("[")[0], default if path else None)
+        form.add_error(field if field in form.fields else None, message)
+
+
+def firebase_enabled() -> bool:
+    return bool(settings.FIREBASE_WEB_API_KEY)
+
+
+def firebase_context() -> dict:
+    if not firebase_enabled():
+        return {}
+    import os
+
+    emulator = os.environ.get("FIREBASE_AUTH_EMULATOR_HOST", "")
+    return {
+        "FIREBASE_WEB_API_KEY": settings.FIREBASE_WEB_API_KEY,
+        # The emulator speaks the same REST API under its own host, over plain HTTP.
+        "FIREBASE_AUTH_BASE": (
+            f"http://{emulator}/identitytoolkit.googleapis.com"
+            if emulator
+            else "https://identitytoolkit.googleapis.com"
+        ),
+    }
+
+
+def _home_for(user) -> str:
+    return "pages:doctor_dashboard" if user.role == Role.DOCTOR else "pages:home"
+
+
+def _safe_next(request) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return ""
+
+
+class SignInView(LoginView):
+    template_name = "registration/login.html"
+    authentication_form = EmailAuthenticationForm
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), **firebase_context()}
+
+
+class SignOutView(LogoutView):
+    next_page = "pages:home"
+
+
+@sensitive_post_parameters("password1", "password2")
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect(_home_for(request.user))
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = services.user_register(
+                name=data["name"],
+                email=data["email"],
+                role=data["role"],
+                password=data["password1"],
+                phone=data["phone"],
+                specialty=data["specialty"].pk if data["specialty"] else None,
+                license_number=data["license_number"],
+            )
+        except APIException as exc:
+            add_service_errors(
+                form,
+                exc,
+                {
+                    "email": "email",
+                    "password": "password1",
+                    "name": "name",
+                    "phone": "phone",
+                    "role": "role",
+                    "specialty": "specialty",
+                    "licenseNumber": "license_number",
+                },
+            )
+        else:
+            login(request, user, backend=MODEL_BACKEND)
+            if user.role == Role.DOCTOR:
+                messages.info(
+                    request,
+                    "Welcome! An administrator verifies your licence before you can publish times.",
+                )
+            else:
+                messages.success(request, f"Welcome, {user.name}. Pick a date and a time to book.")
+            return redirect(_safe_next(request) or _home_for(user))
+    return render(
+        request,
+        "registration/signup.html",
+        {"form": form, "next": _safe_next(request), **firebase_context()},
+        status=400 if form.errors else 200,
+    )
+
+
+def firebase_signin(request):
+    """POST {id_token, name?, role?}: sign in (registering first if new) with a Firebase account."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if not firebase_enabled():
+        messages.error(request, "Firebase sign-in is not configured on this server.")
+        return redirect("pages:login")
+    from accounts.firebase import verify_id_token
+    from accounts.models import User
+
+    try:
+        identity = verify_id_token(request.POST.get("id_token", ""))
+        if not User.objects.filter(email__iexact=identity.email).exists():
+            role = request.POST.get("role") or Role.PATIENT
+            services.user_register(
+                name=request.POST.get("name") or identity.email.split("@")[0],
+                email=identity.email,
+                role=role,
+                firebase_identity=identity,
+            )
+        # Same checks as the API's token exchange (verified email, active, same uid).
+        services.token_obtain_with_firebase(identity=identity, email=identity.email)
+    except APIException as exc:
+        for _path, message in service_errors(exc):
+            messages.error(request, message)
+        return redirect("pages:login")
+    user = User.objects.get(email__iexact=identity.email)
+    login(request, user, backend=MODEL_BACKEND)
+    return redirect(_safe_next(request) or _home_for(user))

@@ -1,0 +1,146 @@
+"""Booking pages: the booking form, "my appointments" and cancelling. Same selectors and
+services as the API; a booking the user may not see is a 404 here too."""
+
+import math
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from rest_framework.exceptions import APIException
+
+from accounts.models import Role
+from accounts.views import service_errors
+from bookings import selectors, services
+from bookings.forms import BookingForm
+from bookings.models import BookingStatus
+from bookings.serializers import display_status
+from scheduling import selectors as slot_selectors
+from scheduling import timefmt
+from scheduling.models import Slot
+
+CANCELLABLE = (BookingStatus.PENDING_PAYMENT, BookingStatus.CONFIRMED)
+
+
+def describe(booking, now):
+    """Presentation only: the labels and minutes a page shows for a booking."""
+    booking.shown_status = display_status(booking, now)
+    booking.shown_status_label = BookingStatus(booking.shown_status).label
+    booking.date_text = timefmt.format_date(booking.slot.start)
+    booking.label = timefmt.format_label(booking.slot.start, booking.slot.end)
+    booking.day = timefmt.clinic_today(booking.slot.start)
+    booking.minutes_left = None
+    if booking.shown_status == BookingStatus.PENDING_PAYMENT:
+        booking.minutes_left = max(1, math.ceil((booking.expires_at - now).total_seconds() / 60))
+    booking.can_cancel = booking.shown_status in CANCELLABLE and booking.slot.start > now
+    return booking
+
+
+def get_booking_or_404(user, pk):
+    booking = selectors.booking_get(user=user, booking_id=pk)
+    if booking is None:
+        raise Http404("No such booking.")
+    return booking
+
+
+def _slot_for_page(slot_id: int, now):
+    """The slot with its free seats if anyone may book it now; else None."""
+    return (
+        slot_selectors.with_free_seats(slot_selectors.bookable_slots(now=now), now=now)
+        .select_related("doctor", "service")
+        .filter(pk=slot_id)
+        .first()
+    )
+
+
+@login_required
+def book(request, slot_id: int):
+    now = timezone.now()
+    slot = _slot_for_page(slot_id, now)
+    if slot is None:
+        past = Slot.objects.filter(pk=slot_id).values_list("start", flat=True).first()
+        if past is None:
+            raise Http404("No such slot.")
+        return _unavailable(request, day=timefmt.clinic_today(past), status=410)
+    slot.label = timefmt.format_label(slot.start, slot.end)
+    slot.date_text = timefmt.format_date(slot.start)
+    day = timefmt.clinic_today(slot.start)
+    form = BookingForm(request.POST or None, initial={"phone": request.user.phone})
+    context = {"slot": slot, "form": form, "day": day}
+    if request.user.role != Role.PATIENT:
+        messages.info(request, "Only patients book appointments; sign in with a patient account.")
+        return render(request, "pages/book.html", {**context, "not_patient": True}, status=403)
+    if slot.free_seats <= 0:
+        return _unavailable(request, day=day, slot=slot)
+    if request.method == "POST" and form.is_valid():
+        try:
+            booking = services.booking_create(
+                patient=request.user, slot_id=slot.pk, patient_phone=form.cleaned_data["phone"]
+            )
+        except APIException as exc:
+            if isinstance(exc, services.SeatNoLongerAvailable):
+                return _unavailable(request, day=day, slot=slot)
+            for _path, message in service_errors(exc):
+                form.add_error(None, message)
+            return render(request, "pages/book.html", context, status=exc.status_code)
+        messages.success(
+            request,
+            f"We are holding this time for you for {request_hold_minutes(booking, now)} minutes. "
+            "Pay now to confirm it.",
+        )
+        return redirect("pages:pay", pk=booking.pk)
+    return render(request, "pages/book.html", context, status=400 if form.errors else 200)
+
+
+def request_hold_minutes(booking, now) -> int:
+    return max(1, math.ceil((booking.expires_at - now).total_seconds() / 60))
+
+
+def _unavailable(request, *, day, slot=None, status=409):
+    return render(
+        request,
+        "pages/unavailable.html",
+        {"day": day, "slot": slot, "reason": "taken" if status == 409 else "past"},
+        status=status,
+    )
+
+
+@login_required
+def my_appointments(request):
+    if request.user.role == Role.DOCTOR:
+        return redirect("pages:doctor_dashboard")
+    now = timezone.now()
+    bookings = [
+        describe(b, now) for b in selectors.booking_list_for_patient(patient=request.user)[:100]
+    ]
+    return render(request, "pages/my_appointments.html", {"bookings": bookings})
+
+
+@login_required
+def cancel(request, pk: int):
+    now = timezone.now()
+    booking = describe(get_booking_or_404(request.user, pk), now)
+    back = "pages:doctor_dashboard" if request.user.role == Role.DOCTOR else "pages:my_appointments"
+    if request.method == "POST":
+        try:
+            result = services.booking_cancel(booking_id=booking.pk, by=request.user)
+        except APIException as exc:
+            for _path, message in service_errors(exc):
+                messages.error(request, message)
+            return redirect(back)
+        if result.refunded:
+            messages.success(
+                request,
+                f"Appointment cancelled. Refunded {result.refund_amount} "
+                f"{booking.currency.upper()}: {result.refund_reason}",
+            )
+        else:
+            messages.success(request, f"Appointment cancelled. {result.refund_reason}")
+        return redirect(back)
+    amount, reason = services.booking_refund_policy(booking=booking, by=request.user, now=now)
+    return render(
+        request,
+        "pages/cancel.html",
+        {"booking": booking, "refund_amount": amount, "refund_reason": reason, "back": back},
+    )

@@ -1,0 +1,146 @@
+"""The payment page: Stripe.js and its Card Element, loaded from STRIPE_JS_URL.
+
+The page asks payments.services for the booking's PaymentIntent, the browser pays it
+with Stripe.js, and `pay_complete` asks Stripe (through the gateway) how the intent
+ended and hands it to the same service the API's POST payment uses. The page never
+decides that a booking is paid: only an intent Stripe reports `succeeded` does.
+"""
+
+import contextlib
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from rest_framework.exceptions import APIException
+
+from accounts.views import service_errors
+from bookings.models import BookingStatus
+from bookings.views import describe
+from doctors_portal.api.errors import PaymentError
+from payments import selectors, services
+from payments import stripe_gateway as gateway
+from payments.services import Outcome
+
+
+def _payable_booking(request, pk):
+    booking = selectors.booking_payable_by(user=request.user, booking_id=pk)
+    if booking is None:
+        raise Http404("No such booking.")
+    return describe(booking, timezone.now())
+
+
+def uses_stand_in() -> bool:
+    # STRIPE_API_BASE is only set for the local Stripe stand-in (tests, offline demo);
+    # production talks to Stripe itself and pays with confirmCardPayment in the browser.
+    return bool(settings.STRIPE_API_BASE)
+
+
+def _render_pay(request, booking, payment, *, error: str = "", status: int = 200):
+    return render(
+        request,
+        "pages/pay.html",
+        {
+            "booking": booking,
+            "payment": payment,
+            "client_secret": payment.client_secret,
+            "confirm_on_server": uses_stand_in(),
+            "error": error,
+        },
+        status=status,
+    )
+
+
+def _expired(request, booking, message: str):
+    return render(
+        request, "pages/hold_expired.html", {"booking": booking, "message": message}, status=409
+    )
+
+
+def _done(request, booking):
+    if booking.shown_status == BookingStatus.CONFIRMED:
+        messages.info(request, "This appointment is already paid and confirmed.")
+    return redirect("pages:my_appointments")
+
+
+@login_required
+def pay(request, pk: int):
+    booking = _payable_booking(request, pk)
+    if booking.shown_status == BookingStatus.EXPIRED:
+        return _expired(request, booking, "Your hold on this time ran out before payment.")
+    if booking.shown_status != BookingStatus.PENDING_PAYMENT:
+        return _done(request, booking)
+    try:
+        payment = services.payment_intent_for_booking(patient=request.user, booking_id=booking.pk)
+    except APIException as exc:
+        message = " ".join(m for _p, m in service_errors(exc))
+        if exc.status_code == 409:
+            return _expired(request, booking, message)
+        return render(
+            request,
+            "pages/pay_unavailable.html",
+            {"booking": booking, "message": message},
+            status=exc.status_code,
+        )
+    return _render_pay(request, booking, payment)
+
+
+def _confirm_with_stand_in_card(intent_id: str, card_id: str) -> None:
+    """Stand-in only: its Stripe.js cannot confirm a card payment in the browser (its
+    confirmCardPayment only answers 3-D Secure), so the card it tokenised is attached
+    to the intent and the intent confirmed here. A decline raises PaymentError."""
+    with gateway._stripe_errors():
+        client = gateway.client()
+        client.v1.payment_intents.update(intent_id, {"payment_method": card_id})
+        client.v1.payment_intents.confirm(intent_id)
+
+
+@login_required
+@require_POST
+def pay_complete(request, pk: int):
+    booking = _payable_booking(request, pk)
+    payment = selectors.payment_for_booking(booking=booking)
+    if payment is None:
+        return redirect("pages:pay", pk=booking.pk)
+    card_id = request.POST.get("stand_in_card", "")
+    try:
+        if card_id and uses_stand_in():
+            # A decline is not final here: the intent carries it and it is recorded below.
+            with contextlib.suppress(PaymentError):
+                _confirm_with_stand_in_card(payment.intent_id, card_id)
+        # Whatever the browser says, the intent's state is read from Stripe itself.
+        intent = gateway.retrieve_payment_intent(payment.intent_id)
+        if intent.succeeded:
+            outcome = services.payment_confirm_from_intent(intent=intent, booking_id=booking.pk)
+        elif intent.status == "processing":
+            services.payment_record_processing(intent=intent)
+            messages.info(request, "Your bank is still processing the payment; check back soon.")
+            return redirect("pages:my_appointments")
+        else:
+            services.payment_record_failure(intent=intent)
+            reason = intent.error_message or request.POST.get("error") or "The card was declined."
+            booking = _payable_booking(request, pk)
+            return _render_pay(
+                request,
+                booking,
+                payment,
+                error=f"The payment did not go through: {reason} "
+                "Your booking is still pending; try another card.",
+                status=402,
+            )
+    except APIException as exc:
+        booking = _payable_booking(request, pk)
+        message = " ".join(m for _p, m in service_errors(exc))
+        return _render_pay(request, booking, payment, error=message, status=exc.status_code)
+    if outcome.result == Outcome.REFUNDED_SEAT_GONE:
+        messages.error(
+            request,
+            "The payment arrived after your hold ran out and the time went to someone else. "
+            "The full amount was refunded.",
+        )
+    else:
+        messages.success(request, "Payment received: your appointment is confirmed.")
+    return redirect("pages:my_appointments")

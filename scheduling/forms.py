@@ -1,0 +1,41 @@
+"""Forms of the scheduling pages: they parse input, scheduling.services decides."""
+
+import re
+
+from django import forms
+
+from scheduling.models import Service
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class DatePickForm(forms.Form):
+    date = forms.DateField(label="Date", widget=DateInput())
+
+
+class SlotPublishForm(forms.Form):
+    date = forms.DateField(label="Date", widget=DateInput())
+    labels = forms.CharField(
+        label="Times",
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "10.00 AM-11.00 AM"}),
+        help_text='One time range per line, e.g. "10.00 AM-11.00 AM" or "14:00-15:00".',
+    )
+    service = forms.ModelChoiceField(
+        label="Service",
+        queryset=Service.objects.filter(is_active=True),
+        required=False,
+        empty_label="My specialty",
+    )
+    capacity = forms.IntegerField(label="Patients per slot", min_value=1, max_value=1000, initial=1)
+
+    def clean_labels(self) -> list[str]:
+        labels = [part.strip() for part in re.split(r"[\n,;]+", self.cleaned_data["labels"])]
+        labels = [label for label in labels if label]
+        if not labels:
+            raise forms.ValidationError("Enter at least one time range.")
+        return labels
