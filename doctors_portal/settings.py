@@ -180,7 +180,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "doctors_portal.api.pagination.PageLimitPagination",
     "PAGE_SIZE": 10,
     "EXCEPTION_HANDLER": "doctors_portal.api.exceptions.envelope_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "doctors_portal.api.schema.EnvelopeAutoSchema",
     "DEFAULT_THROTTLE_RATES": {
         "auth": env("THROTTLE_AUTH_RATE", default="20/min"),
         "booking": env("THROTTLE_BOOKING_RATE", default="30/min"),

@@ -1,4 +1,8 @@
-"""drf-spectacular hook: describe every JSON response inside the envelope it travels in."""
+"""drf-spectacular: describe every JSON response inside the envelope it travels in."""
+
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+from drf_spectacular.openapi import AutoSchema
+from rest_framework.views import APIView
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -49,3 +53,71 @@ def wrap_responses_in_envelope(result, generator, request, public):
                 elif not str(code).startswith("2"):
                     content["schema"] = error_ref
     return result
+
+
+ERROR_DESCRIPTIONS = {
+    "400": "Validation Error: malformed or invalid input",
+    "401": "Authentication Error: missing, invalid or expired credentials",
+    "403": "Permission Denied",
+    "404": "Not Found, or not visible to the caller",
+    "409": "Conflict or Duplicate Entry",
+    "413": "Payload Too Large: the body is over 1 MiB",
+    "415": "Unsupported Media Type: the body must be JSON",
+    "429": "Too Many Requests: see Retry-After",
+}
+
+
+class EnvelopeAutoSchema(AutoSchema):
+    """drf-spectacular's AutoSchema, also listing the error statuses an operation can answer.
+
+    Derived from the view, so the schema does not claim only the happy path:
+    400 always (malformed input), 401/403 when the view authenticates, 404 when
+    the operation names something (path, query or body), 409 on writes, 413/415
+    with a body, 429 when the view throttles. A view may add more with
+    `extra_error_statuses` (e.g. 502 when a payment provider is unreachable).
+    """
+
+    def get_operation(self, path, path_regex, path_prefix, method, registry):
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        if operation is None:
+            return None
+        view = self.view
+        codes = {"400"}
+        authenticates = bool(getattr(view, "authentication_classes", None)) or (
+            type(view).get_authenticators is not APIView.get_authenticators
+        )
+        if authenticates:
+            codes |= {"401", "403"}
+        if operation.get("parameters") or operation.get("requestBody") or "{" in path:
+            codes.add("404")
+        if self.method in ("POST", "PUT", "PATCH", "DELETE"):
+            codes.add("409")
+        if operation.get("requestBody"):
+            codes |= {"413", "415"}
+        throttles = bool(getattr(view, "throttle_classes", None)) or (
+            type(view).get_throttles is not APIView.get_throttles
+        )
+        if throttles:
+            codes.add("429")
+        codes |= {str(code) for code in getattr(view, "extra_error_statuses", ())}
+        responses = operation.setdefault("responses", {})
+        for code in sorted(codes):
+            responses.setdefault(
+                code,
+                {
+                    "description": ERROR_DESCRIPTIONS.get(code, "Error"),
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/ErrorEnvelope"}
+                        }
+                    },
+                },
+            )
+        return operation
+
+
+class BearerJWTScheme(SimpleJWTScheme):
+    """Our JWTAuthentication (simplejwt, any-case "Bearer") as the `jwtAuth` security scheme."""
+
+    target_class = "accounts.authentication.JWTAuthentication"
+    name = "jwtAuth"

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.permissions import AllowAny
@@ -14,7 +14,10 @@ from scheduling.models import Service
 
 @extend_schema(
     summary="Health check",
-    responses={200: inline_serializer("Health", {"database": serializers.CharField()})},
+    responses={
+        200: inline_serializer("Health", {"database": serializers.CharField()}),
+        503: OpenApiResponse(description="Service Unavailable: the database is unreachable"),
+    },
 )
 @api_view(["GET"])
 @authentication_classes([])
