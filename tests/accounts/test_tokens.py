@@ -1,0 +1,110 @@
+"""auth/token, auth/token/refresh, auth/logout and the "auth" throttle."""
+
+import pytest
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
+
+from accounts.services import token_pair_for
+from accounts.throttles import AuthRateThrottle
+from tests.accounts.helpers import assert_error, error_paths
+from tests.factories import TEST_PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def post(path, body):
+    return APIClient().post(path, body, format="json")
+
+
+def test_password_sign_in_returns_a_working_pair(patient):
+    response = post("/api/v1/auth/token/", {"email": patient.email, "password": TEST_PASSWORD})
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["accessToken"] == body["data"]["accessToken"]
+    assert body["refreshToken"] == body["data"]["refreshToken"]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"bearer {body['accessToken']}")
+    assert client.get(f"/api/v1/users/{patient.pk}").json()["data"]["email"] == patient.email
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "path"),
+    [
+        ({"email": "nobody@example.com", "password": TEST_PASSWORD}, 401, ""),
+        ({"password": TEST_PASSWORD}, 400, "email"),
+        ({"email": "bad", "password": TEST_PASSWORD}, 400, "email"),
+        ({"email": "{email}"}, 400, "password"),
+        ({"email": "{email}", "password": "wrong-password"}, 401, ""),
+        ({"email": "{email}", "password": {"$ne": ""}}, 400, "password"),
+    ],
+)
+def test_password_sign_in_failures(patient, body, status, path):
+    body = {k: v.format(email=patient.email) if isinstance(v, str) else v for k, v in body.items()}
+    response = post("/api/v1/auth/token", body)
+    assert_error(response, status)
+    assert path in error_paths(response)
+    assert "accessToken" not in response.json()
+
+
+def test_deactivated_user_gets_no_token_and_no_refresh(patient):
+    pair = token_pair_for(patient)
+    patient.is_active = False
+    patient.save()
+    assert_error(
+        post("/api/v1/auth/token", {"email": patient.email, "password": TEST_PASSWORD}), 401
+    )
+    body = assert_error(post("/api/v1/auth/token/refresh", {"refresh": pair["refreshToken"]}), 401)
+    assert "deactivated" in body["errorMessages"][0]["message"]
+
+
+def test_refresh_rotates_and_blacklists_the_old_token(patient):
+    pair = token_pair_for(patient)
+    response = post("/api/v1/auth/token/refresh/", {"refresh": pair["refreshToken"]})
+    assert response.status_code == 200, response.content
+    new = response.json()
+    assert new["refreshToken"] != pair["refreshToken"]
+    assert new["data"]["accessToken"] == new["accessToken"]
+    assert BlacklistedToken.objects.filter(token__user=patient).count() == 1
+
+    # The old one is spent; the new one works once.
+    assert_error(post("/api/v1/auth/token/refresh", {"refresh": pair["refreshToken"]}), 401)
+    again = post("/api/v1/auth/token/refresh", {"refresh": new["refreshToken"]})
+    assert again.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [({}, 400), ({"refresh": 123}, 401), ({"refresh": "garbage"}, 401), ({"refresh": ""}, 400)],
+)
+def test_refresh_bad_input(body, status):
+    assert_error(post("/api/v1/auth/token/refresh", body), status)
+
+
+def test_an_access_token_is_not_a_refresh_token(patient):
+    pair = token_pair_for(patient)
+    assert_error(post("/api/v1/auth/token/refresh", {"refresh": pair["accessToken"]}), 401)
+
+
+def test_logout_blacklists_the_refresh_token(patient):
+    pair = token_pair_for(patient)
+    response = post("/api/v1/auth/logout", {"refresh": pair["refreshToken"]})
+    assert response.status_code == 200, response.content
+    assert response.json()["message"] == "Logged out"
+    assert BlacklistedToken.objects.filter(token__user=patient).count() == 1
+    assert_error(post("/api/v1/auth/token/refresh", {"refresh": pair["refreshToken"]}), 401)
+    assert_error(post("/api/v1/auth/logout/", {"refresh": pair["refreshToken"]}), 401)
+    assert_error(post("/api/v1/auth/logout", {}), 400)
+
+
+def test_auth_endpoints_are_throttled_with_429_in_the_envelope(patient, monkeypatch):
+    monkeypatch.setattr(AuthRateThrottle, "THROTTLE_RATES", {"auth": "3/min"})
+    wrong = {"email": patient.email, "password": "wrong-password"}
+    for _ in range(3):
+        assert post("/api/v1/auth/token", wrong).status_code == 401
+    response = post("/api/v1/auth/token", {"email": patient.email, "password": TEST_PASSWORD})
+    body = assert_error(response, 429, "Too Many Requests")
+    assert int(response["Retry-After"]) > 0
+    assert "accessToken" not in body
+    # The same budget covers sign-up and the Firebase exchange.
+    assert_error(post("/api/v1/users", {"name": "x"}), 429)
+    assert_error(APIClient().get("/api/v1/jwt?email=a@example.com"), 429)
