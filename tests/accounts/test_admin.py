@@ -1,0 +1,114 @@
+"""Django admin: filters, search, verification actions and deletes through the services."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import DoctorProfile, Role, User
+from tests.factories import BookingFactory, DoctorFactory, PatientFactory
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = reverse("admin:accounts_user_changelist")
+
+
+@pytest.fixture
+def admin_client(admin_user):
+    client = Client()
+    client.force_login(admin_user)
+    return client
+
+
+def test_only_admins_open_the_admin(patient, doctor):
+    for user in (patient, doctor):
+        client = Client()
+        client.force_login(user)
+        response = client.get(CHANGELIST)
+        assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_changelist_filters_by_role_and_searches(admin_client):
+    PatientFactory(name="Zed Patient", email="zed@example.com")
+    DoctorFactory(name="Yara Doctor", email="yara@example.com")
+    doctors = admin_client.get(CHANGELIST, {"role__exact": Role.DOCTOR}).content.decode()
+    assert "yara@example.com" in doctors and "zed@example.com" not in doctors
+    found = admin_client.get(CHANGELIST, {"q": "zed"}).content.decode()
+    assert "zed@example.com" in found and "yara@example.com" not in found
+
+
+def test_doctor_change_page_shows_the_profile_inline(admin_client, doctor):
+    response = admin_client.get(reverse("admin:accounts_user_change", args=[doctor.pk]))
+    assert response.status_code == 200
+    assert "doctor_profile-TOTAL_FORMS" in response.content.decode()
+
+
+def test_verify_and_revoke_actions(admin_client, admin_user):
+    pending = DoctorFactory(profile__verified=False)
+    patient = PatientFactory()
+    response = admin_client.post(
+        CHANGELIST,
+        {"action": "verify_doctors", "_selected_action": [pending.pk, patient.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    profile = DoctorProfile.objects.get(user=pending)
+    assert profile.is_verified and profile.verified_by == admin_user and profile.verified_at
+    assert not DoctorProfile.objects.filter(user=patient).exists()
+
+    admin_client.post(
+        CHANGELIST, {"action": "revoke_verification", "_selected_action": [pending.pk]}
+    )
+    profile.refresh_from_db()
+    assert (profile.is_verified, profile.verified_by, profile.verified_at) == (False, None, None)
+
+
+def test_single_delete_deactivates_and_keeps_the_bookings(admin_client):
+    booking = BookingFactory()
+    patient = booking.patient
+    url = reverse("admin:accounts_user_delete", args=[patient.pk])
+    confirm = admin_client.get(url)
+    assert confirm.status_code == 200  # no "cannot delete: protected" page
+    response = admin_client.post(url, {"post": "yes"})
+    assert response.status_code == 302
+    patient.refresh_from_db()
+    assert not patient.is_active and patient.email.endswith("@deleted.invalid")
+    assert User.objects.filter(pk=patient.pk).exists()
+    booking.refresh_from_db()
+    assert booking.patient_id == patient.pk
+
+
+def test_bulk_delete_skips_the_admin_themself(admin_client, admin_user):
+    first, second = PatientFactory(), DoctorFactory()
+    response = admin_client.post(
+        CHANGELIST,
+        {
+            "action": "delete_selected",
+            "_selected_action": [first.pk, second.pk, admin_user.pk],
+            "post": "yes",
+        },
+    )
+    assert response.status_code == 302
+    assert set(User.objects.filter(is_active=False).values_list("pk", flat=True)) == {
+        first.pk,
+        second.pk,
+    }
+    admin_user.refresh_from_db()
+    assert admin_user.is_active and admin_user.deleted_at is None
+    assert DoctorProfile.objects.filter(user=second).exists()
+
+
+def test_admin_cannot_open_their_own_delete_page(admin_client, admin_user):
+    response = admin_client.get(reverse("admin:accounts_user_delete", args=[admin_user.pk]))
+    assert response.status_code == 403
+
+
+def test_role_change_in_the_form_goes_through_the_service(admin_client):
+    patient = PatientFactory()
+    response = admin_client.post(
+        reverse("admin:accounts_user_change", args=[patient.pk]),
+        {"name": patient.name, "role": Role.DOCTOR, "phone": "", "image": "", "_save": "Save"},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    patient.refresh_from_db()
+    assert patient.role == Role.DOCTOR
+    assert DoctorProfile.objects.filter(user=patient, is_verified=False).exists()
