@@ -401,3 +401,29 @@ class TestDaylightSavingSlots:
         )
         assert response.status_code == 400
         assert "does not exist" in errors(response)["02.30 AM-03.30 AM"]
+
+
+def test_database_constraint_overlap_becomes_400(monkeypatch, client_for, doctor):
+    """Bypass the service's own check: the PostgreSQL exclusion constraint still refuses,
+    and its IntegrityError is translated to a 400 naming the label. On SQLite (no such
+    constraint) the service check is the guard, proven by the overlap tests above."""
+    from django.db import connection
+
+    from scheduling import services
+
+    service = ServiceFactory(name="Oral Surgery")
+    day = clinic_day(3)
+    slot_at(day, "10:00-12:00", doctor=doctor, service=service)
+    monkeypatch.setattr(services, "_overlap_errors", lambda **kw: {})
+    response = post_slots(
+        client_for(doctor),
+        doctor,
+        {"date": wordy(day), "slot": ["11:00-13:00"]},
+        service=service.pk,
+    )
+    if connection.vendor == "postgresql":
+        assert response.status_code == 400
+        assert "11:00-13:00" in errors(response)
+        assert Slot.objects.filter(doctor=doctor).count() == 1
+    else:
+        assert response.status_code == 201
