@@ -1,6 +1,6 @@
 """Users and sign-in endpoints: parse → service/selector → serialize, nothing else."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -51,7 +51,10 @@ class UserViewSet(viewsets.GenericViewSet):
 
     def _action(self) -> str | None:
         # Authenticators are chosen before DRF sets self.action, so look it up here.
-        return self.action_map.get(self.request.method.lower())
+        if getattr(self, "action", None) is not None:  # schema generation sets it early
+            return self.action
+        request = getattr(self, "request", None)
+        return self.action_map.get(request.method.lower()) if request is not None else None
 
     def get_authenticators(self):
         if self._action() == "create":
@@ -185,6 +188,19 @@ class UserViewSet(viewsets.GenericViewSet):
             message="User deleted successfully",
             deletedCount=1,
         )
+
+
+ID_PARAM = OpenApiParameter("id", int, required=True)
+
+
+@extend_schema_view(
+    partial_update=extend_schema(
+        operation_id="users_partial_update_by_query", parameters=[ID_PARAM]
+    ),
+    destroy=extend_schema(operation_id="users_destroy_by_query", parameters=[ID_PARAM]),
+)
+class UserCollectionViewSet(UserViewSet):
+    """`users?id=`: the reference's spelling of users/:id, onto the same actions."""
 
 
 class AuthViewSet(viewsets.ViewSet):

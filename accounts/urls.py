@@ -2,9 +2,9 @@
 
 from django.urls import re_path
 
-from accounts.api import AuthViewSet, UserViewSet
+from accounts.api import AuthViewSet, UserCollectionViewSet, UserViewSet
 
-users = UserViewSet.as_view(
+users = UserCollectionViewSet.as_view(
     {"get": "list", "post": "create", "patch": "partial_update", "delete": "destroy"}
 )
 user_detail = UserViewSet.as_view(
