@@ -1,0 +1,92 @@
+import pytest
+from django.test import Client
+
+from bookings import services as booking_services
+from bookings.models import Booking, BookingStatus
+from scheduling.models import Slot, SlotStatus
+from tests.factories import BookingFactory, PatientFactory, ServiceFactory, SlotFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(admin_user):
+    client = Client()
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/scheduling/service/",
+        "/admin/scheduling/service/?q=Teeth",
+        "/admin/scheduling/slot/",
+        "/admin/scheduling/slot/?q=example.com&status__exact=published",
+        "/admin/scheduling/slot/?start__gte=2026-01-01",
+        "/admin/bookings/booking/",
+        "/admin/bookings/booking/?q=example.com&status__exact=pending_payment",
+        "/admin/bookings/booking/?payment_status__exact=paid&slot__start__gte=2026-01-01",
+    ],
+)
+def test_changelists_search_and_filter(admin_client, path):
+    BookingFactory(slot=SlotFactory(service=ServiceFactory(name="Teeth Cleaning")))
+    assert admin_client.get(path).status_code == 200
+
+
+def test_change_pages_render_and_booking_money_is_read_only(admin_client):
+    booking = BookingFactory()
+    assert admin_client.get(f"/admin/scheduling/slot/{booking.slot_id}/change/").status_code == 200
+    response = admin_client.get(f"/admin/bookings/booking/{booking.pk}/change/")
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert "price" not in form.fields and "status" not in form.fields
+    assert admin_client.get("/admin/bookings/booking/add/").status_code == 403
+
+
+def test_cancel_slot_action_goes_through_the_service(admin_client):
+    free = SlotFactory()
+    booked = SlotFactory()
+    booking_services.booking_create(patient=PatientFactory(), slot_id=booked.pk)
+    response = admin_client.post(
+        "/admin/scheduling/slot/",
+        {"action": "cancel_slots", "_selected_action": [free.pk, booked.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert Slot.objects.get(pk=free.pk).status == SlotStatus.CANCELLED
+    assert Slot.objects.get(pk=booked.pk).status == SlotStatus.PUBLISHED
+    assert "active booking" in response.content.decode()
+
+
+def test_admin_slot_form_refuses_overlap(admin_client, doctor):
+    existing = SlotFactory(doctor=doctor)
+    response = admin_client.post(
+        "/admin/scheduling/slot/add/",
+        {
+            "doctor": doctor.pk,
+            "service": existing.service_id,
+            "start_0": existing.start.strftime("%Y-%m-%d"),
+            "start_1": existing.start.strftime("%H:%M:%S"),
+            "end_0": existing.end.strftime("%Y-%m-%d"),
+            "end_1": existing.end.strftime("%H:%M:%S"),
+            "capacity": 1,
+            "status": "published",
+        },
+    )
+    assert response.status_code == 200  # the form again, with the error
+    assert "Overlaps" in response.content.decode()
+    assert Slot.objects.filter(doctor=doctor).count() == 1
+
+
+def test_cancel_booking_action_frees_the_seat(admin_client, admin_user):
+    slot = SlotFactory()
+    booking = booking_services.booking_create(patient=PatientFactory(), slot_id=slot.pk)
+    admin_client.post(
+        "/admin/bookings/booking/",
+        {"action": "cancel_bookings", "_selected_action": [booking.pk]},
+    )
+    booking.refresh_from_db()
+    assert booking.status == BookingStatus.CANCELLED and booking.cancelled_by == admin_user
+    assert Slot.objects.get(pk=slot.pk).seats_taken == 0
+    assert Booking.objects.count() == 1
