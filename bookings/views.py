@@ -32,7 +32,7 @@ def describe(booking, now):
     booking.day = timefmt.clinic_today(booking.slot.start)
     booking.minutes_left = None
     if booking.shown_status == BookingStatus.PENDING_PAYMENT:
-        booking.minutes_left = max(1, math.ceil((booking.expires_at - now).total_seconds() / 60))
+        booking.minutes_left = hold_minutes(booking)
     booking.can_cancel = booking.shown_status in CANCELLABLE and booking.slot.start > now
     return booking
 
@@ -86,15 +86,16 @@ def book(request, slot_id: int):
             return render(request, "pages/book.html", context, status=exc.status_code)
         messages.success(
             request,
-            f"We are holding this time for you for {request_hold_minutes(booking, now)} minutes. "
+            f"We are holding this time for you for {hold_minutes(booking)} minutes. "
             "Pay now to confirm it.",
         )
         return redirect("pages:pay", pk=booking.pk)
     return render(request, "pages/book.html", context, status=400 if form.errors else 200)
 
 
-def request_hold_minutes(booking, now) -> int:
-    return max(1, math.ceil((booking.expires_at - now).total_seconds() / 60))
+def hold_minutes(booking) -> int:
+    left = (booking.expires_at - timezone.now()).total_seconds()
+    return max(1, math.ceil(left / 60))
 
 
 def _unavailable(request, *, day, slot=None, status=409):

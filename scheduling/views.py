@@ -15,6 +15,7 @@ from rest_framework.exceptions import APIException
 from accounts.models import Role, User
 from accounts.views import add_service_errors, service_errors
 from bookings import selectors as booking_selectors
+from bookings.views import describe
 from scheduling import selectors, services, timefmt
 from scheduling.forms import DatePickForm, SlotPublishForm
 from scheduling.models import SlotStatus
@@ -99,10 +100,10 @@ def _dashboard(request, form, status=200):
     slots = _labelled(selectors.doctor_slots_private(doctor=doctor, viewer=doctor) or [])
     for slot in slots:
         slot.held = slot.capacity - slot.free_seats
-    bookings = list(booking_selectors.booking_list_for_doctor(doctor=doctor)[:200])
-    for booking in bookings:
-        booking.label = timefmt.format_label(booking.slot.start, booking.slot.end)
-        booking.date_text = timefmt.format_date(booking.slot.start)
+    now = timezone.now()
+    bookings = [
+        describe(b, now) for b in booking_selectors.booking_list_for_doctor(doctor=doctor)[:200]
+    ]
     return render(
         request,
         "pages/doctor_dashboard.html",
@@ -112,7 +113,6 @@ def _dashboard(request, form, status=200):
             "verified": bool(profile and profile.is_verified),
             "slots": [s for s in slots if s.status != SlotStatus.CANCELLED],
             "bookings": bookings,
-            "now": timezone.now(),
         },
         status=status,
     )

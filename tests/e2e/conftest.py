@@ -112,3 +112,10 @@ def new_page(browser, live_server):
 @pytest.fixture
 def page(new_page):
     return new_page()
+
+
+@pytest.fixture
+def stripe_pages(stripe_settings):
+    """Stripe pointed at the session's localstripe, and pages loading its stand-in Stripe.js."""
+    stripe_settings.STRIPE_JS_URL = f"{stripe_settings.STRIPE_API_BASE}/js.stripe.com/v3/"
+    return stripe_settings
