@@ -280,7 +280,14 @@ def token_refresh(*, refresh: str) -> dict[str, str]:
     """Rotation: the old refresh token is blacklisted and a new pair issued, once."""
     token = _parse_refresh(refresh)
     # Lock the token's row so two concurrent refreshes with it cannot both succeed.
-    outstanding = OutstandingToken.objects.select_for_update().filter(jti=token["jti"]).first()
+    # (order_by(): the model's default ordering joins the nullable user, which PostgreSQL
+    # cannot lock.)
+    outstanding = (
+        OutstandingToken.objects.select_for_update(of=("self",))
+        .filter(jti=token["jti"])
+        .order_by()
+        .first()
+    )
     if outstanding is None or BlacklistedToken.objects.filter(token=outstanding).exists():
         raise AuthenticationFailed("Refresh token is invalid: Token is blacklisted")
     user = User.objects.filter(pk=token.get(jwt_settings.USER_ID_CLAIM)).first()
