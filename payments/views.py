@@ -39,7 +39,7 @@ def uses_stand_in() -> bool:
     return bool(settings.STRIPE_API_BASE)
 
 
-def _render_pay(request, booking, payment, *, error: str = "", status: int = 200):
+def _render_pay(request, booking, payment):
     return render(
         request,
         "pages/pay.html",
@@ -48,9 +48,7 @@ def _render_pay(request, booking, payment, *, error: str = "", status: int = 200
             "payment": payment,
             "client_secret": payment.client_secret,
             "confirm_on_server": uses_stand_in(),
-            "error": error,
         },
-        status=status,
     )
 
 
@@ -119,22 +117,21 @@ def pay_complete(request, pk: int):
             services.payment_record_processing(intent=intent)
             messages.info(request, "Your bank is still processing the payment; check back soon.")
             return redirect("pages:my_appointments")
+        elif not (intent.error_code or intent.error_message):
+            messages.error(request, "The payment was not completed; nothing was charged.")
+            return redirect("pages:pay", pk=booking.pk)
         else:
             services.payment_record_failure(intent=intent)
-            reason = intent.error_message or request.POST.get("error") or "The card was declined."
-            booking = _payable_booking(request, pk)
-            return _render_pay(
+            reason = intent.error_message or "The card was declined."
+            messages.error(
                 request,
-                booking,
-                payment,
-                error=f"The payment did not go through: {reason} "
+                f"The payment did not go through: {reason} "
                 "Your booking is still pending; try another card.",
-                status=402,
             )
+            return redirect("pages:pay", pk=booking.pk)
     except APIException as exc:
-        booking = _payable_booking(request, pk)
-        message = " ".join(m for _p, m in service_errors(exc))
-        return _render_pay(request, booking, payment, error=message, status=exc.status_code)
+        messages.error(request, " ".join(m for _p, m in service_errors(exc)))
+        return redirect("pages:pay", pk=booking.pk)
     if outcome.result == Outcome.REFUNDED_SEAT_GONE:
         messages.error(
             request,

@@ -68,11 +68,11 @@
     }
     stripe.confirmCardPayment(form.dataset.clientSecret, { payment_method: { card: card } })
       .then(function (result) {
-        if (result.error) {
-          // A declined card: the server reads the intent and records the failure.
-          finish({ error: result.error.message || "" });
+        if (result.error && result.error.type === "validation_error") {
+          fail(result.error.message);  // an incomplete card: nothing was tried
           return;
         }
+        // Declined or paid, the server reads the intent from Stripe and records the outcome.
         finish({});
       });
   });
