@@ -3,6 +3,7 @@ health, and production settings that refuse to start unsafe."""
 
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -231,3 +232,12 @@ def test_deploy_check_is_clean_with_a_production_environment():
     result = _manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_env_example_lists_every_variable_settings_reads():
+    settings_source = (BASE_DIR / "doctors_portal" / "settings.py").read_text()
+    read = set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z][A-Z0-9_]*)"', settings_source))
+    example = (BASE_DIR / ".env.example").read_text()
+    listed = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]*)=", example, re.MULTILINE))
+    assert read, "no env() calls found: the pattern is out of date"
+    assert read - listed == set()
