@@ -1,5 +1,6 @@
 """Users and sign-in endpoints: parse → service/selector → serialize, nothing else."""
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied, ValidationError
@@ -123,7 +124,9 @@ class UserViewSet(viewsets.GenericViewSet):
         return ok(UserSerializer(user).data, message="User retrieved successfully")
 
     @extend_schema(
-        summary="A user's role, spelled as the reference client reads it", parameters=[EMAIL_PARAM]
+        summary="A user's role, spelled as the reference client reads it",
+        parameters=[EMAIL_PARAM],
+        responses={200: OpenApiTypes.STR},
     )
     def role(self, request):
         user = selectors.user_get_for(viewer=request.user, email=request.query_params.get("email"))
