@@ -78,10 +78,12 @@ def stripe_events(stripe_client):
     """Events localstripe recorded for an intent, as Stripe would deliver them."""
 
     def find(intent_id: str, event_type: str) -> dict:
+        since = int(time.time()) - 120
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
-            listing = stripe_client.v1.events.list({"type": event_type})
-            for event in listing.data:
+            # localstripe lists oldest first, 10 a page: walk every page of recent ones.
+            recent = {"type": event_type, "limit": 100, "created": {"gte": since}}
+            for event in stripe_client.v1.events.list(recent).auto_paging_iter():
                 if event.data.object.id == intent_id:
                     return event.to_dict()
             time.sleep(0.05)
