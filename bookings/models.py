@@ -79,6 +79,13 @@ class Booking(models.Model):
             models.Index(fields=["doctor", "-created_at"], name="booking_doctor_created_idx"),
             models.Index(fields=["slot", "status"], name="booking_slot_status_idx"),
             models.Index(fields=["status", "expires_at"], name="booking_status_expiry_idx"),
+            # Lapsed holds of one slot, counted by every availability read: only the
+            # pending rows are indexed, so it stays small however many bookings exist.
+            models.Index(
+                fields=["slot", "expires_at"],
+                condition=Q(status=BookingStatus.PENDING_PAYMENT),
+                name="booking_pending_slot_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -55,15 +55,50 @@ def bookable_slots(*, now: datetime) -> QuerySet[Slot]:
 
 
 @dataclass
-class ServiceAvailability:
-    service: Service
-    slots: list[Slot] = field(default_factory=list)
+class DoctorRef:
+    """The few fields of a doctor that availability shows."""
+
+    pk: int
+    name: str
+    email: str
 
     @property
-    def doctors(self) -> list[User]:
-        seen: dict[int, User] = {}
+    def id(self) -> int:
+        return self.pk
+
+
+@dataclass
+class FreeSlot:
+    """A slot with a free seat, read as plain values: the availability read builds a few
+    hundred of these per request, and model instances would cost most of its time."""
+
+    pk: int
+    start: datetime
+    end: datetime
+    capacity: int
+    free_seats: int
+    service_id: int
+    doctor: DoctorRef
+
+    @property
+    def id(self) -> int:
+        return self.pk
+
+    @property
+    def doctor_id(self) -> int:
+        return self.doctor.pk
+
+
+@dataclass
+class ServiceAvailability:
+    service: Service
+    slots: list[FreeSlot] = field(default_factory=list)
+
+    @property
+    def doctors(self) -> list[DoctorRef]:
+        seen: dict[int, DoctorRef] = {}
         for slot in self.slots:
-            seen.setdefault(slot.doctor_id, slot.doctor)
+            seen.setdefault(slot.doctor.pk, slot.doctor)
         return list(seen.values())
 
     @property
@@ -74,35 +109,50 @@ class ServiceAvailability:
 def availability_for_date(*, day: date, now: datetime | None = None) -> list[ServiceAvailability]:
     """Every active service with its free slots on one clinic-local day: two queries.
 
-    The slot query is a range scan on `start` (index slot_start_status_idx), so its
-    cost follows the slots of that day, not the size of the table.
+    The slot query filters on slot columns only, so PostgreSQL drives it from a range
+    scan of `start` (slot_start_status_idx) and joins each doctor by primary key; its
+    cost follows the slots of that day, not the number of slots, doctors or users.
+    Lapsed holds are counted through the partial index booking_pending_slot_idx. The
+    doctor's role, activity and verification are then checked on the rows of the day.
     """
     now = now or timezone.now()
     day_start, day_end = timefmt.day_bounds(day)
     result = {service.pk: ServiceAvailability(service) for service in service_list()}
-    slots = (
+    rows = (
         with_free_seats(
-            bookable_slots(now=now).filter(
-                start__gte=day_start, start__lt=day_end, service_id__in=list(result)
+            Slot.objects.filter(
+                status=SlotStatus.PUBLISHED,
+                start__gte=max(day_start, now),
+                start__lt=day_end,
+                service_id__in=list(result),
             ),
             now=now,
         )
-        .filter(free_seats__gt=0)
-        .select_related("doctor")
-        .only(
+        .order_by("start", "id")
+        .values_list(
             "id",
             "start",
             "end",
             "capacity",
-            "seats_taken",
+            "free_seats",
             "service_id",
+            "doctor_id",
             "doctor__name",
             "doctor__email",
+            "doctor__role",
+            "doctor__is_active",
+            "doctor__doctor_profile__is_verified",
         )
-        .order_by("start", "id")
     )
-    for slot in slots:
-        result[slot.service_id].slots.append(slot)
+    doctors: dict[int, DoctorRef] = {}
+    for pk, start, end, capacity, free, service_id, doctor_id, *doctor in rows:
+        name, email, role, active, verified = doctor
+        if start <= now or free <= 0 or not (active and verified and role == Role.DOCTOR):
+            continue
+        ref = doctors.get(doctor_id) or doctors.setdefault(
+            doctor_id, DoctorRef(doctor_id, name, email)
+        )
+        result[service_id].slots.append(FreeSlot(pk, start, end, capacity, free, service_id, ref))
     return list(result.values())
 
 
