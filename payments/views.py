@@ -104,6 +104,9 @@ def pay_complete(request, pk: int):
     if payment is None:
         return redirect("pages:pay", pk=booking.pk)
     card_id = request.POST.get("stand_in_card", "")
+    if card_id and booking.shown_status == BookingStatus.EXPIRED:
+        # Charging here is ours to decide: a lapsed hold is not charged at all.
+        return _expired(request, booking, "Your hold on this time ran out before payment.")
     try:
         if card_id and uses_stand_in():
             # A decline is not final here: the intent carries it and it is recorded below.

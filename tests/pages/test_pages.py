@@ -372,3 +372,24 @@ def test_production_session_and_csrf_cookies_are_secure():
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
     )
     assert out.stdout.split() == ["True", "True", "True"]
+
+
+def test_paying_after_the_hold_ran_out_charges_nothing_and_says_so(booking):
+    Booking.objects.filter(pk=booking.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    from payments.models import Payment
+
+    Payment.objects.create(
+        booking=booking, intent_id="pi_never_charged", amount=booking.price, currency="usd"
+    )
+    response = logged_in(booking.patient).post(
+        reverse("pages:pay_complete", args=[booking.pk]), {"stand_in_card": "card_x"}
+    )
+    assert response.status_code == 409
+    assert "hold has expired" in response.content.decode()
+
+
+def test_the_pay_page_of_a_confirmed_booking_goes_to_my_appointments(booking):
+    Booking.objects.filter(pk=booking.pk).update(status=BookingStatus.CONFIRMED)
+    response = logged_in(booking.patient).get(reverse("pages:pay", args=[booking.pk]))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("pages:my_appointments")
