@@ -62,6 +62,17 @@ class PageLimitPagination(BasePagination):
 
     def get_schema_operation_parameters(self, view):
         return [
-            {"name": "page", "in": "query", "required": False, "schema": {"type": "integer"}},
-            {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer"}},
+            {
+                "name": "page",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 1},
+            },
+            {
+                "name": "limit",
+                "in": "query",
+                "required": False,
+                "description": f"at most {self.max_limit}; larger values are capped",
+                "schema": {"type": "integer", "minimum": 1},
+            },
         ]

@@ -67,14 +67,23 @@ ERROR_DESCRIPTIONS = {
 }
 
 
+def _throttles(view) -> list:
+    """The view's throttles for the operation being described (empty if it cannot tell)."""
+    try:
+        return list(view.get_throttles())
+    except Exception:  # a view whose get_throttles needs a real request: assume none
+        return [throttle() for throttle in getattr(view, "throttle_classes", ())]
+
+
 class EnvelopeAutoSchema(AutoSchema):
     """drf-spectacular's AutoSchema, also listing the error statuses an operation can answer.
 
     Derived from the view, so the schema does not claim only the happy path:
-    400 always (malformed input), 401/403 when the view authenticates, 404 when
-    the operation names something (path, query or body), 409 on writes, 413/415
-    with a body, 429 when the view throttles. A view may add more with
-    `extra_error_statuses` (e.g. 502 when a payment provider is unreachable).
+    400 always (malformed input), 401/403 when the view authenticates (401 also
+    on the credential endpoints), 404 when the operation names something (path,
+    query or a write's body), 409 on writes, 413/415 on writes with a body, 429
+    when the view throttles. A view may add more with `extra_error_statuses`
+    (e.g. 502 when a payment provider is unreachable).
     """
 
     def get_operation(self, path, path_regex, path_prefix, method, registry):
@@ -88,16 +97,17 @@ class EnvelopeAutoSchema(AutoSchema):
         )
         if authenticates:
             codes |= {"401", "403"}
-        if operation.get("parameters") or operation.get("requestBody") or "{" in path:
+        if any(getattr(t, "scope", None) == "auth" for t in _throttles(view)):
+            # The credential endpoints (sign-in, refresh, logout) refuse bad credentials.
+            codes.add("401")
+        writes = self.method in ("POST", "PUT", "PATCH", "DELETE")
+        if writes or operation.get("parameters") or "{" in path:
             codes.add("404")
-        if self.method in ("POST", "PUT", "PATCH", "DELETE"):
+        if writes:
             codes.add("409")
-        if operation.get("requestBody"):
+        if writes and self.method != "DELETE":
             codes |= {"413", "415"}
-        throttles = bool(getattr(view, "throttle_classes", None)) or (
-            type(view).get_throttles is not APIView.get_throttles
-        )
-        if throttles:
+        if _throttles(view):
             codes.add("429")
         codes |= {str(code) for code in getattr(view, "extra_error_statuses", ())}
         responses = operation.setdefault("responses", {})
