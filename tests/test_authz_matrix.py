@@ -116,6 +116,10 @@ class World:
 
 @pytest.fixture
 def world(db) -> World:
+    return make_world()
+
+
+def make_world() -> World:
     service = ServiceFactory(name="Matrix Check-up", price=Decimal("40.00"))
     users = {
         "patient": PatientFactory(),

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -67,6 +68,25 @@ def flatten_detail(detail, path: str = "") -> list[dict]:
     return [{"path": path, "message": str(detail)}]
 
 
+# The database went away under the request (connection killed, server restarting, SQLite
+# busy past its timeout): the request fails cleanly with 503 and the connection is dropped,
+# so the next request reconnects (CONN_HEALTH_CHECKS). Other database errors stay 500s.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+
+
+def database_unavailable_response(exc) -> Response:
+    logger.warning("Database unavailable: %s", exc)
+    return Response(
+        error_body(
+            status_code=503,
+            messages=[{"path": "", "message": "The database is unavailable; try again."}],
+            exc=exc,
+        ),
+        status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        headers={"Retry-After": "1"},
+    )
+
+
 def envelope_exception_handler(exc, context):
     if isinstance(exc, Http404):
         exc = exceptions.NotFound("The requested resource was not found.")
@@ -101,6 +121,9 @@ def envelope_exception_handler(exc, context):
             status=status_code,
             headers=headers,
         )
+
+    if isinstance(exc, DATABASE_UNAVAILABLE):
+        return database_unavailable_response(exc)
 
     logger.exception("Unhandled error in %s", context.get("view").__class__.__name__)
     return Response(

@@ -6,7 +6,7 @@ import logging
 from django.conf import settings
 from django.http import JsonResponse
 
-from doctors_portal.api.exceptions import KIND_BY_STATUS, error_body
+from doctors_portal.api.exceptions import DATABASE_UNAVAILABLE, KIND_BY_STATUS, error_body
 
 logger = logging.getLogger(__name__)
 API_PREFIX = "/api/v1/"
@@ -42,6 +42,11 @@ class ApiEnvelopeMiddleware:
     def process_exception(self, request, exception):
         if not request.path.startswith(API_PREFIX):
             return None
+        if isinstance(exception, DATABASE_UNAVAILABLE):
+            logger.warning("Database unavailable at %s: %s", request.path, exception)
+            response = envelope_error(503, "The database is unavailable; try again.", exc=exception)
+            response["Retry-After"] = "1"
+            return response
         logger.exception("Unhandled error at %s", request.path)
         return envelope_error(500, "Something went wrong on our side.", exc=exception)
 
