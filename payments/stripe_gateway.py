@@ -188,6 +188,21 @@ def retrieve_payment_intent(intent_id: str) -> Intent:
     return intent_from_dict(_as_dict(intent))
 
 
+def confirm_payment_intent(*, intent_id: str, payment_method_id: str) -> Intent:
+    """Server-side confirmation with a payment method the browser tokenised.
+
+    For the offline stand-in Stripe.js, which cannot confirm card payments itself;
+    with real Stripe the browser confirms and the server only reads the result.
+    A decline raises PaymentError (402).
+    """
+    with _stripe_errors():
+        payment_intents = client().v1.payment_intents
+        # Set first, then confirm: localstripe refuses a payment_method on confirm.
+        payment_intents.update(intent_id, {"payment_method": payment_method_id})
+        intent = payment_intents.confirm(intent_id)
+    return intent_from_dict(_as_dict(intent))
+
+
 def create_refund(
     *, intent_id: str, amount: Decimal, currency: str, idempotency_key: str, metadata: dict
 ) -> RefundResult:

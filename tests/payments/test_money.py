@@ -67,3 +67,36 @@ def test_jpy_booking_is_charged_in_whole_yen(
     payment = Payment.objects.get(booking=booking)
     assert isinstance(payment.amount, Decimal)
     assert payment.amount == Decimal("4000.00")
+
+
+def test_gateway_confirms_with_a_tokenised_card_and_reports_a_decline(
+    booking, create_intent, stripe_client
+):
+    from doctors_portal.api.errors import PaymentError
+    from payments.stripe_gateway import confirm_payment_intent
+
+    def card(number):
+        return stripe_client.v1.payment_methods.create(
+            {
+                "type": "card",
+                "card": {"number": number, "exp_month": 1, "exp_year": 2035, "cvc": "123"},
+            }
+        ).id
+
+    intent = confirm_payment_intent(
+        intent_id=create_intent(booking), payment_method_id=card("4242424242424242")
+    )
+    assert intent.succeeded and intent.amount == Decimal("40.00")
+
+    other = booking_create_for(booking)
+    with pytest.raises(PaymentError):
+        confirm_payment_intent(
+            intent_id=create_intent(other), payment_method_id=card("4000000000000341")
+        )
+
+
+def booking_create_for(booking):
+    from bookings.services import booking_create
+    from tests.factories import SlotFactory
+
+    return booking_create(patient=booking.patient, slot_id=SlotFactory().pk)
