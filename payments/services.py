@@ -156,6 +156,17 @@ def payment_confirm_from_intent(
             path="transactionid",
         )
     if intent.amount != payment.amount or intent.currency != payment.currency.lower():
+        # Our intents are created at the booking's price; a different one was altered at
+        # Stripe. Nothing is confirmed; admins see the warning and the Stripe record.
+        logger.warning(
+            "PaymentIntent %s paid %s %s for booking %s priced %s %s",
+            intent.id,
+            intent.amount,
+            intent.currency,
+            payment.booking_id,
+            payment.amount,
+            payment.currency,
+        )
         raise Conflict(
             "The amount paid does not match the booking's price; the booking is unchanged.",
             path="transactionid",
