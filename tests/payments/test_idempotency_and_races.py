@@ -1,6 +1,7 @@
 """Idempotency keys on every create, one intent per booking under concurrency, and a
 webhook whose effect fails is not recorded (so Stripe's retry applies it)."""
 
+import json
 import threading
 import urllib.error
 import urllib.request
@@ -15,7 +16,7 @@ from payments.models import Payment, StripeEvent
 from tests.conftest import bearer_client
 from tests.factories import PatientFactory, SlotFactory
 from tests.fixtures.stripe import free_port
-from tests.payments.conftest import lapse_hold
+from tests.payments.conftest import WEBHOOK_URL, lapse_hold, sign
 
 FORWARDED = ("Authorization", "Content-Type", "Idempotency-Key", "Stripe-Version")
 
@@ -167,3 +168,65 @@ def test_payment_arriving_after_the_patient_cancelled_is_refunded_and_stays_canc
     assert response.status_code == 409
     booking.refresh_from_db()
     assert (booking.status, booking.payment_status) == ("cancelled", "refunded")
+
+
+def _post_signed(event: dict):
+    from rest_framework.test import APIClient
+
+    body = json.dumps(event)
+    return APIClient().post(
+        WEBHOOK_URL, data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=sign(body)
+    )
+
+
+def _race(*calls):
+    """Run the calls at the same moment, each on its own database connection."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def run(index, call):
+        barrier.wait()
+        try:
+            results[index] = call()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=item) for item in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_post_payment_and_webhook_racing_confirm_once_and_email_once(
+    stripe_settings, create_intent, pay, stripe_events
+):
+    from django.core import mail
+
+    patient = PatientFactory()
+    booking = booking_create(patient=patient, slot_id=SlotFactory().pk)
+    intent_id = create_intent(booking)
+    pay(intent_id)
+    event = stripe_events(intent_id, "payment_intent.succeeded")
+    body = {"transactionid": intent_id, "bookingID": booking.pk}
+
+    by_api, by_webhook, by_webhook_again = _race(
+        lambda: bearer_client(patient).post("/api/v1/payment", body, format="json"),
+        lambda: _post_signed(event),  # a client per thread: test clients are not shared
+        lambda: _post_signed(event),
+    )
+
+    assert (by_api.status_code, by_webhook.status_code, by_webhook_again.status_code) == (
+        200,
+        200,
+        200,
+    )
+    assert sorted(
+        [by_webhook.json()["data"]["duplicate"], by_webhook_again.json()["data"]["duplicate"]]
+    ) == [False, True]
+    assert StripeEvent.objects.filter(event_id=event["id"]).count() == 1
+    booking.refresh_from_db()
+    assert (booking.status, booking.payment_status) == ("confirmed", "paid")
+    assert len(mail.outbox) == 2  # the patient's confirmation and the doctor's notice, once
