@@ -86,16 +86,6 @@ def pay(request, pk: int):
     return _render_pay(request, booking, payment)
 
 
-def _confirm_with_stand_in_card(intent_id: str, card_id: str) -> None:
-    """Stand-in only: its Stripe.js cannot confirm a card payment in the browser (its
-    confirmCardPayment only answers 3-D Secure), so the card it tokenised is attached
-    to the intent and the intent confirmed here. A decline raises PaymentError."""
-    with gateway._stripe_errors():
-        client = gateway.client()
-        client.v1.payment_intents.update(intent_id, {"payment_method": card_id})
-        client.v1.payment_intents.confirm(intent_id)
-
-
 @login_required
 @require_POST
 def pay_complete(request, pk: int):
@@ -111,7 +101,10 @@ def pay_complete(request, pk: int):
         if card_id and uses_stand_in():
             # A decline is not final here: the intent carries it and it is recorded below.
             with contextlib.suppress(PaymentError):
-                _confirm_with_stand_in_card(payment.intent_id, card_id)
+                # Stand-in only: its Stripe.js tokenises the card but cannot confirm.
+                gateway.confirm_payment_intent(
+                    intent_id=payment.intent_id, payment_method_id=card_id
+                )
         # Whatever the browser says, the intent's state is read from Stripe itself.
         intent = gateway.retrieve_payment_intent(payment.intent_id)
         if intent.succeeded:
