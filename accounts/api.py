@@ -28,7 +28,7 @@ ROLE_AS_REFERENCE_CLIENT_READS_IT = {
     Role.ADMIN: "admin",
 }
 
-EMAIL_PARAM = OpenApiParameter("email", str, required=True)
+EMAIL_PARAM = OpenApiParameter("email", OpenApiTypes.EMAIL, required=True)
 
 
 def _valid(serializer_class, data, **kwargs):
@@ -77,9 +77,14 @@ class UserViewSet(viewsets.GenericViewSet):
     @extend_schema(
         summary="List users (admin)",
         parameters=[
-            OpenApiParameter("userType", str, enum=Role.values),
+            # Empty means every role, as the reference client may send it.
+            OpenApiParameter("userType", str, enum=[*Role.values, ""]),
             OpenApiParameter("searchTerm", str),
-            OpenApiParameter("ordering", str),
+            OpenApiParameter(
+                "ordering",
+                str,
+                enum=[f"{d}{name}" for name in selectors.ORDERINGS for d in ("", "-")],
+            ),
         ],
     )
     def list(self, request):

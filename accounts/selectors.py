@@ -41,8 +41,8 @@ def user_list(
         users = users.filter(
             Q(name__icontains=term) | Q(email__icontains=term) | Q(role__icontains=term)
         )
-    if ordering:
-        field = ORDERINGS.get(ordering.lstrip("-"))
+    if ordering is not None:
+        field = ORDERINGS.get(ordering[1:] if ordering.startswith("-") else ordering)
         if field is None:
             raise ValidationError({"ordering": [f"Must be one of {', '.join(ORDERINGS)}."]})
         direction = "-" if ordering.startswith("-") else ""

@@ -26,6 +26,8 @@ class UserSerializer(serializers.ModelSerializer):
     _id = serializers.IntegerField(source="id", read_only=True)
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)
     isActive = serializers.BooleanField(source="is_active", read_only=True)
+    # Often "" (no picture): a plain string, not a URI, in the schema.
+    image = serializers.CharField(read_only=True)
 
     class Meta:
         model = User

@@ -130,6 +130,12 @@ def test_schema_is_valid_openapi_listing_the_identity_routes(client):
         assert path in paths, sorted(paths)
     assert "post" in paths["/api/v1/users/"]
 
+    # A paginated list is enveloped once: `data` is the array, `meta` beside it.
+    listed = paths["/api/v1/users/"]["get"]["responses"]["200"]["content"]["application/json"]
+    ref = listed["schema"]["$ref"].rsplit("/", 1)[-1]
+    page = schema["components"]["schemas"][ref]["properties"]
+    assert page["data"]["type"] == "array" and "meta" in page
+
 
 def test_swagger_ui_is_served(client):
     response = client.get("/api/v1/docs/")

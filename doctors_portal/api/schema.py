@@ -23,7 +23,11 @@ ERROR_SCHEMA = {
 }
 
 
-def _is_enveloped(schema: dict) -> bool:
+def _is_enveloped(schema: dict, components: dict) -> bool:
+    # A paginated list is a $ref to a component that already carries the envelope.
+    ref = schema.get("$ref", "")
+    if ref.startswith("#/components/schemas/"):
+        schema = components.get(ref.rsplit("/", 1)[-1], {})
     return "success" in schema.get("properties", {})
 
 
@@ -39,7 +43,7 @@ def wrap_responses_in_envelope(result, generator, request, public):
                 if not content:
                     continue
                 schema = content.get("schema", {})
-                if str(code).startswith("2") and not _is_enveloped(schema):
+                if str(code).startswith("2") and not _is_enveloped(schema, components):
                     content["schema"] = {
                         "type": "object",
                         "required": ["success", "status", "message", "data"],
