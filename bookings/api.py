@@ -1,7 +1,8 @@
 """Bookings over HTTP: parse, call a selector or service, serialize."""
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import IsAuthenticated
@@ -12,7 +13,14 @@ from accounts.permissions import is_admin
 from bookings import selectors, services
 from bookings.models import BookingStatus
 from bookings.serializers import (
+    BookingBySlotDoc,
     BookingCreateInput,
+    BookingDetailOut,
+    BookingReferenceDoc,
+    BookingRowOut,
+    CancellationOut,
+    DoctorRowOut,
+    PatientDocumentOut,
     booking_detail,
     booking_row,
     cancellation_out,
@@ -23,6 +31,17 @@ from doctors_portal.api.pagination import PageLimitPagination
 from doctors_portal.api.responses import created, ok
 from scheduling import timefmt
 from scheduling.services import NotFoundAt
+
+EMAIL_PARAM = OpenApiParameter(
+    "email",
+    OpenApiTypes.EMAIL,
+    required=True,
+    description="Whose bookings (self, or any for admins)",
+)
+PAGE_PARAMS = [
+    OpenApiParameter("page", {"type": "integer", "minimum": 1}),
+    OpenApiParameter("limit", {"type": "integer", "minimum": 1}, description="At most 100"),
+]
 
 
 def _body(request) -> dict:
@@ -35,16 +54,16 @@ def _subject(request, *, role: str):
     """The user whose list is asked for by `?email=`: the caller, or anyone for an admin."""
     user = request.user
     email = (request.query_params.get("email") or "").strip()
+    if not email:
+        raise ValidationError({"email": ["Name the user whose bookings you want (?email=)."]})
     if is_admin(user):
-        if not email:
-            raise ValidationError({"email": ["Name the user whose bookings you want."]})
         subject = selectors.user_get_by_email(email=email, role=role)
         if subject is None:
             raise NotFoundAt("No such user.", path="email")
         return subject
     if user.role != role:
         raise PermissionDenied(f"Only {role.lower()}s and administrators may do this.")
-    if email and email.lower() != user.email.lower():
+    if email.lower() != user.email.lower():
         raise PermissionDenied("You can only see your own bookings.")
     return user
 
@@ -57,7 +76,16 @@ class BookingViewSet(viewsets.ViewSet):
         # Only taking a seat is throttled; reads are cheap and scoped.
         return [ScopedRateThrottle()] if self.action == "create" else []
 
-    @extend_schema(summary="Book a slot: {slotId} or the reference's booking shape")
+    @extend_schema(
+        summary="Book a slot: {slotId} or the reference's booking shape",
+        operation_id="bookings_create",
+        request=PolymorphicProxySerializer(
+            component_name="BookingCreate",
+            serializers=[BookingBySlotDoc, BookingReferenceDoc],
+            resource_type_field_name=None,
+        ),
+        responses={201: BookingRowOut},
+    )
     def create(self, request):
         data = BookingCreateInput(data=_body(request))
         data.is_valid(raise_exception=True)
@@ -67,7 +95,9 @@ class BookingViewSet(viewsets.ViewSet):
             raise PermissionDenied("Only patients can book appointments.")
         email = values.get("patient_email")
         if email and email.strip().lower() != user.email.lower():
-            raise ValidationError({"patient_email": ["You can only book for yourself."]})
+            raise PermissionDenied(
+                "patient_email must be your own: you can only book for yourself."
+            )
         slot_id = values.get("slotId")
         if slot_id is None:
             slot_id = self._slot_from_reference(values)
@@ -100,7 +130,11 @@ class BookingViewSet(viewsets.ViewSet):
             )
         return slot.pk
 
-    @extend_schema(summary="One booking (booking/:id)")
+    @extend_schema(
+        summary="One booking (booking/:id)",
+        operation_id="booking_detail",
+        responses={200: BookingDetailOut},
+    )
     def retrieve(self, request, pk: str):
         booking = selectors.booking_get(user=request.user, booking_id=pk)
         if booking is None:
@@ -109,7 +143,9 @@ class BookingViewSet(viewsets.ViewSet):
 
     @extend_schema(
         summary="A patient's bookings (bookings?email=)",
-        parameters=[OpenApiParameter("email", str), OpenApiParameter("page", int)],
+        operation_id="bookings_of_patient",
+        responses={200: PatientDocumentOut},
+        parameters=[EMAIL_PARAM, *PAGE_PARAMS],
     )
     def list_for_patient(self, request):
         patient = _subject(request, role=Role.PATIENT)
@@ -125,21 +161,24 @@ class BookingViewSet(viewsets.ViewSet):
 
     @extend_schema(
         summary="A doctor's patients (booking-doctor?email=)",
+        operation_id="bookings_of_doctor",
+        responses={200: DoctorRowOut(many=True)},
         parameters=[
-            OpenApiParameter("email", str),
-            OpenApiParameter("date", str),
+            EMAIL_PARAM,
+            OpenApiParameter("date", OpenApiTypes.DATE, description="Appointment date"),
             OpenApiParameter("status", str, enum=BookingStatus.values),
+            *PAGE_PARAMS,
         ],
     )
     def list_for_doctor(self, request):
         doctor = _subject(request, role=Role.DOCTOR)
         raw_date = request.query_params.get("date")
-        raw_status = request.query_params.get("status") or None
+        raw_status = request.query_params.get("status")
         try:
-            day = timefmt.parse_date(raw_date) if raw_date else None
+            day = None if raw_date is None else timefmt.parse_date(raw_date)
         except timefmt.TimeFormatError as exc:
             raise ValidationError({"date": [str(exc)]}) from None
-        if raw_status and raw_status not in BookingStatus.values:
+        if raw_status is not None and raw_status not in BookingStatus.values:
             raise ValidationError({"status": [f"One of: {', '.join(BookingStatus.values)}."]})
         now = timezone.now()
         paginator = PageLimitPagination()
@@ -153,7 +192,12 @@ class BookingViewSet(viewsets.ViewSet):
             meta=paginator.meta,
         )
 
-    @extend_schema(summary="Cancel a booking; a paid one is refunded by the policy")
+    @extend_schema(
+        summary="Cancel a booking; a paid one is refunded by the policy",
+        operation_id="booking_cancel",
+        request=None,
+        responses={200: CancellationOut},
+    )
     def cancel(self, request, pk: str):
         booking = selectors.booking_get(user=request.user, booking_id=pk)
         if booking is None:

@@ -7,6 +7,7 @@ from rest_framework import serializers
 from bookings.models import Booking, BookingStatus, PaymentStatus
 from bookings.services import CancellationResult
 from scheduling import timefmt
+from scheduling.serializers import enum_field
 
 PAID_STATUSES = (PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED)
 
@@ -165,3 +166,97 @@ def cancellation_out(result: CancellationResult, *, now: datetime) -> dict:
         "refundAmount": f"{result.refund_amount:.2f}",
         "refundReason": result.refund_reason,
     }
+
+
+# Response shapes, for the OpenAPI schema (the functions above build the bodies).
+
+
+class PersonOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    email = serializers.EmailField()
+
+
+class PatientOut(PersonOut):
+    phone = serializers.CharField(allow_blank=True)
+
+
+class ServiceRefOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class BookingRowOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    _id = serializers.IntegerField()
+    status = enum_field(BookingStatus.values)
+    isPaid = serializers.BooleanField()
+    paymentStatus = enum_field(PaymentStatus.values)
+    price = serializers.DecimalField(max_digits=10, decimal_places=2)
+    currency = serializers.CharField()
+    treatment = serializers.CharField()
+    doctor_email = serializers.EmailField()
+    AppointmentDate = serializers.CharField()
+    slot = serializers.CharField()
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    expiresAt = serializers.DateTimeField(allow_null=True)
+    createdAt = serializers.DateTimeField()
+    patient = PatientOut()
+    doctor = PersonOut()
+    service = ServiceRefOut()
+
+
+class AppointmentOut(serializers.Serializer):
+    treatment = serializers.CharField()
+    AppointmentDate = serializers.CharField()
+    slot = serializers.CharField()
+    price = serializers.DecimalField(max_digits=10, decimal_places=2)
+    isPaid = serializers.BooleanField()
+
+
+class AppointmentItemOut(AppointmentOut):
+    _id = serializers.IntegerField()
+    doctor_email = serializers.EmailField()
+
+
+class PatientFieldsOut(serializers.Serializer):
+    patient_id = serializers.IntegerField()
+    patient_name = serializers.CharField()
+    patient_email = serializers.EmailField()
+    patient_Phone = serializers.CharField(allow_blank=True)
+
+
+class BookingDetailOut(BookingRowOut, PatientFieldsOut):
+    appointmentData = AppointmentItemOut(many=True)
+
+
+class PatientDocumentOut(PatientFieldsOut):
+    appointmentData = BookingRowOut(many=True)
+
+
+class DoctorRowOut(BookingRowOut, PatientFieldsOut):
+    appointmentData = AppointmentOut()
+
+
+class CancellationOut(BookingRowOut):
+    refunded = serializers.BooleanField()
+    refundAmount = serializers.DecimalField(max_digits=10, decimal_places=2)
+    refundReason = serializers.CharField()
+
+
+# Request shapes, for the OpenAPI schema (BookingCreateInput parses the body).
+
+
+class BookingBySlotDoc(serializers.Serializer):
+    slotId = serializers.IntegerField(min_value=1)
+
+
+class BookingReferenceDoc(serializers.Serializer):
+    doctor_email = serializers.EmailField()
+    AppointmentDate = serializers.CharField(help_text='"Saturday, May 27, 2023" or "2026-05-27"')
+    slot = serializers.CharField(help_text='"12.00 PM-02.00 PM" or "12:00-14:00"')
+    treatment = serializers.CharField(required=False, help_text="The service's name")
+    patient_name = serializers.CharField(required=False, max_length=150)
+    patient_email = serializers.EmailField(required=False, help_text="Must be the caller's")
+    patient_Phone = serializers.CharField(required=False, max_length=32)

@@ -1,7 +1,8 @@
 """Services and slots over HTTP: parse, call a selector or service, serialize."""
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import viewsets
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -9,11 +10,21 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from accounts.models import Role
 from accounts.permissions import IsDoctorOrAdmin, is_admin
 from doctors_portal.api.responses import created, ok
+from doctors_portal.api.schema import EnvelopeAutoSchema
 from scheduling import selectors, services, timefmt
 from scheduling.serializers import (
+    SLOT_PATCH_SCHEMA,
+    AvailabilityOut,
+    DoctorSlotsOut,
+    IdNameOut,
+    NothingChangedOut,
+    SlotCreateDoc,
     SlotCreateInput,
+    SlotDetailOut,
+    SlotPatchAfterBookingInput,
     SlotPatchByIdInput,
     SlotPatchByLabelInput,
+    SlotsWrittenOut,
     availability_out,
     doc_slot_out,
     doctor_slots_out,
@@ -44,7 +55,7 @@ def _target_doctor(request, email: str | None):
         raise PermissionDenied("docEmail must be your own email.")
     doctor = selectors.doctor_get_by_email(email=email)
     if doctor is None:
-        raise ValidationError({"docEmail": ["No doctor has this email."]})
+        raise NotFoundAt("No doctor has this email.", path="docEmail")
     return doctor
 
 
@@ -52,7 +63,11 @@ class ServiceViewSet(viewsets.ViewSet):
     authentication_classes = []
     permission_classes = [AllowAny]
 
-    @extend_schema(summary="All services (appointmentSpecialty)")
+    @extend_schema(
+        summary="All services (appointmentSpecialty)",
+        operation_id="appointment_specialty",
+        responses={200: IdNameOut(many=True)},
+    )
     def specialties(self, request):
         return ok(
             [service_brief(s) for s in selectors.service_list()], message="Services retrieved"
@@ -60,13 +75,19 @@ class ServiceViewSet(viewsets.ViewSet):
 
     @extend_schema(
         summary="Services with free slots on a date (appointmentOptions)",
-        parameters=[OpenApiParameter("date", str, description="YYYY-MM-DD, clinic time zone")],
+        operation_id="appointment_options",
+        responses={200: AvailabilityOut(many=True)},
+        parameters=[
+            OpenApiParameter(
+                "date", OpenApiTypes.DATE, description="Default: today in the clinic time zone"
+            )
+        ],
     )
     def options(self, request):
         raw = request.query_params.get("date")
         now = timezone.now()
         try:
-            day = timefmt.parse_date(raw) if raw else timefmt.clinic_today(now)
+            day = timefmt.clinic_today(now) if raw is None else timefmt.parse_date(raw)
         except timefmt.TimeFormatError as exc:
             raise ValidationError({"date": [str(exc)]}) from None
         items = selectors.availability_for_date(day=day, now=now)
@@ -77,13 +98,30 @@ class ServiceViewSet(viewsets.ViewSet):
         )
 
 
+class BodyRequiredSchema(EnvelopeAutoSchema):
+    """PATCH slot(s) is described by a raw oneOf schema; say that the body is required."""
+
+    def _get_request_body(self, direction="request"):
+        body = super()._get_request_body(direction)
+        if body and self.method in ("POST", "PATCH"):
+            body["required"] = True
+        return body
+
+
 class SlotViewSet(viewsets.ViewSet):
+    schema = BodyRequiredSchema()
+
     def get_permissions(self):
         if self.action in ("doctor_slots", "partial_update"):
             return [AllowAny()]
         return [IsAuthenticated(), IsDoctorOrAdmin()]
 
-    @extend_schema(summary="Publish slots: {docEmail, docSlot: [{date, slot: [labels]}]}")
+    @extend_schema(
+        summary="Publish slots: {docEmail, docSlot: [{date, slot: [labels]}]}",
+        operation_id="slots_create",
+        request=SlotCreateDoc,
+        responses={201: SlotsWrittenOut},
+    )
     def create(self, request):
         data = SlotCreateInput(data=_body(request))
         data.is_valid(raise_exception=True)
@@ -106,7 +144,11 @@ class SlotViewSet(viewsets.ViewSet):
             message="Appointment data created successfully",
         )
 
-    @extend_schema(summary="A doctor's bookable slots (slot/:email)")
+    @extend_schema(
+        summary="A doctor's bookable slots (slot/:email)",
+        operation_id="doctor_slots",
+        responses={200: DoctorSlotsOut},
+    )
     def doctor_slots(self, request, email: str):
         doctor = selectors.doctor_get_by_email(email=email)
         if doctor is None or not doctor.is_active:
@@ -121,12 +163,27 @@ class SlotViewSet(viewsets.ViewSet):
             message="Slots retrieved",
         )
 
-    @extend_schema(summary="Change slots: by label {date, slot, action} or by {id, ...}")
+    @extend_schema(
+        summary="Change slots: by label {date, slot, action} or by {id, ...}",
+        request={"application/json": SLOT_PATCH_SCHEMA},
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="SlotPatchResult",
+                serializers=[SlotDetailOut, SlotsWrittenOut, NothingChangedOut],
+                resource_type_field_name=None,
+                many=False,
+            )
+        },
+    )
     def partial_update(self, request):
         body = _body(request)
         if REFERENCE_NOOP_KEYS & set(body) and not {"action", "id"} & set(body):
             # Booking already took the seat; the reference client's follow-up changes nothing.
-            return ok(None, message="Nothing to change: the booking already holds the seat.")
+            SlotPatchAfterBookingInput(data=body).is_valid(raise_exception=True)
+            return ok(
+                {"changed": False},
+                message="Nothing to change: the booking already holds the seat.",
+            )
         if not request.user.is_authenticated:
             raise NotAuthenticated()
         if request.user.role not in (Role.DOCTOR, Role.ADMIN):

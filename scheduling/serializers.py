@@ -2,6 +2,7 @@
 
 from collections import OrderedDict
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from scheduling import timefmt
@@ -9,11 +10,39 @@ from scheduling.models import Service, Slot, SlotStatus
 from scheduling.selectors import ServiceAvailability
 
 
-def service_ref(value) -> Service | None:
+def enum_field(values, **kwargs) -> serializers.ChoiceField:
+    """A choice field described by a pattern in the schema: several components have a
+    "status" with different choices, and enum components named by field would collide."""
+
+    @extend_schema_field(
+        {
+            "type": "string",
+            "pattern": "^(" + "|".join(values) + ")$",
+            "description": "One of: " + ", ".join(values),
+        }
+    )
+    class InlineChoiceField(serializers.ChoiceField):
+        pass
+
+    return InlineChoiceField(choices=list(values), **kwargs)
+
+
+SERVICE_REF_SCHEMA = {
+    "oneOf": [{"type": "integer", "minimum": 1}, {"type": "string", "minLength": 1}],
+    "description": "Service id or name",
+}
+
+
+@extend_schema_field(SERVICE_REF_SCHEMA)
+class ServiceRefField(serializers.JSONField):
+    pass
+
+
+def service_ref(value=None) -> Service | None:
     """A service named by id or by name (case-insensitive); None when not sent."""
-    if value in (None, ""):
+    if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | str):
+    if isinstance(value, bool) or not isinstance(value, int | str) or value == "":
         raise serializers.ValidationError({"service": ["Name a service by id or name."]})
     query = Service.objects.all()
     text = str(value).strip()
@@ -23,7 +52,9 @@ def service_ref(value) -> Service | None:
         else query.filter(name__iexact=text).first()
     )
     if service is None:
-        raise serializers.ValidationError({"service": [f'No service "{value}".']})
+        from scheduling.services import NotFoundAt
+
+        raise NotFoundAt(f'No service "{value}".', path="service")
     return service
 
 
@@ -39,7 +70,7 @@ class StrictIntegerField(serializers.IntegerField):
 class SlotCreateInput(serializers.Serializer):
     docEmail = serializers.EmailField(required=False)
     docSlot = serializers.JSONField()
-    service = serializers.JSONField(required=False, allow_null=True)
+    service = serializers.JSONField(required=False)
     capacity = StrictIntegerField(required=False, min_value=1, max_value=1000, default=1)
     status = serializers.ChoiceField(
         choices=[SlotStatus.PUBLISHED, SlotStatus.UNPUBLISHED],
@@ -48,28 +79,52 @@ class SlotCreateInput(serializers.Serializer):
     )
 
 
-class SlotPatchByLabelInput(serializers.Serializer):
+class ExactFieldsMixin:
+    """Refuse fields the serializer does not know: the PATCH shapes are told apart by
+    their fields, so a body mixing two shapes must not be half applied."""
+
+    allowed_extra: frozenset[str] = frozenset()
+
+    def validate(self, attrs):
+        unknown = set(self.initial_data) - set(self.fields) - self.allowed_extra
+        if unknown:
+            raise serializers.ValidationError(
+                {name: ["Unknown field for this kind of change."] for name in sorted(unknown)}
+            )
+        return attrs
+
+
+class StrictCharField(serializers.CharField):
+    """A string that must arrive as a JSON string (DRF would turn 0 into "0")."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class SlotPatchByLabelInput(ExactFieldsMixin, serializers.Serializer):
     docEmail = serializers.EmailField(required=False)
     date = serializers.JSONField()
     slot = serializers.JSONField()
     action = serializers.ChoiceField(choices=["add", "remove"])
-    service = serializers.JSONField(required=False, allow_null=True)
+    service = serializers.JSONField(required=False)
     capacity = StrictIntegerField(required=False, min_value=1, max_value=1000, default=1)
 
 
-class SlotPatchByIdInput(serializers.Serializer):
+class SlotPatchByIdInput(ExactFieldsMixin, serializers.Serializer):
+    allowed_extra = frozenset({"docEmail"})
+
     id = StrictIntegerField(min_value=1)
     capacity = StrictIntegerField(required=False, min_value=1, max_value=1000)
     status = serializers.ChoiceField(choices=SlotStatus.values, required=False)
-    service = serializers.JSONField(required=False, allow_null=True)
+    service = serializers.JSONField(required=False)
 
-    def validate(self, attrs):
-        unknown = set(self.initial_data) - set(self.fields) - {"docEmail"}
-        if unknown:
-            raise serializers.ValidationError(
-                {name: ["This field cannot be changed."] for name in sorted(unknown)}
-            )
-        return attrs
+
+class SlotPatchAfterBookingInput(ExactFieldsMixin, serializers.Serializer):
+    doctor = StrictCharField()
+    AppointmentDate = StrictCharField()
+    slot = StrictCharField()
 
 
 def service_brief(service: Service) -> dict:
@@ -136,3 +191,141 @@ def doctor_slots_out(*, email: str, public: list[Slot], private: list[Slot] | No
     if private is not None:
         data["slots"] = [slot_detail_out(slot) for slot in private]
     return data
+
+
+# Response shapes, for the OpenAPI schema (the functions above build the bodies).
+
+
+class IdNameOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    _id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class AvailabilityDoctorOut(IdNameOut):
+    docEmail = serializers.EmailField()
+
+
+class SlotDoctorOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class AvailabilitySlotOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    _id = serializers.IntegerField()
+    doctor = SlotDoctorOut()
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    date = serializers.CharField(help_text='"Saturday, May 27, 2023", clinic time zone')
+    label = serializers.CharField(help_text='"12.00 PM-02.00 PM", clinic time zone')
+    available = serializers.IntegerField()
+
+
+class AvailabilityOut(IdNameOut):
+    price = serializers.DecimalField(max_digits=10, decimal_places=2)
+    currency = serializers.CharField()
+    availableSpaces = serializers.IntegerField()
+    doctors = AvailabilityDoctorOut(many=True)
+    slots = AvailabilitySlotOut(many=True)
+
+
+class DocSlotOut(serializers.Serializer):
+    date = serializers.CharField()
+    slot = serializers.ListField(child=serializers.CharField())
+
+
+class SlotDetailOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    _id = serializers.IntegerField()
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    date = serializers.CharField()
+    label = serializers.CharField()
+    capacity = serializers.IntegerField()
+    booked = serializers.IntegerField()
+    available = serializers.IntegerField()
+    status = enum_field(SlotStatus.values)
+    serviceId = serializers.IntegerField()
+
+
+class DoctorSlotsOut(serializers.Serializer):
+    docEmail = serializers.EmailField()
+    docSlot = DocSlotOut(many=True)
+    slots = SlotDetailOut(many=True, required=False, help_text="Only for the doctor and admins")
+
+
+class NothingChangedOut(serializers.Serializer):
+    changed = serializers.BooleanField()
+
+
+class SlotsWrittenOut(serializers.Serializer):
+    docEmail = serializers.EmailField()
+    docSlot = DocSlotOut(many=True)
+    slots = SlotDetailOut(many=True)
+
+
+# Request shapes, for the OpenAPI schema. Bodies are parsed by the Input serializers
+# above; these say what a well-formed request is, including the reference's shapes.
+
+
+class DocSlotIn(serializers.Serializer):
+    date = serializers.CharField(help_text='"Saturday, May 27, 2023" or "2026-05-27"')
+    slot = serializers.ListField(
+        child=serializers.CharField(help_text='"12.00 PM-02.00 PM" or "12:00-14:00"'),
+        min_length=1,
+    )
+
+
+class SlotCreateDoc(serializers.Serializer):
+    docEmail = serializers.EmailField(help_text="The doctor; must be the caller unless admin")
+    docSlot = DocSlotIn(many=True)
+    service = ServiceRefField(required=False)
+    capacity = serializers.IntegerField(required=False, min_value=1, max_value=1000)
+    status = enum_field([SlotStatus.PUBLISHED, SlotStatus.UNPUBLISHED], required=False)
+
+
+_EMAIL = {"type": "string", "format": "email"}
+_CAPACITY = {"type": "integer", "minimum": 1, "maximum": 1000}
+_TEXT = {"type": "string", "minLength": 1}
+
+# PATCH slot(s) takes one of three shapes; each lists exactly its fields, so no body
+# matches two (the view refuses unknown fields the same way).
+SLOT_PATCH_SCHEMA = {
+    "oneOf": [
+        {
+            "title": "Change one slot by id",
+            "type": "object",
+            "required": ["id"],
+            "additionalProperties": False,
+            "properties": {
+                "id": {"type": "integer", "minimum": 1},
+                "docEmail": _EMAIL,
+                "capacity": _CAPACITY,
+                "status": {"type": "string", "pattern": "^(published|unpublished|cancelled)$"},
+                "service": SERVICE_REF_SCHEMA,
+            },
+        },
+        {
+            "title": "Add or remove slots by date and label",
+            "type": "object",
+            "required": ["docEmail", "date", "slot", "action"],
+            "additionalProperties": False,
+            "properties": {
+                "docEmail": _EMAIL,
+                "date": {**_TEXT, "description": '"Saturday, May 27, 2023" or "2026-05-27"'},
+                "slot": {"type": "array", "minItems": 1, "items": _TEXT},
+                "action": {"type": "string", "enum": ["add", "remove"]},
+                "service": SERVICE_REF_SCHEMA,
+                "capacity": _CAPACITY,
+            },
+        },
+        {
+            "title": "The reference client's follow-up after booking (changes nothing)",
+            "type": "object",
+            "required": ["doctor", "AppointmentDate", "slot"],
+            "additionalProperties": False,
+            "properties": {"doctor": _TEXT, "AppointmentDate": _TEXT, "slot": _TEXT},
+        },
+    ]
+}

@@ -170,7 +170,7 @@ class TestCreate:
             ({"doctor_email": "DOCTOR", "AppointmentDate": "2099-01-01", "slot": "lunch"}, 400),
             ({"doctor_email": "DOCTOR", "AppointmentDate": "2099-01-01", "slot": "10-11"}, 404),
             ({"doctor_email": "DOCTOR", "AppointmentDate": ["x"], "slot": "10-11"}, 400),
-            ({"slotId": "SLOT", "patient_email": "someone@else.com"}, 400),
+            ({"slotId": "SLOT", "patient_email": "someone@else.com"}, 403),
             ({"slotId": "SLOT", "patient_Phone": {"n": 1}}, 400),
         ],
     )
@@ -277,7 +277,11 @@ class TestPatientList:
         data = body["data"]
         assert data["patient_id"] == patient.pk and data["patient_email"] == patient.email
         assert [r["id"] for r in data["appointmentData"]] == [bookings[2].pk, bookings[1].pk]
-        page2 = client_for(patient).get("/api/v1/bookings/?limit=2&page=2").json()
+        page2 = (
+            client_for(patient)
+            .get(f"/api/v1/bookings/?email={patient.email}&limit=2&page=2")
+            .json()
+        )
         assert [r["id"] for r in page2["data"]["appointmentData"]] == [bookings[0].pk]
 
     def test_who_may_list(self, api_client, client_for, patient, other_patient, doctor, admin_user):
@@ -290,12 +294,14 @@ class TestPatientList:
         assert response.status_code == 200
         assert len(response.json()["data"]["appointmentData"]) == 1
         assert client_for(admin_user).get("/api/v1/bookings").status_code == 400
+        assert client_for(patient).get("/api/v1/bookings?email=").status_code == 400
         missing = client_for(admin_user).get("/api/v1/bookings?email=nobody@example.com")
         assert missing.status_code == 404
 
     @pytest.mark.parametrize("query", ["page=0", "limit=abc", "page=-1"])
     def test_bad_paging_is_400(self, client_for, patient, query):
-        assert client_for(patient).get(f"/api/v1/bookings?{query}").status_code == 400
+        path = f"/api/v1/bookings?email={patient.email}&{query}"
+        assert client_for(patient).get(path).status_code == 400
 
 
 class TestDoctorList:
@@ -326,18 +332,20 @@ class TestDoctorList:
             "price": "55.00",
             "isPaid": True,
         }
-        by_date = client.get(f"/api/v1/booking-doctor/?date={day.isoformat()}").json()
+        mine = f"email={doctor.email}"
+        by_date = client.get(f"/api/v1/booking-doctor/?{mine}&date={day.isoformat()}").json()
         assert [r["id"] for r in by_date["data"]] == [first.pk]
-        by_wordy = client.get(f"/api/v1/booking-doctor?date={wordy(clinic_day(3))}").json()
+        by_wordy = client.get(f"/api/v1/booking-doctor?{mine}&date={wordy(clinic_day(3))}").json()
         assert [r["id"] for r in by_wordy["data"]] == [second.pk]
-        confirmed = client.get("/api/v1/booking-doctor?status=confirmed").json()
+        confirmed = client.get(f"/api/v1/booking-doctor?{mine}&status=confirmed").json()
         assert [r["id"] for r in confirmed["data"]] == [second.pk]
 
     def test_lapsed_holds_filter_as_expired(self, client_for, doctor, slot):
         booking = BookingFactory(slot=slot, expires_at=timezone.now() - timedelta(seconds=1))
         client = client_for(doctor)
-        assert client.get("/api/v1/booking-doctor?status=pending_payment").json()["data"] == []
-        expired = client.get("/api/v1/booking-doctor?status=expired").json()["data"]
+        mine = f"/api/v1/booking-doctor?email={doctor.email}"
+        assert client.get(f"{mine}&status=pending_payment").json()["data"] == []
+        expired = client.get(f"{mine}&status=expired").json()["data"]
         assert [r["id"] for r in expired] == [booking.pk]
 
     def test_doctor_never_sees_another_doctors_patients(
@@ -346,14 +354,18 @@ class TestDoctorList:
         BookingFactory(slot=slot_at(clinic_day(2), "10:00-11:00", doctor=other_doctor))
         path = f"/api/v1/booking-doctor?email={other_doctor.email}"
         assert client_for(doctor).get(path).status_code == 403
-        assert client_for(doctor).get("/api/v1/booking-doctor").json()["data"] == []
+        own = f"/api/v1/booking-doctor?email={doctor.email}"
+        assert client_for(doctor).get(own).json()["data"] == []
+        assert client_for(doctor).get("/api/v1/booking-doctor").status_code == 400
         assert client_for(patient).get(path).status_code == 403
         assert api_client.get(path).status_code == 401
         assert len(client_for(admin_user).get(path).json()["data"]) == 1
 
-    @pytest.mark.parametrize("query", ["date=someday", "status=lost", "date=2026-02-30"])
+    @pytest.mark.parametrize(
+        "query", ["date=someday", "status=lost", "date=2026-02-30", "date=", "status="]
+    )
     def test_bad_filters_are_400(self, client_for, doctor, query):
-        response = client_for(doctor).get(f"/api/v1/booking-doctor?{query}")
+        response = client_for(doctor).get(f"/api/v1/booking-doctor?email={doctor.email}&{query}")
         assert response.status_code == 400
         assert response.json()["success"] is False
 
@@ -439,8 +451,9 @@ def test_list_query_counts_do_not_grow(client_for, django_assert_max_num_queries
         )
     patient_client, doctor_client = client_for(patient), client_for(doctor)
     with django_assert_max_num_queries(3):
-        assert patient_client.get("/api/v1/bookings?limit=100").status_code == 200
+        response = patient_client.get(f"/api/v1/bookings?email={patient.email}&limit=100")
+        assert response.status_code == 200
     with django_assert_max_num_queries(3):
-        response = doctor_client.get("/api/v1/booking-doctor?limit=100")
+        response = doctor_client.get(f"/api/v1/booking-doctor?email={doctor.email}&limit=100")
     assert len(response.json()["data"]) == size
     assert Slot.objects.count() == size

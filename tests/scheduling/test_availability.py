@@ -105,7 +105,7 @@ def test_unexpired_hold_counts_as_taken_lapsed_hold_does_not(api_client):
     assert item["availableSpaces"] == 1
 
 
-@pytest.mark.parametrize("raw", ["tomorrow", "2026-13-01", "2026-02-30"])
+@pytest.mark.parametrize("raw", ["tomorrow", "2026-13-01", "2026-02-30", ""])
 def test_bad_date_is_400(api_client, raw):
     response = api_client.get(f"/api/v1/appointmentOptions?date={raw}")
     assert response.status_code == 400

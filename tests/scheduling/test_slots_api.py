@@ -182,10 +182,12 @@ class TestCreateSlots:
             {"docSlot": [{"date": "2099-01-01", "slot": ["10-11"]}], "status": "cancelled"},
         ],
     )
-    def test_bad_input_is_400_envelope(self, client_for, doctor, service, body):
+    def test_bad_input_is_4xx_envelope(self, client_for, doctor, service, body):
         body.setdefault("service", service.pk)
         response = client_for(doctor).post("/api/v1/slots", body, format="json")
-        assert response.status_code == 400, response.json()
+        # An unknown service is 404 (an unknown id); everything else here is malformed.
+        expected = 404 if body.get("service") == 999999 else 400
+        assert response.status_code == expected, response.json()
         assert response.json()["success"] is False
         assert response.json()["errorMessages"]
         assert not Slot.objects.exists()
