@@ -184,7 +184,10 @@ class UserViewSet(viewsets.GenericViewSet):
         if unknown:
             raise ValidationError({key: ["Unknown field."] for key in unknown})
         if not keys:
-            raise ValidationError({"": ["Nothing to update."]})
+            # The reference client sent an empty PATCH to verify a doctor: say what to send.
+            raise ValidationError(
+                {"": ['Nothing to update: send the fields to change, e.g. {"isVerified": true}.']}
+            )
 
     @extend_schema(summary="Delete a user (admin): deactivate and anonymise")
     def destroy(self, request, pk=None):

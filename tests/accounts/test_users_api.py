@@ -339,3 +339,12 @@ def test_only_admins_delete_and_never_themselves(
 
 def test_unsupported_verb_is_405(admin_user, client_for):
     assert_error(client_for(admin_user).put(f"/api/v1/users/{admin_user.pk}", {}), 405)
+
+
+def test_empty_patch_from_the_reference_client_says_what_to_send(
+    admin_user, unverified_doctor, client_for
+):
+    response = client_for(admin_user).patch(f"/api/v1/users?id={unverified_doctor.pk}")
+    body = assert_error(response, 400)
+    assert '"isVerified": true' in body["errorMessages"][0]["message"]
+    assert DoctorProfile.objects.get(user=unverified_doctor).is_verified is False
