@@ -82,8 +82,9 @@ def user_register(
     if firebase_identity is not None:
         if firebase_identity.email != email:
             raise AuthenticationFailed("The Firebase ID token belongs to another email address.")
-        if not firebase_identity.email_verified:
-            raise AuthenticationFailed("The Firebase account's email address is not verified.")
+        # An unverified email is accepted here: the reference client registers right after
+        # a Firebase email sign-up. The new account is bound to this Firebase uid, so
+        # only this Firebase account can later exchange tokens for it (token_obtain_with_firebase).
         if User.objects.filter(firebase_uid=firebase_identity.uid).exists():
             raise DuplicateEntry("This Firebase account is already registered.", path="email")
     if password:
@@ -251,8 +252,6 @@ def token_obtain_with_password(*, email: str, password: str) -> dict[str, str]:
 def token_obtain_with_firebase(*, identity: FirebaseIdentity, email: str) -> dict[str, str]:
     if identity.email != email.strip().lower():
         raise AuthenticationFailed("The Firebase ID token belongs to another email address.")
-    if not identity.email_verified:
-        raise AuthenticationFailed("The Firebase account's email address is not verified.")
     user = User.objects.select_for_update().filter(email__iexact=identity.email).first()
     if user is None:
         raise NotFound("No account with this email; register first.")
@@ -261,6 +260,13 @@ def token_obtain_with_firebase(*, identity: FirebaseIdentity, email: str) -> dic
     if user.firebase_uid and user.firebase_uid != identity.uid:
         raise AuthenticationFailed("This account is linked to another Firebase account.")
     if not user.firebase_uid:
+        # Linking takes over an existing account, so here the email must be proven:
+        # anyone can create an unverified Firebase account with someone else's email.
+        if not identity.email_verified:
+            raise AuthenticationFailed(
+                "The Firebase account's email address is not verified; verify it to link "
+                "it to this existing account."
+            )
         # A local account whose owner proves the same verified email signs in with Firebase too.
         user.firebase_uid = identity.uid
         user.save(update_fields=["firebase_uid", "updated_at"])

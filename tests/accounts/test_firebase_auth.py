@@ -83,12 +83,22 @@ def test_register_with_token_of_another_email_is_refused(firebase_emulator):
     assert not User.objects.filter(email=victim).exists()
 
 
-def test_register_with_unverified_firebase_email_is_refused(firebase_emulator):
+def test_register_with_unverified_firebase_email_binds_the_account_to_that_uid(
+    firebase_emulator,
+):
+    # The reference client registers right after a Firebase email sign-up, before any
+    # verification; the account is then usable only by that Firebase account.
     email = unique_email()
-    _, id_token = firebase_emulator.sign_up(email, verified=False)
-    body = assert_error(register(firebase_client(id_token), email), 401)
-    assert "not verified" in body["errorMessages"][0]["message"]
-    assert not User.objects.filter(email=email).exists()
+    uid, id_token = firebase_emulator.sign_up(email, verified=False)
+    assert register(firebase_client(id_token), email).status_code == 201
+    assert User.objects.get(email=email).firebase_uid == uid
+    response = firebase_client(id_token).get(f"/api/v1/jwt?email={email}")
+    assert response.status_code == 200, response.content
+    assert response.json()["accessToken"]
+
+    other = unsigned_token(email=email, uid="another-firebase-account")
+    body = assert_error(firebase_client(other).get(f"/api/v1/jwt?email={email}"), 401)
+    assert "another Firebase account" in body["errorMessages"][0]["message"]
 
 
 def test_same_firebase_account_cannot_register_twice(firebase_emulator):
@@ -164,11 +174,14 @@ def test_jwt_requires_matching_verified_email_existing_active_user(firebase_emul
     assert "deactivated" in body["errorMessages"][0]["message"]
 
 
-def test_jwt_with_unverified_email_is_refused(firebase_emulator):
+def test_unverified_firebase_email_cannot_take_over_a_local_account(firebase_emulator):
     email = unique_email()
     _, id_token = firebase_emulator.sign_up(email, verified=False)
-    PatientFactory(email=email)
-    assert_error(firebase_client(id_token).get(f"/api/v1/jwt/?email={email}"), 401)
+    user = PatientFactory(email=email)
+    body = assert_error(firebase_client(id_token).get(f"/api/v1/jwt/?email={email}"), 401)
+    assert "not verified" in body["errorMessages"][0]["message"]
+    user.refresh_from_db()
+    assert user.firebase_uid is None
 
 
 def test_local_account_links_its_verified_firebase_account_once(firebase_emulator):
