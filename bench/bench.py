@@ -241,22 +241,31 @@ def wrk(url: str, *, requests: int, connections: int, headers: dict | None = Non
     for name, value in (headers or {}).items():
         cmd += ["-H", f"{name}: {value}"]
     cmd += [url, "--", str(requests)]
-    return _wrk_json(subprocess.run(cmd, capture_output=True, text=True, timeout=700))
+    return _run_wrk(cmd)
 
 
 def wrk_mix(base: str, lines_file: Path, *, requests: int, connections: int) -> dict:
     cmd = ["wrk", "-t1", f"-c{connections}", "-d600s", "--timeout", "30s"]
     cmd += ["-s", str(BENCH / "wrk_mix.lua"), base, "--", str(lines_file), str(requests)]
-    return _wrk_json(subprocess.run(cmd, capture_output=True, text=True, timeout=700))
+    return _run_wrk(cmd)
 
 
-def _wrk_json(done: subprocess.CompletedProcess) -> dict:
-    for line in done.stdout.splitlines():
+def _run_wrk(cmd: list[str]) -> dict:
+    """Run wrk until its script says the bounded number of requests is done, then SIGINT it."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if line.startswith("WRKDONE"):
+            proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=60)
+    stderr = proc.stderr.read()
+    for line in lines:
         if line.startswith("WRKJSON "):
             result = json.loads(line[len("WRKJSON ") :])
             result["rps"] = round(result["requests"] / (result["duration_us"] / 1e6), 1)
             return result
-    raise RuntimeError(f"wrk printed no summary:\n{done.stdout}\n{done.stderr}")
+    raise RuntimeError(f"wrk printed no summary:\n{''.join(lines)}\n{stderr}")
 
 
 # ---------------------------------------------------------------- one size

@@ -9,7 +9,11 @@ end
 
 function response(status, headers, body)
   count = count + 1
-  if count >= limit then
+  if count == limit then
+    -- wrk sleeps for its whole -d duration whatever the threads do, so tell the driver,
+    -- which interrupts wrk (SIGINT) to print the summary at once.
+    io.write("WRKDONE\n")
+    io.flush()
     wrk.thread:stop()
   end
 end
