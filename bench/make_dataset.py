@@ -26,7 +26,6 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock
-from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -34,14 +33,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "doctors_portal.settings")
 
-SERVICES = [
-    ("Teeth Orthodontics", Decimal("120.00")),
-    ("Cosmetic Dentistry", Decimal("150.00")),
-    ("Teeth Cleaning", Decimal("40.00")),
-    ("Cavity Protection", Decimal("60.00")),
-    ("Pediatric Dental", Decimal("55.00")),
-    ("Oral Surgery", Decimal("200.00")),
-]
 NONE, CONFIRMED, PENDING, CANCELLED, FULL = range(5)
 BATCH = 10_000
 
@@ -124,6 +115,7 @@ def build(args) -> None:
 
     from accounts.models import DoctorProfile, Role, User
     from bookings.models import Booking, BookingStatus, PaymentStatus
+    from scheduling.demo import REFERENCE_SERVICES
     from scheduling.models import Service, Slot, SlotStatus
 
     rng = random.Random(args.seed)
@@ -149,7 +141,7 @@ def build(args) -> None:
     started = time.monotonic()
     with transaction.atomic():
         services = []
-        for name, price in SERVICES:
+        for name, price in REFERENCE_SERVICES:
             service, _ = Service.objects.get_or_create(name=name, defaults={"price": price})
             services.append(service)
         unusable = make_password(None)

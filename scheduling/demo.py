@@ -3,6 +3,7 @@ and a few bookings, written through the same services as the API. Idempotent: a 
 or booking that already exists is left alone, so running it twice changes nothing."""
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -13,6 +14,16 @@ from bookings.services import booking_create
 from scheduling import timefmt
 from scheduling.models import Service, Slot
 from scheduling.services import slot_create_many
+
+# The reference's six appointment options and their prices, for the demo and the benchmarks.
+REFERENCE_SERVICES = [
+    ("Teeth Orthodontics", Decimal("120.00")),
+    ("Cosmetic Dentistry", Decimal("150.00")),
+    ("Teeth Cleaning", Decimal("40.00")),
+    ("Cavity Protection", Decimal("60.00")),
+    ("Pediatric Dental", Decimal("55.00")),
+    ("Oral Surgery", Decimal("200.00")),
+]
 
 DEMO_DAYS = 7
 DEMO_LABELS = ["09.00 AM-10.00 AM", "10.00 AM-11.00 AM", "02.00 PM-03.00 PM", "04.00 PM-05.00 PM"]

@@ -1,24 +1,14 @@
 """Demo data for a bare machine: services, an admin, doctors and patients. Idempotent."""
 
-import importlib.util
-from decimal import Decimal
-
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.models import DoctorProfile, Role, User
+from scheduling.demo import REFERENCE_SERVICES, demo_schedule_create
+from scheduling.models import Service
 
 DEMO_PASSWORD = "demo-pass-2026"
 
-# The reference's six appointment options.
-SERVICES = [
-    ("Teeth Orthodontics", Decimal("120.00")),
-    ("Cosmetic Dentistry", Decimal("150.00")),
-    ("Teeth Cleaning", Decimal("40.00")),
-    ("Cavity Protection", Decimal("60.00")),
-    ("Pediatric Dental", Decimal("55.00")),
-    ("Oral Surgery", Decimal("200.00")),
-]
 
 # (email, name, role, doctor: (specialty, licence, verified) or None)
 USERS = [
@@ -51,10 +41,8 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, **options):
-        from scheduling.models import Service
-
         services = {}
-        for name, price in SERVICES:
+        for name, price in REFERENCE_SERVICES:
             services[name], _ = Service.objects.get_or_create(name=name, defaults={"price": price})
 
         admin = None
@@ -87,20 +75,12 @@ class Command(BaseCommand):
                 admin = user
         self._verify(admin, doctors)
 
-        # ---- Scheduling work seeds slots and bookings here. ----
-        # scheduling.demo is written by the scheduling work; until it exists the
-        # command still seeds accounts and services, and says so.
-        if importlib.util.find_spec("scheduling.demo") is not None:
-            from scheduling.demo import demo_schedule_create
-
-            demo_schedule_create(
-                doctors=[d for d in doctors if d.doctor_profile.is_verified],
-                patients=patients,
-                services=list(services.values()),
-                stdout=self.stdout,
-            )
-        else:
-            self.stdout.write("scheduling.demo not present yet: no demo slots or bookings.")
+        demo_schedule_create(
+            doctors=[d for d in doctors if d.doctor_profile.is_verified],
+            patients=patients,
+            services=list(services.values()),
+            stdout=self.stdout,
+        )
 
         self.stdout.write(self.style.SUCCESS("Demo data ready. Logins (password for all):"))
         for email, _name, role, doctor in USERS:
