@@ -1,6 +1,8 @@
 """Django admin for users: every change that matters goes through accounts.services."""
 
+from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from rest_framework.exceptions import APIException
 
 from accounts import services
@@ -19,6 +21,10 @@ class DoctorProfileInline(admin.StackedInline):
 
 @admin.register(User)
 class UserAdmin(admin.ModelAdmin):
+    # Profile image links are https; Django 6 makes that the default for scheme-less input.
+    formfield_overrides = {
+        models.URLField: {"form_class": forms.URLField, "assume_scheme": "https"}
+    }
     list_display = ["email", "name", "role", "doctor_verified", "is_active", "created_at"]
     list_filter = ["role", "is_active", "doctor_profile__is_verified"]
     search_fields = ["email", "name", "phone"]
