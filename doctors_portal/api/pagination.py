@@ -5,7 +5,7 @@ from doctors_portal.api.responses import ok
 
 
 def positive_int(raw: str | None, *, name: str, default: int, maximum: int | None = None) -> int:
-    if raw in (None, ""):
+    if raw is None:
         return default
     try:
         value = int(raw)
