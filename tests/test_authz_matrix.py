@@ -59,7 +59,8 @@ def _view_methods(callback) -> tuple[str, ...] | None:
     """The methods a view answers, when the view says so (DRF viewsets and class views)."""
     actions = getattr(callback, "actions", None)
     if actions:
-        return tuple(sorted(method.upper() for method in actions))
+        # DRF adds "head" to a viewset's actions on its first GET; HEAD is GET without a body.
+        return tuple(sorted(method.upper() for method in actions if method != "head"))
     cls = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
     if cls is not None and not getattr(cls, "_is_admin_view", False):
         names = getattr(callback, "initkwargs", {}).get("http_method_names") or [
