@@ -485,6 +485,14 @@ def measure(size: str, workers: int, scale: float, profile: str | None) -> dict:
             if status != 200:
                 raise RuntimeError(f"{path} answered {status}: {body[:300]!r}")
             results["endpoints"].setdefault(key, {})["bytes"] = len(body)
+        # The server's first 1,000 requests: every endpoint in turn. RSS is sampled after
+        # them, after each endpoint's run, and after the last 1,000 (same mix again).
+        mix = OUT / f"mix-{size}.txt"
+        mix.write_text("".join(f"{p}\t{a}\n" for p, a in reqs.values()))
+        served = wrk_mix(server.base, mix, requests=1000, connections=workers)["requests"]
+        rss_first = server.memory("VmRSS")
+        results["rss_first_mib"] = rss_first
+        series = [round(max(rss_first.values()), 1)]
         for key, _label, _kind, count in ENDPOINTS:
             path, auth = reqs[key]
             headers = {"Authorization": auth} if auth else None
@@ -492,23 +500,21 @@ def measure(size: str, workers: int, scale: float, profile: str | None) -> dict:
             n = max(200, int(count * scale))
             result = wrk(server.base + path, requests=n, connections=workers, headers=headers)
             results["endpoints"][key].update(result)
+            served += 200 + result["requests"]
+            series.append(round(max(server.memory("VmRSS").values()), 1))
             log(
                 f"{size} {key}: {result['rps']} req/s, p50 {result['p50_us'] / 1000:.1f} ms, "
                 f"p99 {result['p99_us'] / 1000:.1f} ms, errors {result['status_errors']}"
             )
-        # Memory: every endpoint in turn; RSS after the first 1,000 and the last 1,000.
-        mix = OUT / f"mix-{size}.txt"
-        mix.write_text("".join(f"{p}\t{a}\n" for p, a in reqs.values()))
-        wrk_mix(server.base, mix, requests=1000, connections=workers)
-        rss_first = server.memory("VmRSS")
-        wrk_mix(server.base, mix, requests=max(1000, int(6000 * scale)), connections=workers)
-        wrk_mix(server.base, mix, requests=1000, connections=workers)
-        rss_last = server.memory("VmRSS")
-        results["rss_first_mib"] = rss_first
-        results["rss_last_mib"] = rss_last
-        results["rss_growth_mib"] = max(
-            (rss_last.get(pid, 0) - rss_first.get(pid, 0) for pid in rss_first), default=0
+        served += wrk_mix(server.base, mix, requests=1000, connections=workers)["requests"]
+        # Memory: RSS after the last 1,000 requests compared with after the first 1,000.
+        results["rss_last_mib"] = rss_last = server.memory("VmRSS")
+        series.append(round(max(rss_last.values()), 1))
+        results["rss_series_mib"] = series
+        results["rss_growth_mib"] = round(
+            max((rss_last.get(pid, 0) - rss_first.get(pid, 0) for pid in rss_first), default=0), 1
         )
+        results["requests_served"] = served
         results["storm"] = storm(server.base)
         log(f"{size} storm: {results['storm']}")
         results["peak_rss_mib"] = max(server.memory("VmHWM").values())
@@ -625,8 +631,10 @@ def report(command: str) -> str:
         lines += [
             "",
             f"- peak RSS per worker: {run['peak_rss_mib']:.0f} MiB; growth between the first "
-            f"and the last 1,000 requests: {run['rss_growth_mib']:+.1f} MiB (largest of "
-            f"{len(run['rss_first_mib'])} workers)",
+            f"and the last 1,000 of {run.get('requests_served', 0):,} requests: "
+            f"{run['rss_growth_mib']:+.1f} MiB (largest of {len(run['rss_first_mib'])} "
+            f"workers); largest worker's RSS along the run: "
+            f"{', '.join(f'{v:.0f}' for v in run.get('rss_series_mib', []))} MiB",
             f"- booking storm: {s['requests']} concurrent POST bookings over {s['slots']} slots "
             f"of total capacity {s['capacity']}: {s['created']} created, sold {s['sold']}, "
             f"statuses {s['statuses']}, {s['server_errors']} server errors, "
