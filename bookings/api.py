@@ -27,10 +27,10 @@ from bookings.serializers import (
     doctor_row,
     patient_document,
 )
+from doctors_portal.api.errors import NotFoundAt
 from doctors_portal.api.pagination import PageLimitPagination
 from doctors_portal.api.responses import created, ok
 from scheduling import timefmt
-from scheduling.services import NotFoundAt
 
 EMAIL_PARAM = OpenApiParameter(
     "email",

@@ -17,12 +17,12 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from accounts.models import Role, User
 from bookings.models import SEAT_HOLDING_STATUSES, Booking, BookingStatus, PaymentStatus
 from bookings.notifications import send_booking_cancelled
-from doctors_portal.api.errors import Conflict
+from doctors_portal.api.errors import Conflict, NotFoundAt
 from scheduling.models import Slot, SlotStatus
 
 
@@ -30,7 +30,8 @@ class SeatNoLongerAvailable(Conflict):
     default_detail = "This time is no longer available. Please choose another slot."
 
 
-def _lock_slot(slot_id: int) -> Slot:
+def slot_lock(*, slot_id: int, path: str = "slotId") -> Slot:
+    """Lock a slot's row (with its service and doctor) before changing its seats."""
     slot = (
         Slot.objects.select_for_update(of=("self",))
         .select_related("service", "doctor")
@@ -38,11 +39,11 @@ def _lock_slot(slot_id: int) -> Slot:
         .first()
     )
     if slot is None:
-        raise NotFound("No such slot.")
+        raise NotFoundAt("No such slot.", path=path)
     return slot
 
 
-def _release_lapsed_holds(*, slot: Slot, now) -> int:
+def holds_release_lapsed(*, slot: Slot, now) -> int:
     """Under the slot's lock: mark lapsed holds expired and give their seats back."""
     released = Booking.objects.filter(
         slot=slot, status=BookingStatus.PENDING_PAYMENT, expires_at__lte=now
@@ -81,12 +82,12 @@ def booking_create(*, patient: User, slot_id: int, patient_phone: str = "", now=
     if patient.role != Role.PATIENT:
         raise PermissionDenied("Only patients can book appointments.")
     now = now or timezone.now()
-    slot = _lock_slot(slot_id)
+    slot = slot_lock(slot_id=slot_id)
     if not _slot_is_bookable(slot):
-        raise NotFound("No such slot.")
+        raise NotFoundAt("No such slot.", path="slotId")
     if slot.start <= now:
         raise ValidationError({"slotId": ["This slot has already started."]})
-    _release_lapsed_holds(slot=slot, now=now)
+    holds_release_lapsed(slot=slot, now=now)
     if Booking.objects.filter(
         slot=slot, patient=patient, status__in=SEAT_HOLDING_STATUSES
     ).exists():
@@ -120,12 +121,12 @@ def booking_confirm_paid(*, booking_id: int, now=None) -> Booking:
     """
     now = now or timezone.now()
     slot_id = Booking.objects.values_list("slot_id", flat=True).get(pk=booking_id)
-    slot = _lock_slot(slot_id)
+    slot = slot_lock(slot_id=slot_id)
     booking = Booking.objects.select_for_update().get(pk=booking_id)
     if booking.status in (BookingStatus.CONFIRMED, BookingStatus.COMPLETED):
         return booking
     if booking.status == BookingStatus.EXPIRED:
-        _release_lapsed_holds(slot=slot, now=now)
+        holds_release_lapsed(slot=slot, now=now)
         if Booking.objects.filter(
             slot=slot, patient=booking.patient_id, status__in=SEAT_HOLDING_STATUSES
         ).exists():
@@ -176,7 +177,7 @@ def booking_cancel(*, booking_id: int, by: User, now=None) -> CancellationResult
     """
     now = now or timezone.now()
     slot_id = Booking.objects.values_list("slot_id", flat=True).get(pk=booking_id)
-    slot = _lock_slot(slot_id)
+    slot = slot_lock(slot_id=slot_id)
     booking = Booking.objects.select_for_update().select_related("slot").get(pk=booking_id)
     if booking.status not in SEAT_HOLDING_STATUSES:
         raise Conflict(
@@ -210,5 +211,5 @@ def booking_expire_lapsed(*, now=None) -> int:
     released = 0
     for slot_id in slot_ids:
         with transaction.atomic():
-            released += _release_lapsed_holds(slot=_lock_slot(slot_id), now=now)
+            released += holds_release_lapsed(slot=slot_lock(slot_id=slot_id), now=now)
     return released

@@ -9,6 +9,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 
 from accounts.models import Role
 from accounts.permissions import IsDoctorOrAdmin, is_admin
+from doctors_portal.api.errors import NotFoundAt
 from doctors_portal.api.responses import created, ok
 from doctors_portal.api.schema import EnvelopeAutoSchema
 from scheduling import selectors, services, timefmt
@@ -32,7 +33,6 @@ from scheduling.serializers import (
     service_ref,
     slot_detail_out,
 )
-from scheduling.services import NotFoundAt
 
 # The reference client's PATCH after a booking: {doctor, AppointmentDate, slot}.
 REFERENCE_NOOP_KEYS = {"doctor", "AppointmentDate"}

@@ -5,6 +5,7 @@ from collections import OrderedDict
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from doctors_portal.api.errors import NotFoundAt
 from scheduling import timefmt
 from scheduling.models import Service, Slot, SlotStatus
 from scheduling.selectors import ServiceAvailability
@@ -52,8 +53,6 @@ def service_ref(value=None) -> Service | None:
         else query.filter(name__iexact=text).first()
     )
     if service is None:
-        from scheduling.services import NotFoundAt
-
         raise NotFoundAt(f'No service "{value}".', path="service")
     return service
 

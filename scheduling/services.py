@@ -11,22 +11,16 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from rest_framework import status as http_status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from accounts.models import Role, User
 from accounts.permissions import is_admin
-from doctors_portal.api.errors import Conflict, DomainError
+from bookings.services import holds_release_lapsed, slot_lock
+from doctors_portal.api.errors import Conflict, NotFoundAt
 from scheduling import timefmt
 from scheduling.models import Service, Slot, SlotStatus
 
 MAX_LABELS_PER_REQUEST = 500
-
-
-class NotFoundAt(DomainError):
-    status_code = http_status.HTTP_404_NOT_FOUND
-    kind = "Not Found"
-    default_detail = "The requested resource was not found."
 
 
 @dataclass(frozen=True)
@@ -187,27 +181,9 @@ def slot_create_many(
     return created
 
 
-def _lock_slot(slot_id) -> Slot:
-    slot = (
-        Slot.objects.select_for_update(of=("self",))
-        .select_related("doctor", "service")
-        .filter(pk=slot_id)
-        .first()
-    )
-    if slot is None:
-        raise NotFoundAt("No such slot.", path="id")
-    return slot
-
-
-def _release_and_count_held(*, slot: Slot, now: datetime) -> int:
-    from bookings.services import _release_lapsed_holds
-
-    _release_lapsed_holds(slot=slot, now=now)
-    return slot.seats_taken
-
-
 def _cancel_locked(*, slot: Slot, now: datetime, path: str) -> Slot:
-    if _release_and_count_held(slot=slot, now=now) > 0:
+    holds_release_lapsed(slot=slot, now=now)
+    if slot.seats_taken > 0:
         raise Conflict(
             "This slot has an active booking; cancel the booking first.",
             path=path,
@@ -237,7 +213,8 @@ def slot_remove_many(
         )
         if match is None:
             raise NotFoundAt(f"No slot {spec.path} on {spec.date_text}.", path=spec.path)
-        removed.append(_cancel_locked(slot=_lock_slot(match), now=now, path=spec.path))
+        slot = slot_lock(slot_id=match, path=spec.path)
+        removed.append(_cancel_locked(slot=slot, now=now, path=spec.path))
     return removed
 
 
@@ -253,12 +230,13 @@ def slot_update(
 ) -> Slot:
     """Change capacity, status or service of one slot; never below the seats it holds."""
     now = now or timezone.now()
-    slot = _lock_slot(slot_id)
+    slot = slot_lock(slot_id=slot_id, path="id")
     if not (is_admin(by) or slot.doctor_id == by.pk):
         raise NotFoundAt("No such slot.", path="id")
     if status == SlotStatus.CANCELLED and slot.status != SlotStatus.CANCELLED:
         return _cancel_locked(slot=slot, now=now, path="status")
-    held = _release_and_count_held(slot=slot, now=now)
+    holds_release_lapsed(slot=slot, now=now)
+    held = slot.seats_taken
     fields = []
     if capacity is not None:
         if held > capacity:

@@ -14,6 +14,14 @@ class DomainError(APIException):
         self.path = path
 
 
+class NotFoundAt(DomainError):
+    """404 naming the field whose value matched nothing (an email, a label, an id)."""
+
+    status_code = status.HTTP_404_NOT_FOUND
+    kind = "Not Found"
+    default_detail = "The requested resource was not found."
+
+
 class Conflict(DomainError):
     status_code = status.HTTP_409_CONFLICT
     kind = "Conflict"
