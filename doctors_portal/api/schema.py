@@ -68,6 +68,7 @@ ERROR_DESCRIPTIONS = {
     "413": "Payload Too Large: the body is over 1 MiB",
     "415": "Unsupported Media Type: the body must be JSON",
     "429": "Too Many Requests: see Retry-After",
+    "503": "Service Unavailable: the database connection was lost; retry (see Retry-After)",
 }
 
 
@@ -83,10 +84,11 @@ class EnvelopeAutoSchema(AutoSchema):
     """drf-spectacular's AutoSchema, also listing the error statuses an operation can answer.
 
     Derived from the view, so the schema does not claim only the happy path:
-    400 always (malformed input), 401/403 when the view authenticates (401 also
-    on the credential endpoints), 404 when the operation names something (path,
-    query or a write's body), 409 on writes, 413/415 on writes with a body, 429
-    when the view throttles. A view may add more with `extra_error_statuses`
+    400 and 503 always (malformed input; database connection lost), 401/403
+    when the view authenticates (401 also on the credential endpoints), 404 when
+    the operation names something (path, query or a write's body), 409 on
+    writes, 413/415 on writes with a body, 429 when the view throttles. A view
+    may add more with `extra_error_statuses`
     (e.g. 502 when a payment provider is unreachable).
     """
 
@@ -95,7 +97,7 @@ class EnvelopeAutoSchema(AutoSchema):
         if operation is None:
             return None
         view = self.view
-        codes = {"400"}
+        codes = {"400", "503"}
         authenticates = bool(getattr(view, "authentication_classes", None)) or (
             type(view).get_authenticators is not APIView.get_authenticators
         )
