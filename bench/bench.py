@@ -460,10 +460,37 @@ def storm(base: str, *, requests: int = 500, slots: int = 50) -> dict:
     }
 
 
+def storm_cleanup() -> int:
+    """Remove what storms left (their doctor, slots, bookings, patients): the datasets are
+    reused between runs and must stay as the builder made them."""
+    from django.db import transaction
+
+    from accounts.models import DoctorProfile, User
+    from bookings.models import Booking
+    from scheduling.models import Slot
+
+    try:
+        from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+    except ImportError:  # the blacklist app is optional
+        OutstandingToken = None
+    users = User.objects.filter(email__startswith="storm-", email__endswith="@example.com")
+    with transaction.atomic():
+        Booking.objects.filter(slot__doctor__in=users).delete()
+        Booking.objects.filter(patient__in=users).delete()
+        Slot.objects.filter(doctor__in=users).delete()
+        DoctorProfile.objects.filter(user__in=users).delete()
+        if OutstandingToken is not None:
+            OutstandingToken.objects.filter(user__in=users).delete()
+        removed, _ = users.delete()
+    return removed
+
+
 def measure(size: str, workers: int, scale: float, profile: str | None) -> dict:
     setup_django()
     from django.db import connection
 
+    if removed := storm_cleanup():
+        log(f"{size}: removed {removed} rows a previous storm left")
     d = discover()
     log(
         f"{size}: {d['totals']}; date {d['date']} has {d['date_slots']} slots; doctor has "
@@ -517,6 +544,7 @@ def measure(size: str, workers: int, scale: float, profile: str | None) -> dict:
         results["requests_served"] = served
         results["storm"] = storm(server.base)
         log(f"{size} storm: {results['storm']}")
+        storm_cleanup()
         results["peak_rss_mib"] = max(server.memory("VmHWM").values())
     finally:
         server.stop()
