@@ -142,19 +142,21 @@ def availability_out(item: ServiceAvailability) -> dict:
         "doctors": [
             {"id": d.pk, "_id": d.pk, "name": d.name, "docEmail": d.email} for d in item.doctors
         ],
-        "slots": [
-            {
-                "id": slot.pk,
-                "_id": slot.pk,
-                "doctor": {"id": slot.doctor_id, "name": slot.doctor.name},
-                "start": timefmt.local_iso(slot.start),
-                "end": timefmt.local_iso(slot.end),
-                "date": timefmt.format_date(slot.start),
-                "label": timefmt.format_label(slot.start, slot.end),
-                "available": slot.free_seats,
-            }
-            for slot in item.slots
-        ],
+        "slots": [_free_slot_out(slot) for slot in item.slots],
+    }
+
+
+def _free_slot_out(slot) -> dict:
+    start, end, day, label = timefmt.slot_texts(slot.start, slot.end)
+    return {
+        "id": slot.pk,
+        "_id": slot.pk,
+        "doctor": {"id": slot.doctor_id, "name": slot.doctor.name},
+        "start": start,
+        "end": end,
+        "date": day,
+        "label": label,
+        "available": slot.free_seats,
     }
 
 

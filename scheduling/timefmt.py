@@ -14,6 +14,7 @@ Daylight saving time, decided once here:
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -142,7 +143,26 @@ def format_date(at: datetime | date) -> str:
     """'Saturday, May 27, 2023', as the reference client's toLocaleDateString writes it."""
     if isinstance(at, datetime):
         at = at.astimezone(clinic_tz()).date()
-    return f"{at:%A}, {at:%B} {at.day}, {at.year}"
+    return _date_text(at)
+
+
+@lru_cache(maxsize=4096)
+def _date_text(day: date) -> str:
+    # Pure (a date's name never changes), and a list shows the same few dates many times.
+    return f"{day:%A}, {day:%B} {day.day}, {day.year}"
+
+
+def slot_texts(start: datetime, end: datetime) -> tuple[str, str, str, str]:
+    """(local_iso(start), local_iso(end), format_date(start), format_label(start, end)) with
+    each instant converted to the clinic's zone once: lists call this for every row."""
+    tz = clinic_tz()
+    local_start, local_end = start.astimezone(tz), end.astimezone(tz)
+    return (
+        local_start.isoformat(),
+        local_end.isoformat(),
+        _date_text(local_start.date()),
+        f"{_clock(local_start)}-{_clock(local_end)}",
+    )
 
 
 def format_label(start: datetime, end: datetime) -> str:
