@@ -136,7 +136,7 @@ class BookingViewSet(viewsets.ViewSet):
         responses={200: BookingDetailOut},
     )
     def retrieve(self, request, pk: str):
-        booking = selectors.booking_get(user=request.user, booking_id=pk)
+        booking = selectors.booking_row_get(user=request.user, booking_id=pk)
         if booking is None:
             raise NotFoundAt("No such booking.", path="id")
         return ok(booking_detail(booking, now=timezone.now()), message="Bookings Found.")
@@ -151,7 +151,9 @@ class BookingViewSet(viewsets.ViewSet):
         patient = _subject(request, role=Role.PATIENT)
         paginator = PageLimitPagination()
         page = paginator.paginate_queryset(
-            selectors.booking_list_for_patient(patient=patient), request
+            selectors.booking_list_for_patient(patient=patient),
+            request,
+            values=selectors.ROW_VALUES,
         )
         return ok(
             patient_document(patient=patient, bookings=page, now=timezone.now()),
@@ -185,6 +187,7 @@ class BookingViewSet(viewsets.ViewSet):
         page = paginator.paginate_queryset(
             selectors.booking_list_for_doctor(doctor=doctor, day=day, status=raw_status, now=now),
             request,
+            values=selectors.ROW_VALUES,
         )
         return ok(
             [doctor_row(b, now=now) for b in page],

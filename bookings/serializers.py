@@ -61,81 +61,112 @@ class BookingCreateInput(serializers.Serializer):
 
 
 def display_status(booking: Booking, now: datetime) -> str:
-    if (
-        booking.status == BookingStatus.PENDING_PAYMENT
-        and booking.expires_at
-        and booking.expires_at <= now
-    ):
+    return _shown_status(booking.status, booking.expires_at, now)
+
+
+def _shown_status(status: str, expires_at: datetime | None, now: datetime) -> str:
+    if status == BookingStatus.PENDING_PAYMENT and expires_at and expires_at <= now:
         return BookingStatus.EXPIRED
-    return booking.status
+    return status
 
 
 def _iso(value: datetime | None) -> str | None:
     return timefmt.local_iso(value) if value else None
 
 
-def booking_row(booking: Booking, *, now: datetime) -> dict:
+def row_values(booking: Booking) -> dict:
+    """A booking instance (with its relations) as the ROW_VALUES dict the rows are built from."""
     slot, patient, doctor, service = booking.slot, booking.patient, booking.doctor, booking.service
     return {
         "id": booking.pk,
-        "_id": booking.pk,
-        "status": display_status(booking, now),
-        "isPaid": booking.payment_status in PAID_STATUSES,
-        "paymentStatus": booking.payment_status,
-        "price": str(booking.price),
+        "status": booking.status,
+        "payment_status": booking.payment_status,
+        "price": booking.price,
         "currency": booking.currency,
-        "treatment": service.name,
-        "doctor_email": doctor.email,
-        "AppointmentDate": timefmt.format_date(slot.start),
-        "slot": timefmt.format_label(slot.start, slot.end),
-        "start": _iso(slot.start),
-        "end": _iso(slot.end),
-        "expiresAt": _iso(booking.expires_at)
-        if booking.status == BookingStatus.PENDING_PAYMENT
-        else None,
-        "createdAt": _iso(booking.created_at),
+        "expires_at": booking.expires_at,
+        "created_at": booking.created_at,
+        "patient_phone": booking.patient_phone,
+        "patient_id": patient.pk,
+        "patient__name": patient.name,
+        "patient__email": patient.email,
+        "patient__phone": patient.phone,
+        "doctor_id": doctor.pk,
+        "doctor__name": doctor.name,
+        "doctor__email": doctor.email,
+        "slot__start": slot.start,
+        "slot__end": slot.end,
+        "service_id": service.pk,
+        "service__name": service.name,
+    }
+
+
+def _values(booking: Booking | dict) -> dict:
+    return booking if isinstance(booking, dict) else row_values(booking)
+
+
+def booking_row(booking: Booking | dict, *, now: datetime) -> dict:
+    """The booking row of API.md, from an instance or a ROW_VALUES dict."""
+    b = _values(booking)
+    status = b["status"]
+    start, end, day, label = timefmt.slot_texts(b["slot__start"], b["slot__end"])
+    return {
+        "id": b["id"],
+        "_id": b["id"],
+        "status": _shown_status(status, b["expires_at"], now),
+        "isPaid": b["payment_status"] in PAID_STATUSES,
+        "paymentStatus": b["payment_status"],
+        "price": str(b["price"]),
+        "currency": b["currency"],
+        "treatment": b["service__name"],
+        "doctor_email": b["doctor__email"],
+        "AppointmentDate": day,
+        "slot": label,
+        "start": start,
+        "end": end,
+        "expiresAt": _iso(b["expires_at"]) if status == BookingStatus.PENDING_PAYMENT else None,
+        "createdAt": _iso(b["created_at"]),
         "patient": {
-            "id": patient.pk,
-            "name": patient.name,
-            "email": patient.email,
-            "phone": booking.patient_phone or patient.phone,
+            "id": b["patient_id"],
+            "name": b["patient__name"],
+            "email": b["patient__email"],
+            "phone": b["patient_phone"] or b["patient__phone"],
         },
-        "doctor": {"id": doctor.pk, "name": doctor.name, "email": doctor.email},
-        "service": {"id": service.pk, "name": service.name},
+        "doctor": {"id": b["doctor_id"], "name": b["doctor__name"], "email": b["doctor__email"]},
+        "service": {"id": b["service_id"], "name": b["service__name"]},
     }
 
 
-def _patient_fields(booking: Booking) -> dict:
+def _patient_fields(b: dict) -> dict:
     return {
-        "patient_id": booking.patient_id,
-        "patient_name": booking.patient.name,
-        "patient_email": booking.patient.email,
-        "patient_Phone": booking.patient_phone or booking.patient.phone,
+        "patient_id": b["patient_id"],
+        "patient_name": b["patient__name"],
+        "patient_email": b["patient__email"],
+        "patient_Phone": b["patient_phone"] or b["patient__phone"],
     }
 
 
-def _appointment(booking: Booking) -> dict:
-    return {
-        "_id": booking.pk,
-        "doctor_email": booking.doctor.email,
-        "treatment": booking.service.name,
-        "price": str(booking.price),
-        "AppointmentDate": timefmt.format_date(booking.slot.start),
-        "slot": timefmt.format_label(booking.slot.start, booking.slot.end),
-        "isPaid": booking.payment_status in PAID_STATUSES,
-    }
-
-
-def booking_detail(booking: Booking, *, now: datetime) -> dict:
+def booking_detail(booking: Booking | dict, *, now: datetime) -> dict:
     """GET booking/:id: the row plus the reference's patient fields and appointmentData list."""
+    b = _values(booking)
+    row = booking_row(b, now=now)
     return {
-        **booking_row(booking, now=now),
-        **_patient_fields(booking),
-        "appointmentData": [_appointment(booking)],
+        **row,
+        **_patient_fields(b),
+        "appointmentData": [
+            {
+                "_id": row["id"],
+                "doctor_email": row["doctor_email"],
+                "treatment": row["treatment"],
+                "price": row["price"],
+                "AppointmentDate": row["AppointmentDate"],
+                "slot": row["slot"],
+                "isPaid": row["isPaid"],
+            }
+        ],
     }
 
 
-def patient_document(*, patient, bookings: list[Booking], now: datetime) -> dict:
+def patient_document(*, patient, bookings: list[Booking | dict], now: datetime) -> dict:
     """GET bookings?email=: the reference's per-patient document."""
     return {
         "patient_id": patient.pk,
@@ -146,15 +177,19 @@ def patient_document(*, patient, bookings: list[Booking], now: datetime) -> dict
     }
 
 
-def doctor_row(booking: Booking, *, now: datetime) -> dict:
+def doctor_row(booking: Booking | dict, *, now: datetime) -> dict:
     """GET booking-doctor: the row plus patient fields and appointmentData as an object."""
-    appointment = _appointment(booking)
+    b = _values(booking)
+    row = booking_row(b, now=now)
     return {
-        **booking_row(booking, now=now),
-        **_patient_fields(booking),
+        **row,
+        **_patient_fields(b),
         "appointmentData": {
-            key: appointment[key]
-            for key in ("treatment", "AppointmentDate", "slot", "price", "isPaid")
+            "treatment": row["treatment"],
+            "AppointmentDate": row["AppointmentDate"],
+            "slot": row["slot"],
+            "price": row["price"],
+            "isPaid": row["isPaid"],
         },
     }
 
