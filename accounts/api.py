@@ -17,6 +17,7 @@ from accounts.serializers import (
     TokenPairSerializer,
     UserSerializer,
     UserUpdateSerializer,
+    user_out,
 )
 from accounts.throttles import AuthRateThrottle
 from doctors_portal.api.pagination import PageLimitPagination
@@ -93,9 +94,11 @@ class UserViewSet(viewsets.GenericViewSet):
             search_term=request.query_params.get("searchTerm"),
             ordering=request.query_params.get("ordering"),
         )
-        page = self.paginate_queryset(users)
+        page = self.paginator.paginate_queryset(
+            users, request, view=self, values=selectors.USER_VALUES
+        )
         return self.paginator.get_paginated_response(
-            UserSerializer(page, many=True).data, message="Users retrieved successfully"
+            [user_out(user) for user in page], message="Users retrieved successfully"
         )
 
     @extend_schema(summary="Register a patient or doctor", request=RegisterSerializer)
@@ -115,18 +118,18 @@ class UserViewSet(viewsets.GenericViewSet):
             license_number=data.get("licenseNumber", ""),
             bio=data.get("bio", ""),
         )
-        return created(UserSerializer(user).data, message="Users created successfully")
+        return created(user_out(user), message="Users created successfully")
 
     @extend_schema(summary="One user (admin, self)")
     def retrieve(self, request, pk=None):
         user = selectors.user_get_for(viewer=request.user, id=pk)
-        return ok(UserSerializer(user).data, message="User retrieved successfully")
+        return ok(user_out(user), message="User retrieved successfully")
 
     @extend_schema(summary="One user by email (admin, self)", parameters=[EMAIL_PARAM])
     def by_email(self, request):
         email = request.query_params.get("email") or request.query_params.get("userEmail")
         user = selectors.user_get_for(viewer=request.user, email=email)
-        return ok(UserSerializer(user).data, message="User retrieved successfully")
+        return ok(user_out(user), message="User retrieved successfully")
 
     @extend_schema(
         summary="A user's role, spelled as the reference client reads it",
@@ -165,7 +168,7 @@ class UserViewSet(viewsets.GenericViewSet):
         changes = {field_names[key]: value for key, value in data.items()}
         user = services.user_update(actor=request.user, user=user, **changes)
         user = selectors.user_get_for(viewer=request.user, id=user.pk)
-        return ok(UserSerializer(user).data, message="User updated successfully")
+        return ok(user_out(user), message="User updated successfully")
 
     def _refuse_forbidden_fields(self, request) -> None:
         keys = set(request.data)
@@ -192,7 +195,7 @@ class UserViewSet(viewsets.GenericViewSet):
     @extend_schema(summary="Delete a user (admin): deactivate and anonymise")
     def destroy(self, request, pk=None):
         user = selectors.user_get_for(viewer=request.user, id=_id_from(self.kwargs, request))
-        as_it_was = UserSerializer(user).data
+        as_it_was = user_out(user)
         services.user_delete(actor=request.user, user=user)
         return ok(
             {**as_it_was, "deletedCount": 1},

@@ -53,6 +53,71 @@ class UserSerializer(serializers.ModelSerializer):
         return data
 
 
+# createdAt exactly as UserSerializer's DateTimeField writes it.
+_CREATED_AT = serializers.DateTimeField()
+
+
+def user_values(user: User) -> dict:
+    """A user instance as the `selectors.USER_VALUES` dict user_out is built from. The doctor
+    profile is only read for doctors, as UserSerializer did (no query for anyone else)."""
+    values = {
+        "id": user.pk,
+        "name": user.name,
+        "email": user.email,
+        "role": user.role,
+        "image": user.image,
+        "phone": user.phone,
+        "created_at": user.created_at,
+        "is_active": user.is_active,
+    }
+    if user.role == Role.DOCTOR:
+        profile = getattr(user, "doctor_profile", None)
+        specialty = profile.specialty if profile else None
+        values.update(
+            {
+                "doctor_profile__id": profile.pk if profile else None,
+                "doctor_profile__specialty_id": specialty.pk if specialty else None,
+                "doctor_profile__specialty__name": specialty.name if specialty else None,
+                "doctor_profile__license_number": profile.license_number if profile else "",
+                "doctor_profile__bio": profile.bio if profile else "",
+                "doctor_profile__is_verified": bool(profile and profile.is_verified),
+            }
+        )
+    return values
+
+
+def user_out(user: User | dict) -> dict:
+    """UserSerializer's output, built directly (the serializer describes it in the schema;
+    instantiating its fields for every user cost more than the rest of a list read)."""
+    u = user if isinstance(user, dict) else user_values(user)
+    data = {
+        "id": u["id"],
+        "_id": u["id"],
+        "name": u["name"],
+        "email": u["email"],
+        "role": u["role"],
+        "image": u["image"],
+        "phone": u["phone"],
+        "createdAt": _CREATED_AT.to_representation(u["created_at"]),
+        "isActive": bool(u["is_active"]),
+    }
+    if u["role"] == Role.DOCTOR:
+        has_profile = u["doctor_profile__id"] is not None
+        license_number = u["doctor_profile__license_number"] if has_profile else ""
+        verified = bool(has_profile and u["doctor_profile__is_verified"])
+        has_specialty = u["doctor_profile__specialty_id"] is not None
+        data.update(
+            specialty=u["doctor_profile__specialty__name"] if has_specialty else None,
+            specialtyId=u["doctor_profile__specialty_id"],
+            licenseNumber=license_number,
+            registrationnumber=license_number,
+            bio=u["doctor_profile__bio"] if has_profile else "",
+            isVerified=verified,
+            isverified=verified,
+        )
+    return data
+
+
 class _DoctorFieldsMixin(serializers.Serializer):
     specialty = serializers.CharField(required=False, allow_blank=True, allow_null=True)
     licenseNumber = serializers.CharField(required=False, allow_blank=True, max_length=64)
