@@ -113,7 +113,8 @@ def availability_for_date(*, day: date, now: datetime | None = None) -> list[Ser
     scan of `start` (slot_start_status_idx) and joins each doctor by primary key; its
     cost follows the slots of that day, not the number of slots, doctors or users.
     Lapsed holds are counted through the partial index booking_pending_slot_idx. The
-    doctor's role, activity and verification are then checked on the rows of the day.
+    doctor's role, activity and verification are then checked on the rows of the day
+    that have a free seat.
     """
     now = now or timezone.now()
     day_start, day_end = timefmt.day_bounds(day)
@@ -128,6 +129,9 @@ def availability_for_date(*, day: date, now: datetime | None = None) -> list[Ser
             ),
             now=now,
         )
+        # A slot's row only for a free seat: the full ones are most of a busy day, and
+        # loading their timestamps cost more than the database spends on the filter.
+        .filter(free_seats__gt=0)
         .order_by("start", "id")
         .values_list(
             "id",
