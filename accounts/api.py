@@ -21,6 +21,7 @@ from accounts.serializers import (
 )
 from accounts.throttles import AuthRateThrottle
 from doctors_portal.api.pagination import PageLimitPagination
+from doctors_portal.api.requests import require_json_object
 from doctors_portal.api.responses import created, ok
 
 ROLE_AS_REFERENCE_CLIENT_READS_IT = {
@@ -33,9 +34,7 @@ EMAIL_PARAM = OpenApiParameter("email", OpenApiTypes.EMAIL, required=True)
 
 
 def _valid(serializer_class, data, **kwargs):
-    if not isinstance(data, dict):
-        raise ValidationError({"": ["The request body must be a JSON object."]})
-    serializer = serializer_class(data=data, **kwargs)
+    serializer = serializer_class(data=require_json_object(data), **kwargs)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
 
@@ -151,8 +150,7 @@ class UserViewSet(viewsets.GenericViewSet):
     )
     def partial_update(self, request, pk=None):
         user = selectors.user_get_for(viewer=request.user, id=_id_from(self.kwargs, request))
-        if not isinstance(request.data, dict):
-            raise ValidationError({"": ["The request body must be a JSON object."]})
+        require_json_object(request.data)
         self._refuse_forbidden_fields(request)
         data = _valid(UserUpdateSerializer, request.data, partial=True)
         field_names = {

@@ -29,6 +29,7 @@ from bookings.serializers import (
 )
 from doctors_portal.api.errors import NotFoundAt
 from doctors_portal.api.pagination import PageLimitPagination
+from doctors_portal.api.requests import require_json_object
 from doctors_portal.api.responses import created, ok
 from scheduling import timefmt
 
@@ -42,12 +43,6 @@ PAGE_PARAMS = [
     OpenApiParameter("page", {"type": "integer", "minimum": 1}),
     OpenApiParameter("limit", {"type": "integer", "minimum": 1}, description="At most 100"),
 ]
-
-
-def _body(request) -> dict:
-    if not isinstance(request.data, dict):
-        raise ValidationError({"": ["The body must be a JSON object."]})
-    return request.data
 
 
 def _subject(request, *, role: str):
@@ -87,7 +82,7 @@ class BookingViewSet(viewsets.ViewSet):
         responses={201: BookingRowOut},
     )
     def create(self, request):
-        data = BookingCreateInput(data=_body(request))
+        data = BookingCreateInput(data=require_json_object(request.data))
         data.is_valid(raise_exception=True)
         values = data.validated_data
         user = request.user

@@ -10,6 +10,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from accounts.models import Role
 from accounts.permissions import IsDoctorOrAdmin, is_admin
 from doctors_portal.api.errors import NotFoundAt
+from doctors_portal.api.requests import require_json_object
 from doctors_portal.api.responses import created, ok
 from doctors_portal.api.schema import EnvelopeAutoSchema
 from scheduling import selectors, services, timefmt
@@ -36,12 +37,6 @@ from scheduling.serializers import (
 
 # The reference client's PATCH after a booking: {doctor, AppointmentDate, slot}.
 REFERENCE_NOOP_KEYS = {"doctor", "AppointmentDate"}
-
-
-def _body(request) -> dict:
-    if not isinstance(request.data, dict):
-        raise ValidationError({"": ["The body must be a JSON object."]})
-    return request.data
 
 
 def _target_doctor(request, email: str | None):
@@ -123,7 +118,7 @@ class SlotViewSet(viewsets.ViewSet):
         responses={201: SlotsWrittenOut},
     )
     def create(self, request):
-        data = SlotCreateInput(data=_body(request))
+        data = SlotCreateInput(data=require_json_object(request.data))
         data.is_valid(raise_exception=True)
         values = data.validated_data
         doctor = _target_doctor(request, values.get("docEmail"))
@@ -176,7 +171,7 @@ class SlotViewSet(viewsets.ViewSet):
         },
     )
     def partial_update(self, request):
-        body = _body(request)
+        body = require_json_object(request.data)
         if REFERENCE_NOOP_KEYS & set(body) and not {"action", "id"} & set(body):
             # Booking already took the seat; the reference client's follow-up changes nothing.
             SlotPatchAfterBookingInput(data=body).is_valid(raise_exception=True)
