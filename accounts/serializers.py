@@ -1,5 +1,6 @@
 """Request parsing and the user object of API.md."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Role, User
@@ -18,6 +19,11 @@ class RoleField(serializers.CharField):
 
     def to_internal_value(self, data):
         return _role(super().to_internal_value(data))
+
+
+@extend_schema_field({"type": "string", "enum": [Role.PATIENT.value, Role.DOCTOR.value]})
+class SignUpRoleField(RoleField):
+    """Documented as the two roles anyone may sign up with; Admin is refused by the service."""
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -134,7 +140,7 @@ class _DoctorFieldsMixin(serializers.Serializer):
 class RegisterSerializer(_DoctorFieldsMixin):
     name = serializers.CharField(max_length=150)
     email = serializers.EmailField(max_length=254)
-    role = RoleField(max_length=16)
+    role = SignUpRoleField(max_length=16)
     image = serializers.URLField(required=False, allow_blank=True, max_length=500)
     phone = serializers.CharField(required=False, allow_blank=True, max_length=32)
     password = serializers.CharField(

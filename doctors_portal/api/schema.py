@@ -37,6 +37,10 @@ def wrap_responses_in_envelope(result, generator, request, public):
     error_ref = {"$ref": "#/components/schemas/ErrorEnvelope"}
     for path_item in result.get("paths", {}).values():
         for operation in path_item.values():
+            if "requestBody" in operation:
+                # Every write that documents a body takes a JSON object and answers 400
+                # without one (doctors_portal.api.requests.require_json_object).
+                operation["requestBody"]["required"] = True
             responses = operation.get("responses", {})
             for code, response in responses.items():
                 content = response.get("content", {}).get("application/json")
