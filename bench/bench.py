@@ -237,13 +237,11 @@ class Server:
                 self.proc.wait()
 
 
-def wrk(url: str, *, requests: int, connections: int, headers: dict | None = None) -> dict:
-    cmd = ["wrk", "-t1", f"-c{connections}", "-d600s", "--timeout", "30s"]
-    cmd += ["-s", str(BENCH / "wrk_bounded.lua")]
-    for name, value in (headers or {}).items():
-        cmd += ["-H", f"{name}: {value}"]
-    cmd += [url, "--", str(requests)]
-    return _run_wrk(cmd)
+def wrk(base: str, path: str, auth: str, *, requests: int, connections: int) -> dict:
+    """One endpoint: the mix script over a one-line request file."""
+    lines_file = OUT / "one-request.txt"
+    lines_file.write_text(f"{path}\t{auth or ''}\n")
+    return wrk_mix(base, lines_file, requests=requests, connections=connections)
 
 
 def wrk_mix(base: str, lines_file: Path, *, requests: int, connections: int) -> dict:
@@ -524,8 +522,7 @@ def measure(size: str, workers: int, scale: float, profile: str | None) -> dict:
         series = [round(max(rss_first.values()), 1)]
         for key, _label, _kind, _count in ENDPOINTS:
             path, auth = reqs[key]
-            headers = {"Authorization": auth} if auth else None
-            wrk(server.base + path, requests=200, connections=workers, headers=headers)
+            wrk(server.base, path, auth, requests=200, connections=workers)
             served += 200
         # ROUNDS rounds, each running every endpoint in turn: a slow spell of the shared
         # machine hits every endpoint of a round alike; the figures are the medians.
@@ -533,9 +530,8 @@ def measure(size: str, workers: int, scale: float, profile: str | None) -> dict:
         for round_no in range(ROUNDS):
             for key, _label, _kind, count in ENDPOINTS:
                 path, auth = reqs[key]
-                headers = {"Authorization": auth} if auth else None
                 n = max(100, int(count * scale / ROUNDS))
-                result = wrk(server.base + path, requests=n, connections=workers, headers=headers)
+                result = wrk(server.base, path, auth, requests=n, connections=workers)
                 rounds[key].append(result)
                 served += result["requests"]
                 log(

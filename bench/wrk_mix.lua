@@ -1,5 +1,6 @@
 -- wrk script: cycles through requests listed in a file, one per line "path<TAB>authorization"
--- (authorization may be empty); stops after a per-thread limit (wrk -- <file> <limit>).
+-- (authorization may be empty; one line for a single endpoint); stops after a per-thread
+-- limit (wrk -- <file> <limit>) and prints its summary as one JSON line for bench/bench.py.
 local requests = {}
 local index = 0
 local limit = 1000
