@@ -1,14 +1,18 @@
 """Build a large, consistent dataset for the benchmarks (DATABASE_URL picks the database).
 
     python bench/make_dataset.py --slots 200000            # 1,000 doctors, 100,000 bookings
-    python bench/make_dataset.py --slots 1000000 --doctors-per-day 20 --slots-per-doctor-day 12
+    python bench/make_dataset.py --slots 1000000 --doctors-per-day 20 --slots-per-doctor-day 15
 
-Shape: six services, N verified doctors, patients, and slots laid out day by day from
-tomorrow (clinic time): on every date `--doctors-per-day` doctors (rotating through all
-of them) each publish `--slots-per-doctor-day` slots, so one date looks the same whatever
-the total; the horizon grows with `--slots` (or is fixed with `--days`). Bookings go on
-randomly chosen slots (80% confirmed and paid, 10% unpaid holds, 10% cancelled), and the
-first doctor's slots are filled so one doctor has about `--hot-doctor-bookings` bookings.
+Shape: six services, N verified doctors, patients, and slots laid out day by day (clinic
+time): on every date `--doctors-per-day` doctors (rotating through all of them) each
+publish `--slots-per-doctor-day` slots, so one date looks the same whatever the total.
+`--history-share` of the days lie before today (the clinic's history of attended and
+cancelled appointments), the rest from tomorrow on (the horizon), so both grow with
+`--slots` (or are fixed by `--days`). Bookings go on randomly chosen slots (80% confirmed
+and paid, 10% unpaid holds, 10% cancelled; on past slots the holds are confirmed too, as
+the app never leaves a hold on a passed slot). The first doctor's slots are filled so one
+doctor has about `--hot-doctor-bookings` bookings, and the first patient has exactly
+`--hot-patient-bookings`, whatever the size.
 `seats_taken` always equals the slot's pending and confirmed bookings.
 
 On PostgreSQL rows are streamed with COPY (a million slots in a few minutes); elsewhere
@@ -188,13 +192,17 @@ def build(args) -> None:
     log(f"users: {len(doctors):,} doctors, {len(patients):,} patients")
     doctor_ids = [d.pk for d in doctors]
     patient_ids = [p.pk for p in patients]
-    first_day = now.astimezone(tz).date() + timedelta(days=1)
+    past_days = round(days * args.history_share)
+    today = now.astimezone(tz).date()
+    # History first (oldest day first), then the horizon from tomorrow; today stays empty.
+    dates = [today - timedelta(days=past_days - d) for d in range(past_days)] + [
+        today + timedelta(days=1 + d) for d in range(days - past_days)
+    ]
 
     def layout():
         """(index, doctor index, service, start, end) of every slot, always the same."""
         index = 0
-        for d in range(days):
-            day = first_day + timedelta(days=d)
+        for d, day in enumerate(dates):
             opening = datetime.combine(day, clock(7, 0), tzinfo=tz).astimezone(UTC)
             for j in range(args.doctors_per_day):
                 doctor = (d * args.doctors_per_day + j) % args.doctors
@@ -218,6 +226,9 @@ def build(args) -> None:
     for i in rng.sample(others, max(0, min(len(others), bookings_wanted - planned))):
         roll = rng.random()
         plan[i] = CONFIRMED if roll < 0.8 else PENDING if roll < 0.9 else CANCELLED
+    # The hot patient's bookings: a fixed number of booked slots, past and upcoming alike.
+    booked = [i for i in range(total) if plan[i] not in (NONE, FULL)]
+    hot_patient_slots = set(rng.sample(booked, min(len(booked), args.hot_patient_bookings)))
     log(f"plan ready ({time.monotonic() - started:.1f}s)")
 
     slot_base = next_id(Slot)
@@ -249,15 +260,21 @@ def build(args) -> None:
     hold = timedelta(minutes=settings.BOOKING_HOLD_MINUTES)
     number = 0
     with transaction.atomic():
-        for index, doctor, service, _start, _end in layout():
+        for index, doctor, service, start, _end in layout():
             code = plan[index]
             if code == NONE:
                 continue
+            past = start < now
+            if past and code == PENDING:
+                code = CONFIRMED  # a hold is never left on a slot that has passed
             seats = [CONFIRMED] * hot_capacity if code == FULL else [code]
             for seat, status in enumerate(seats):
-                created = now - timedelta(minutes=rng.randint(20, 60 * 24 * 30))
-                # Distinct patients within one slot: seat < capacity <= number of patients.
-                patient = patient_ids[(index * 7919 + seat) % len(patient_ids)]
+                created = min(start, now) - timedelta(minutes=rng.randint(20, 60 * 24 * 30))
+                # Distinct patients within one slot: seat < capacity <= patients - 1. The
+                # first patient is the hot patient and gets only their planned bookings.
+                patient = patient_ids[1 + (index * 7919 + seat) % (len(patient_ids) - 1)]
+                if index in hot_patient_slots:
+                    patient = patient_ids[0]
                 row = {
                     "id": booking_base + number,
                     "patient_id": patient,
@@ -309,14 +326,22 @@ def main(argv=None) -> None:
     parser.add_argument("--patients", type=int, default=20_000)
     parser.add_argument("--bookings", type=int, default=None, help="default: half the slots")
     parser.add_argument("--doctors-per-day", type=int, default=20)
-    parser.add_argument("--slots-per-doctor-day", type=int, default=12)
+    parser.add_argument("--slots-per-doctor-day", type=int, default=15)
     parser.add_argument("--days", type=int, default=None, help="fixed horizon (days)")
     parser.add_argument("--hot-doctor-bookings", type=int, default=1_000)
+    parser.add_argument("--hot-patient-bookings", type=int, default=50)
+    parser.add_argument(
+        "--history-share", type=float, default=0.5, help="share of the days before today"
+    )
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args(argv)
-    for name in ("slots", "doctors", "patients", "doctors_per_day", "slots_per_doctor_day"):
+    for name in ("slots", "doctors", "doctors_per_day", "slots_per_doctor_day"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.patients < 2:
+        parser.error("--patients must be at least 2 (the first is the hot patient)")
+    if not 0 <= args.history_share < 1:
+        parser.error("--history-share must be at least 0 and below 1")
     args.doctors_per_day = min(args.doctors_per_day, args.doctors)
     build(args)
 

@@ -4,9 +4,10 @@ from pathlib import Path
 
 import pytest
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from accounts.models import Role, User
-from bookings.models import SEAT_HOLDING_STATUSES, Booking
+from bookings.models import SEAT_HOLDING_STATUSES, Booking, BookingStatus
 from scheduling import timefmt
 from scheduling.models import Service, Slot
 
@@ -39,6 +40,8 @@ def test_small_dataset_is_consistent(client):
             "40",
             "--bookings",
             "150",
+            "--hot-patient-bookings",
+            "7",
         ]
     )
     assert Service.objects.count() == 6
@@ -63,7 +66,18 @@ def test_small_dataset_is_consistent(client):
 
     top = max(Slot.objects.values_list("pk", flat=True))
     assert SlotFactory().pk > top
-    day = next(iter(sorted(per_date)))
+    # History and horizon: 20 days in all, half of them before today, none today.
+    today = timefmt.clinic_today()
+    assert sorted(per_date)[0] < today < sorted(per_date)[-1]
+    assert today not in per_date
+    assert sum(1 for day in per_date if day < today) == 10
+    past = Booking.objects.filter(slot__start__lt=timezone.now())
+    assert past.exists()
+    assert not past.filter(status=BookingStatus.PENDING_PAYMENT).exists()
+    assert past.filter(status=BookingStatus.CONFIRMED).exists()
+    hot_patient = User.objects.get(email="bench-patient-0@example.com")
+    assert Booking.objects.filter(patient=hot_patient).count() == 7
+    day = min(day for day in per_date if day > today)
     response = client.get(f"/api/v1/appointmentOptions?date={day.isoformat()}")
     assert response.status_code == 200
     assert sum(len(item["slots"]) for item in response.json()["data"]) > 0
