@@ -88,14 +88,22 @@ class UserViewSet(viewsets.GenericViewSet):
         ],
     )
     def list(self, request):
-        users = selectors.user_list(
-            user_type=request.query_params.get("userType"),
-            search_term=request.query_params.get("searchTerm"),
-            ordering=request.query_params.get("ordering"),
-        )
-        page = self.paginator.paginate_queryset(
-            users, request, view=self, values=selectors.USER_VALUES
-        )
+        params = request.query_params
+        search_term = (params.get("searchTerm") or "").strip()
+        if search_term:
+            users = selectors.user_list(
+                user_type=params.get("userType"),
+                search_term=search_term,
+                ordering=params.get("ordering"),
+            )
+            page = self.paginator.paginate_queryset(
+                users, request, view=self, values=selectors.USER_VALUES
+            )
+        else:  # the common listing, compiled once (a search's LIKE pattern cannot be)
+            filters = selectors.user_list_filters(
+                user_type=params.get("userType"), ordering=params.get("ordering")
+            )
+            page = self.paginator.paginate_compiled(selectors.USER_ROWS, request, **filters)
         return self.paginator.get_paginated_response(
             [user_out(user) for user in page], message="Users retrieved successfully"
         )

@@ -6,6 +6,7 @@ from django.db.models import Q, QuerySet
 from rest_framework.exceptions import NotFound, ValidationError
 
 from accounts.models import Role, User
+from doctors_portal.db.compiled import CompiledQuery
 
 # Client-facing ordering names → model fields.
 ORDERINGS = {
@@ -47,27 +48,49 @@ def user_list(
     ordering: str | None = None,
     include_deleted: bool = False,
 ) -> QuerySet[User]:
-    users = _base()
+    users = _users(**user_list_filters(user_type=user_type, ordering=ordering))
     if not include_deleted:
         users = users.filter(deleted_at__isnull=True)
-    if user_type:
-        by_lower = {role.lower(): role for role in Role.values}
-        role = by_lower.get(user_type.strip().lower())
-        if role is None:
-            raise ValidationError({"userType": [f"Must be one of {', '.join(Role.values)}."]})
-        users = users.filter(role=role)
     if search_term and search_term.strip():
         term = search_term.strip()
         users = users.filter(
             Q(name__icontains=term) | Q(email__icontains=term) | Q(role__icontains=term)
         )
+    return users
+
+
+def user_list_filters(*, user_type: str | None, ordering: str | None) -> dict:
+    """The role and order the client asked for, checked: {"role": ..., "order": ...}."""
+    role = None
+    if user_type:
+        by_lower = {role.lower(): role for role in Role.values}
+        role = by_lower.get(user_type.strip().lower())
+        if role is None:
+            raise ValidationError({"userType": [f"Must be one of {', '.join(Role.values)}."]})
+    order = None
     if ordering is not None:
         field = ORDERINGS.get(ordering[1:] if ordering.startswith("-") else ordering)
         if field is None:
             raise ValidationError({"ordering": [f"Must be one of {', '.join(ORDERINGS)}."]})
         direction = "-" if ordering.startswith("-") else ""
-        users = users.order_by(f"{direction}{field}", f"{direction}id")
+        order = (f"{direction}{field}", f"{direction}id")
+    return {"role": role, "order": order}
+
+
+def _users(*, role: str | None, order: tuple[str, str] | None) -> QuerySet[User]:
+    users = _base()
+    if role:
+        users = users.filter(role=role)
+    if order:
+        users = users.order_by(*order)
     return users
+
+
+# The admin's user list without a search term, as USER_VALUES dicts (the role and the
+# order are constants: a few compiled variants).
+USER_ROWS = CompiledQuery(
+    lambda **filters: _users(**filters).filter(deleted_at__isnull=True), USER_VALUES
+)
 
 
 def user_get_for(*, viewer: User, id: int | str | None = None, email: str | None = None) -> User:

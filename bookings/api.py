@@ -145,10 +145,8 @@ class BookingViewSet(viewsets.ViewSet):
     def list_for_patient(self, request):
         patient = _subject(request, role=Role.PATIENT)
         paginator = PageLimitPagination()
-        page = paginator.paginate_queryset(
-            selectors.booking_list_for_patient(patient=patient),
-            request,
-            values=selectors.ROW_VALUES,
+        page = paginator.paginate_compiled(
+            selectors.PATIENT_BOOKING_ROWS, request, patient_id=patient.pk
         )
         return ok(
             patient_document(patient=patient, bookings=page, now=timezone.now()),
@@ -179,10 +177,12 @@ class BookingViewSet(viewsets.ViewSet):
             raise ValidationError({"status": [f"One of: {', '.join(BookingStatus.values)}."]})
         now = timezone.now()
         paginator = PageLimitPagination()
-        page = paginator.paginate_queryset(
-            selectors.booking_list_for_doctor(doctor=doctor, day=day, status=raw_status, now=now),
+        page = paginator.paginate_compiled(
+            selectors.DOCTOR_BOOKING_ROWS,
             request,
-            values=selectors.ROW_VALUES,
+            **selectors.doctor_booking_arguments(
+                doctor=doctor, day=day, status=raw_status, now=now
+            ),
         )
         return ok(
             [doctor_row(b, now=now) for b in page],

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from bookings.models import Booking, BookingStatus
+from doctors_portal.db.compiled import CompiledQuery
 from scheduling import timefmt
 from scheduling.models import Slot, SlotStatus
 
@@ -63,18 +64,28 @@ def booking_rows(queryset: QuerySet[Booking]) -> QuerySet:
     return queryset.values(*ROW_VALUES)
 
 
+def _booking_row_by_id(*, booking_id: int, viewer_id: int, sees_all: bool) -> QuerySet:
+    bookings = Booking.objects.filter(pk=booking_id)
+    if not sees_all:
+        bookings = bookings.filter(Q(patient_id=viewer_id) | Q(doctor_id=viewer_id))
+    return bookings.order_by()  # one row by primary key: nothing to order
+
+
+_BOOKING_ROW = CompiledQuery(_booking_row_by_id, ROW_VALUES, booking_id=int, viewer_id=int)
+
+
 def booking_row_get(*, user: User, booking_id) -> dict | None:
-    """booking_get as a ROW_VALUES dict (one row by primary key: no ordering to compile)."""
+    """booking_get as a ROW_VALUES dict."""
     try:
         booking_id = int(booking_id)
     except (TypeError, ValueError):
         return None
     if not user.is_authenticated or not user.is_active:
         return None
-    bookings = Booking.objects.filter(pk=booking_id)
-    if user.role != Role.ADMIN:
-        bookings = bookings.filter(Q(patient=user) | Q(doctor=user))
-    return next(iter(booking_rows(bookings.order_by())[:1]), None)
+    rows = _BOOKING_ROW.rows(
+        booking_id=booking_id, viewer_id=user.pk, sees_all=user.role == Role.ADMIN
+    )
+    return rows[0] if rows else None
 
 
 def _status_filter(status: str, now: datetime) -> Q:
@@ -91,6 +102,14 @@ def booking_list_for_patient(*, patient: User) -> QuerySet[Booking]:
     return _with_relations(Booking.objects.filter(patient=patient)).order_by("-created_at", "-id")
 
 
+# The API's pages of a patient's bookings, as ROW_VALUES dicts.
+PATIENT_BOOKING_ROWS = CompiledQuery(
+    lambda *, patient_id: booking_list_for_patient(patient=User(pk=patient_id)),
+    ROW_VALUES,
+    patient_id=int,
+)
+
+
 def booking_list_for_doctor(
     *,
     doctor: User,
@@ -98,14 +117,47 @@ def booking_list_for_doctor(
     status: str | None = None,
     now: datetime | None = None,
 ) -> QuerySet[Booking]:
-    now = now or timezone.now()
-    queryset = Booking.objects.filter(doctor=doctor)
-    if day is not None:
-        start, end = timefmt.day_bounds(day)
-        queryset = queryset.filter(slot__start__gte=start, slot__start__lt=end)
+    return _doctor_bookings(
+        **doctor_booking_arguments(doctor=doctor, day=day, status=status, now=now or timezone.now())
+    )
+
+
+def _doctor_bookings(
+    *, doctor_id: int, since, until, status: str | None, now: datetime, by_day: bool
+) -> QuerySet[Booking]:
+    queryset = Booking.objects.filter(doctor_id=doctor_id)
+    if by_day:
+        queryset = queryset.filter(slot__start__gte=since, slot__start__lt=until)
     if status:
         queryset = queryset.filter(_status_filter(status, now))
     return _with_relations(queryset).order_by("-created_at", "-id")
+
+
+# The API's pages of a doctor's bookings, as ROW_VALUES dicts: the arguments of
+# booking_list_for_doctor, with the day as its bounds (see doctor_booking_arguments).
+DOCTOR_BOOKING_ROWS = CompiledQuery(
+    _doctor_bookings,
+    ROW_VALUES,
+    doctor_id=int,
+    since=datetime,
+    until=datetime,
+    now=datetime,
+)
+
+
+def doctor_booking_arguments(
+    *, doctor: User, day: date | None, status: str | None, now: datetime
+) -> dict:
+    """DOCTOR_BOOKING_ROWS's arguments for booking_list_for_doctor's filters."""
+    since, until = timefmt.day_bounds(day) if day is not None else (now, now)
+    return {
+        "doctor_id": doctor.pk,
+        "since": since,
+        "until": until,
+        "now": now,
+        "status": status or None,
+        "by_day": day is not None,
+    }
 
 
 def user_get_by_email(*, email: str, role: str) -> User | None:

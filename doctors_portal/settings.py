@@ -112,6 +112,16 @@ else:
         DATABASES["default"]["ENGINE"] = "doctors_portal.db.postgresql"
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if env.bool("DB_PREPARED_STATEMENTS", default=True):
+        # Bind parameters on the server and let psycopg prepare a statement run 5 times
+        # on a connection: PostgreSQL then stops planning the API's joins on every
+        # request, which cost more than running them (bench/NOTES.md). Off (0) behind a
+        # pooler in transaction mode, which cannot keep prepared statements.
+        DATABASES["default"]["OPTIONS"] = {
+            **DATABASES["default"].get("OPTIONS", {}),
+            "server_side_binding": True,
+            "prepare_threshold": 5,
+        }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -8,6 +8,7 @@ until a writer or `expire_holds` releases them, but they no longer hold a seat).
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -15,6 +16,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from accounts.permissions import is_admin
 from bookings.models import Booking, BookingStatus
+from doctors_portal.db.compiled import CompiledQuery
 from scheduling import timefmt
 from scheduling.models import Service, Slot, SlotStatus
 
@@ -106,6 +108,59 @@ class ServiceAvailability:
         return sum(slot.free_seats for slot in self.slots)
 
 
+def _free_slot_rows(*, start_from: datetime, day_end: datetime, now: datetime, service_ids):
+    return (
+        with_free_seats(
+            Slot.objects.filter(
+                status=SlotStatus.PUBLISHED,
+                start__gte=start_from,
+                start__lt=day_end,
+                service_id__in=service_ids,
+            ),
+            now=now,
+        )
+        # A slot's row only for a free seat: the full ones are most of a busy day, and
+        # loading their timestamps cost more than the database spends on the filter.
+        .filter(free_seats__gt=0)
+        .order_by("start", "id")
+    )
+
+
+_FREE_SLOT_FIELDS = (
+    "id",
+    "start",
+    "end",
+    "capacity",
+    "free_seats",
+    "service_id",
+    "doctor_id",
+    "doctor__name",
+    "doctor__email",
+    "doctor__role",
+    "doctor__is_active",
+    "doctor__doctor_profile__is_verified",
+)
+
+
+# The service ids are a constant: one compiled variant per set of active services.
+_FREE_SLOT_ROWS = CompiledQuery(
+    _free_slot_rows,
+    _FREE_SLOT_FIELDS,
+    as_tuples=True,
+    start_from=datetime,
+    day_end=datetime,
+    now=datetime,
+)
+_SERVICE_FIELDS = tuple(field.attname for field in Service._meta.concrete_fields)
+_ACTIVE_SERVICES = CompiledQuery(service_list, _SERVICE_FIELDS, as_tuples=True)
+
+
+def _active_services() -> list[Service]:
+    return [
+        Service.from_db(DEFAULT_DB_ALIAS, _SERVICE_FIELDS, row) for row in _ACTIVE_SERVICES.rows()
+    ]
+
+
 def availability_for_date(*, day: date, now: datetime | None = None) -> list[ServiceAvailability]:
     """Every active service with its free slots on one clinic-local day: two queries.
 
@@ -118,35 +173,9 @@ def availability_for_date(*, day: date, now: datetime | None = None) -> list[Ser
     """
     now = now or timezone.now()
     day_start, day_end = timefmt.day_bounds(day)
-    result = {service.pk: ServiceAvailability(service) for service in service_list()}
-    rows = (
-        with_free_seats(
-            Slot.objects.filter(
-                status=SlotStatus.PUBLISHED,
-                start__gte=max(day_start, now),
-                start__lt=day_end,
-                service_id__in=list(result),
-            ),
-            now=now,
-        )
-        # A slot's row only for a free seat: the full ones are most of a busy day, and
-        # loading their timestamps cost more than the database spends on the filter.
-        .filter(free_seats__gt=0)
-        .order_by("start", "id")
-        .values_list(
-            "id",
-            "start",
-            "end",
-            "capacity",
-            "free_seats",
-            "service_id",
-            "doctor_id",
-            "doctor__name",
-            "doctor__email",
-            "doctor__role",
-            "doctor__is_active",
-            "doctor__doctor_profile__is_verified",
-        )
+    result = {service.pk: ServiceAvailability(service) for service in _active_services()}
+    rows = _FREE_SLOT_ROWS.rows(
+        start_from=max(day_start, now), day_end=day_end, now=now, service_ids=tuple(result)
     )
     doctors: dict[int, DoctorRef] = {}
     for pk, start, end, capacity, free, service_id, doctor_id, *doctor in rows:

@@ -155,7 +155,12 @@ def _date_text(day: date) -> str:
 def slot_texts(start: datetime, end: datetime) -> tuple[str, str, str, str]:
     """(local_iso(start), local_iso(end), format_date(start), format_label(start, end)) with
     each instant converted to the clinic's zone once: lists call this for every row."""
-    tz = clinic_tz()
+    return _slot_texts(start, end, clinic_tz())
+
+
+@lru_cache(maxsize=16384)
+def _slot_texts(start: datetime, end: datetime, tz) -> tuple[str, str, str, str]:
+    # Pure, and a day's availability shows the same few hundred slots on every request.
     local_start, local_end = start.astimezone(tz), end.astimezone(tz)
     return (
         local_start.isoformat(),

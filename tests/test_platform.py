@@ -88,7 +88,7 @@ def _boom(**kwargs):
 
 
 def test_500_is_enveloped_without_stack_in_production(admin_user, client_for, monkeypatch):
-    monkeypatch.setattr(selectors, "user_list", _boom)
+    monkeypatch.setattr(selectors, "user_list_filters", _boom)
     client = client_for(admin_user)
     client.raise_request_exception = False
     body = assert_envelope(client.get("/api/v1/users"), 500, "Server Error")
@@ -98,7 +98,7 @@ def test_500_is_enveloped_without_stack_in_production(admin_user, client_for, mo
 
 def test_500_carries_the_stack_only_with_debug(admin_user, client_for, monkeypatch, settings):
     settings.DEBUG = True
-    monkeypatch.setattr(selectors, "user_list", _boom)
+    monkeypatch.setattr(selectors, "user_list_filters", _boom)
     client = client_for(admin_user)
     client.raise_request_exception = False
     body = assert_envelope(client.get("/api/v1/users"), 500, "Server Error")

@@ -22,9 +22,8 @@ class PageLimitPagination(BasePagination):
     default_limit = 10
     max_limit = 100
 
-    def paginate_queryset(self, queryset, request, view=None, *, values=None):
-        """One page of `queryset`; with `values`, as dicts of those fields (counted without
-        the joins they need, so the count stays an index scan)."""
+    def _read_page(self, request) -> int:
+        """Reads ?page= and ?limit=; returns the offset."""
         self.page = positive_int(request.query_params.get("page"), name="page", default=1)
         self.limit = positive_int(
             request.query_params.get("limit"),
@@ -32,6 +31,22 @@ class PageLimitPagination(BasePagination):
             default=self.default_limit,
             maximum=self.max_limit,
         )
+        return (self.page - 1) * self.limit
+
+    def paginate_compiled(self, compiled, request, **arguments) -> list:
+        """One page of a CompiledQuery's rows (doctors_portal.db.compiled)."""
+        offset = self._read_page(request)
+        rows = compiled.rows(limit=self.limit, offset=offset, **arguments)
+        if offset == 0 and len(rows) < self.limit:
+            self.total = len(rows)  # the whole list fits on this page: nothing to count
+        else:
+            self.total = compiled.count(**arguments)
+        return rows
+
+    def paginate_queryset(self, queryset, request, view=None, *, values=None):
+        """One page of `queryset`; with `values`, as dicts of those fields (counted without
+        the joins they need, so the count stays an index scan)."""
+        self._read_page(request)
         self.total = queryset.count()
         offset = (self.page - 1) * self.limit
         if values is not None:
