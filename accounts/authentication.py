@@ -1,10 +1,12 @@
 from functools import lru_cache
 
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS
 from rest_framework_simplejwt.authentication import JWTAuthentication as SimpleJWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
 from rest_framework_simplejwt.settings import api_settings
+
+from doctors_portal.db.compiled import CompiledQuery
 
 
 class JWTAuthentication(SimpleJWTAuthentication):
@@ -26,7 +28,7 @@ class JWTAuthentication(SimpleJWTAuthentication):
 
     def get_user(self, validated_token):
         """simplejwt's get_user (the user is read on every request, so a deactivated user is
-        refused at once), with the one-row read written as SQL: compiling the ORM query
+        refused at once), with the one-row read compiled once: compiling the ORM query
         cost more than running it. Every column is read, so nothing is deferred."""
         try:
             user_id = int(validated_token[api_settings.USER_ID_CLAIM])
@@ -34,8 +36,7 @@ class JWTAuthentication(SimpleJWTAuthentication):
             raise InvalidToken("Token contained no recognizable user identification") from exc
         except (TypeError, ValueError):
             raise AuthenticationFailed("User not found", code="user_not_found") from None
-        sql = _user_by_pk_sql(connection.vendor)
-        user = next(iter(get_user_model().objects.raw(sql, [user_id])), None)
+        user = user_by_pk(user_id)
         if user is None:
             raise AuthenticationFailed("User not found", code="user_not_found")
         if api_settings.CHECK_USER_IS_ACTIVE and not user.is_active:
@@ -45,11 +46,19 @@ class JWTAuthentication(SimpleJWTAuthentication):
         return user
 
 
+def user_by_pk(user_id: int):
+    model = get_user_model()
+    compiled = _user_by_pk_query(model)
+    rows = compiled.rows(user_id=user_id)
+    return model.from_db(DEFAULT_DB_ALIAS, compiled.fields, rows[0]) if rows else None
+
+
 @lru_cache
-def _user_by_pk_sql(vendor: str) -> str:
-    meta = get_user_model()._meta
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in meta.concrete_fields)
-    table, pk = quote(meta.db_table), quote(meta.pk.column)
-    # Names from the model's metadata only; the id is a bound parameter.
-    return f"SELECT {columns} FROM {table} WHERE {pk} = %s"  # noqa: S608
+def _user_by_pk_query(model) -> CompiledQuery:
+    fields = [field.attname for field in model._meta.concrete_fields]
+    return CompiledQuery(
+        lambda *, user_id: model.objects.filter(pk=user_id).order_by(),
+        fields,
+        as_tuples=True,
+        user_id=int,
+    )

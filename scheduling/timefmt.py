@@ -18,14 +18,25 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 
 class TimeFormatError(ValueError):
     """A date or label the clinic cannot read; the message is fit for the client."""
 
 
+@lru_cache(maxsize=1)
 def clinic_tz() -> tzinfo:
+    # Cached: lists ask for it once a row, and reading a setting costs more than the
+    # conversion it is for. Tests that change the setting clear it (below).
     return ZoneInfo(settings.CLINIC_TIME_ZONE)
+
+
+@receiver(setting_changed)
+def _forget_clinic_tz(*, setting: str, **kwargs) -> None:
+    if setting == "CLINIC_TIME_ZONE":
+        clinic_tz.cache_clear()
 
 
 def clinic_today(now: datetime | None = None) -> date:

@@ -36,11 +36,7 @@ class PageLimitPagination(BasePagination):
     def paginate_compiled(self, compiled, request, **arguments) -> list:
         """One page of a CompiledQuery's rows (doctors_portal.db.compiled)."""
         offset = self._read_page(request)
-        rows = compiled.rows(limit=self.limit, offset=offset, **arguments)
-        if offset == 0 and len(rows) < self.limit:
-            self.total = len(rows)  # the whole list fits on this page: nothing to count
-        else:
-            self.total = compiled.count(**arguments)
+        rows, self.total = compiled.page(limit=self.limit, offset=offset, **arguments)
         return rows
 
     def paginate_queryset(self, queryset, request, view=None, *, values=None):

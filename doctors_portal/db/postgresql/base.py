@@ -8,6 +8,7 @@ keeps Django's behaviour exactly (parse, then attach the connection's Django tim
 and only parses with the C implementation when there is one.
 """
 
+from datetime import UTC
 from functools import lru_cache
 
 from django.db.backends.postgresql import base
@@ -25,6 +26,20 @@ def _with_fast_tzloader(template, tz):
     parser_class = psycopg.adapters.get_loader(base.TIMESTAMPTZ_OID, Format.TEXT)
     if parser_class is None or parser_class is PythonTimestamptzLoader:
         return template  # no C implementation installed: Django's loader as it is
+
+    if tz is UTC:
+        # Django keeps the session in UTC, where the C parser already returns datetimes
+        # in `datetime.UTC`: hand psycopg the C loader itself, no Python call per value.
+        class UtcLoader:
+            timezone = tz  # what Django's create_cursor compares before re-registering
+            format = parser_class.format
+
+            def __new__(cls, oid, context=None):
+                return parser_class(oid, context)
+
+        adapters = AdaptersMap(template)
+        adapters.register_loader("timestamptz", UtcLoader)
+        return adapters
 
     class FastTzLoader(BaseTzLoader):
         timezone = tz  # what Django's create_cursor compares before re-registering
