@@ -440,7 +440,7 @@ class TestCancel:
 
 
 @pytest.mark.parametrize("size", [3, 15])
-def test_list_query_counts_do_not_grow(client_for, django_assert_max_num_queries, doctor, size):
+def test_list_query_counts_do_not_grow(client_for, django_assert_num_queries, doctor, size):
     patient = PatientFactory()
     service = ServiceFactory(name="Teeth Cleaning")
     for i in range(size):
@@ -450,10 +450,26 @@ def test_list_query_counts_do_not_grow(client_for, django_assert_max_num_queries
             status=BookingStatus.CONFIRMED,
         )
     patient_client, doctor_client = client_for(patient), client_for(doctor)
-    with django_assert_max_num_queries(3):
+    # The caller's user row, then one page with its total (a subquery of the same read).
+    with django_assert_num_queries(2):
+        response = patient_client.get(f"/api/v1/bookings?email={patient.email}&limit=2")
+        assert response.status_code == 200
+        assert response.json()["meta"]["total"] == size
+    with django_assert_num_queries(2):
         response = patient_client.get(f"/api/v1/bookings?email={patient.email}&limit=100")
         assert response.status_code == 200
-    with django_assert_max_num_queries(3):
+    with django_assert_num_queries(2):
         response = doctor_client.get(f"/api/v1/booking-doctor?email={doctor.email}&limit=100")
     assert len(response.json()["data"]) == size
     assert Slot.objects.count() == size
+
+
+def test_booking_detail_is_two_queries(client_for, django_assert_num_queries, patient, doctor):
+    booking = BookingFactory(
+        patient=patient, slot=slot_at(clinic_day(2), "09:00-09:30", doctor=doctor)
+    )
+    client = client_for(patient)
+    with django_assert_num_queries(2):  # the token's user, then the booking with its joins
+        response = client.get(f"/api/v1/booking/{booking.pk}")
+    assert response.status_code == 200
+    assert response.json()["data"]["id"] == booking.pk

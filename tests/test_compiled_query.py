@@ -1,0 +1,239 @@
+"""CompiledQuery (doctors_portal.db.compiled): the hot reads compiled once give exactly
+what the ORM gives for the same queryset, on SQLite and on PostgreSQL."""
+
+from datetime import date, datetime, timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts import selectors as account_selectors
+from accounts.authentication import user_by_pk
+from accounts.models import Role, User
+from bookings import selectors as booking_selectors
+from bookings.models import Booking, BookingStatus
+from doctors_portal.db.compiled import CompiledQuery, CompileError
+from scheduling import selectors as scheduling_selectors
+from scheduling import timefmt
+from tests.factories import (
+    AdminFactory,
+    BookingFactory,
+    DoctorFactory,
+    PatientFactory,
+    ServiceFactory,
+    SlotFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def bookings_world():
+    """Two doctors, three patients, bookings in every status over three days."""
+    service = ServiceFactory(name="Teeth Cleaning")
+    doctors = [DoctorFactory(profile__specialty=service) for _ in range(2)]
+    patients = [PatientFactory() for _ in range(3)]
+    now = timezone.now()
+    statuses = [
+        BookingStatus.CONFIRMED,
+        BookingStatus.PENDING_PAYMENT,
+        BookingStatus.CANCELLED,
+        BookingStatus.EXPIRED,
+    ]
+    for i in range(24):
+        slot = SlotFactory(
+            doctor=doctors[i % 2],
+            service=service,
+            start=now.replace(microsecond=0) + timedelta(days=1 + i % 3, hours=i),
+            capacity=3,
+        )
+        BookingFactory(
+            patient=patients[i % 3],
+            slot=slot,
+            status=statuses[i % 4],
+            # Every other pending hold has lapsed: shown and filtered as expired.
+            expires_at=now + timedelta(minutes=-5 if i % 8 == 1 else 15),
+            created_at=now - timedelta(minutes=i),
+        )
+    return {"doctors": doctors, "patients": patients, "service": service, "now": now}
+
+
+def orm_page(queryset, fields, limit, offset):
+    return list(queryset.values(*fields)[offset : offset + limit]), queryset.count()
+
+
+@pytest.mark.parametrize("limit,offset", [(10, 0), (5, 5), (100, 0), (10, 20), (10, 40)])
+def test_patient_pages_equal_the_orms(bookings_world, limit, offset):
+    for patient in bookings_world["patients"]:
+        expected = orm_page(
+            booking_selectors.booking_list_for_patient(patient=patient),
+            booking_selectors.ROW_VALUES,
+            limit,
+            offset,
+        )
+        got = booking_selectors.PATIENT_BOOKING_ROWS.page(
+            limit=limit, offset=offset, patient_id=patient.pk
+        )
+        assert got == expected
+        assert booking_selectors.PATIENT_BOOKING_ROWS.count(patient_id=patient.pk) == expected[1]
+
+
+@pytest.mark.parametrize("status", [None, *BookingStatus.values])
+@pytest.mark.parametrize("by_day", [False, True])
+def test_doctor_pages_equal_the_orms_for_every_filter(bookings_world, status, by_day):
+    now = bookings_world["now"]
+    day = timefmt.clinic_today(now + timedelta(days=2)) if by_day else None
+    for doctor in bookings_world["doctors"]:
+        expected = orm_page(
+            booking_selectors.booking_list_for_doctor(
+                doctor=doctor, day=day, status=status, now=now
+            ),
+            booking_selectors.ROW_VALUES,
+            5,
+            0,
+        )
+        arguments = booking_selectors.doctor_booking_arguments(
+            doctor=doctor, day=day, status=status, now=now
+        )
+        got = booking_selectors.DOCTOR_BOOKING_ROWS.page(limit=5, offset=0, **arguments)
+        assert got == expected
+
+
+def test_booking_row_is_the_orms_row_and_scoped_to_the_viewer(bookings_world):
+    patient, other = bookings_world["patients"][:2]
+    admin = AdminFactory()
+    for booking in Booking.objects.all():
+        expected = Booking.objects.filter(pk=booking.pk).values(*booking_selectors.ROW_VALUES).get()
+        assert booking_selectors.booking_row_get(user=admin, booking_id=booking.pk) == expected
+        owner = booking_selectors.booking_row_get(user=booking.patient, booking_id=booking.pk)
+        assert owner == expected
+        assert booking_selectors.booking_row_get(user=booking.doctor, booking_id=booking.pk)
+        stranger = other if booking.patient_id == patient.pk else patient
+        assert booking_selectors.booking_row_get(user=stranger, booking_id=booking.pk) is None
+
+
+@pytest.mark.parametrize("booking_id", [2**63, -(2**63) - 1, 10**30])
+def test_an_id_beyond_64_bits_matches_nothing_instead_of_failing(bookings_world, booking_id):
+    admin = AdminFactory()
+    assert booking_selectors.booking_row_get(user=admin, booking_id=booking_id) is None
+    assert user_by_pk(booking_id) is None
+    assert booking_selectors.PATIENT_BOOKING_ROWS.page(limit=10, patient_id=booking_id) == ([], 0)
+
+
+def test_an_id_beyond_64_bits_in_the_url_is_404(bookings_world, client_for):
+    response = client_for(AdminFactory()).get(f"/api/v1/booking/{10**30}")
+    assert response.status_code == 404
+    assert response.json()["success"] is False
+
+
+@pytest.mark.parametrize("role", [None, *Role.values])
+@pytest.mark.parametrize("ordering", [None, "name", "-createdAt", "email"])
+def test_user_pages_equal_the_orms(role, ordering):
+    service = ServiceFactory()
+    for i in range(7):
+        DoctorFactory(profile__specialty=service) if i % 2 else PatientFactory()
+    AdminFactory()
+    filters = account_selectors.user_list_filters(user_type=role, ordering=ordering)
+    expected = orm_page(
+        account_selectors.user_list(user_type=role, ordering=ordering),
+        account_selectors.USER_VALUES,
+        4,
+        2,
+    )
+    assert account_selectors.USER_ROWS.page(limit=4, offset=2, **filters) == expected
+
+
+def test_user_by_pk_reads_the_whole_user():
+    user = DoctorFactory()
+    read = user_by_pk(user.pk)
+    assert isinstance(read, User)
+    assert [getattr(read, f.attname) for f in User._meta.concrete_fields] == [
+        getattr(User.objects.get(pk=user.pk), f.attname) for f in User._meta.concrete_fields
+    ]
+    assert read.get_deferred_fields() == set()
+    assert user_by_pk(user.pk + 1000) is None
+
+
+def test_availability_rows_equal_the_orms(bookings_world):
+    now = bookings_world["now"]
+    day = timefmt.clinic_today(now + timedelta(days=2))
+    start, end = timefmt.day_bounds(day)
+    services = list(scheduling_selectors.service_list())
+    assert [s.pk for s in scheduling_selectors._active_services()] == [s.pk for s in services]
+    expected = list(
+        scheduling_selectors._free_slot_rows(
+            start_from=max(start, now),
+            day_end=end,
+            now=now,
+            service_ids=tuple(s.pk for s in services),
+        ).values_list(*scheduling_selectors._FREE_SLOT_FIELDS)
+    )
+    got = scheduling_selectors._FREE_SLOT_ROWS.rows(
+        start_from=max(start, now),
+        day_end=end,
+        now=now,
+        service_ids=tuple(s.pk for s in services),
+    )
+    assert got == expected
+    assert len(got) > 0
+
+
+def test_no_active_service_is_no_rows_and_no_error(bookings_world):
+    got = scheduling_selectors._FREE_SLOT_ROWS.rows(
+        start_from=bookings_world["now"],
+        day_end=bookings_world["now"] + timedelta(days=1),
+        now=bookings_world["now"],
+        service_ids=(),
+    )
+    assert got == []
+
+
+def test_compiled_once_then_only_bound(bookings_world, django_assert_num_queries):
+    patient = bookings_world["patients"][0]
+    query = CompiledQuery(
+        lambda *, patient_id: Booking.objects.filter(patient_id=patient_id).order_by("id"),
+        ["id"],
+        as_tuples=True,
+        patient_id=int,
+    )
+    first = query.rows(patient_id=patient.pk)
+    with django_assert_num_queries(1):
+        again = query.rows(patient_id=patient.pk)
+    assert (
+        first
+        == again
+        == list(Booking.objects.filter(patient=patient).order_by("id").values_list("id"))
+    )
+    other = bookings_world["patients"][1]
+    assert query.rows(patient_id=other.pk) == list(
+        Booking.objects.filter(patient=other).order_by("id").values_list("id")
+    )
+    assert len(query._cache) == 1
+
+
+def test_a_value_the_orm_rewrites_is_refused_not_compiled_in():
+    by_email = CompiledQuery(
+        lambda *, email: User.objects.filter(email__icontains=email), ["id"], email=str
+    )
+    with pytest.raises(CompileError):
+        by_email.rows(email="someone@example.com")
+
+
+def test_a_value_derived_from_a_parameter_is_refused():
+    shifted = CompiledQuery(
+        lambda *, since: Booking.objects.filter(created_at__gte=since + timedelta(days=1)),
+        ["id"],
+        since=datetime,
+    )
+    with pytest.raises(CompileError):
+        shifted.rows(since=timezone.now())
+
+
+def test_a_sliced_builder_is_refused():
+    sliced = CompiledQuery(lambda: Booking.objects.order_by("id")[:5], ["id"])
+    with pytest.raises(CompileError):
+        sliced.rows()
+
+
+def test_parameters_are_ints_strings_or_datetimes():
+    with pytest.raises(TypeError):
+        CompiledQuery(lambda *, day: Booking.objects.all(), ["id"], day=date)
