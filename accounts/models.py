@@ -66,7 +66,15 @@ class User(AbstractBaseUser, PermissionsMixin):
                 condition=models.Q(role__in=Role.values), name="user_role_valid"
             ),
         ]
-        indexes = [models.Index(fields=["role", "-created_at"], name="user_role_created_idx")]
+        indexes = [
+            # The admin's user list: live users of a role, newest first, and their count
+            # from the index alone.
+            models.Index(
+                fields=["role", "-created_at", "-id"],
+                condition=models.Q(deleted_at__isnull=True),
+                name="user_live_role_created_idx",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"

@@ -26,7 +26,8 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import F, Func, IntegerField, QuerySet, Subquery
+from django.db.models import IntegerField, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
 
 # Values no real argument takes: ids and counts are positive, clinic times are recent.
 _INT_MARKERS = (-7_340_000_000_000, -8_340_000_000_000)
@@ -182,8 +183,9 @@ class CompiledQuery:
             fields = self.fields
             queryset = base
             if with_total:
+                # COUNT(*), not an aggregate: no GROUP BY, and an index alone can answer.
                 counted = base.order_by().annotate(
-                    **{_TOTAL: Func(F("pk"), function="COUNT", output_field=IntegerField())}
+                    **{_TOTAL: RawSQL("COUNT(*)", (), output_field=IntegerField())}
                 )
                 queryset = base.annotate(
                     **{_TOTAL: Subquery(counted.values(_TOTAL), output_field=IntegerField())}
