@@ -495,6 +495,12 @@ def measure(size: str, workers: int, scale: float, profile: str | None) -> dict:
 
     if removed := storm_cleanup():
         log(f"{size}: removed {removed} rows a previous storm left")
+    # The benchmark's own Redis database: throttle counters and cached answers of an earlier
+    # run (perhaps of a rebuilt dataset under the same name) must not carry over.
+    from django.core.cache import caches
+
+    for alias in ("default", "availability"):
+        caches[alias].clear()
     d = discover()
     log(
         f"{size}: {d['totals']}; date {d['date']} has {d['date_slots']} slots; doctor has "

@@ -316,6 +316,10 @@ def build(args) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
+    # COPY and bulk_create send no signals: say that every cached availability is stale.
+    from scheduling.availability_cache import availability_changed
+
+    availability_changed()
     log(f"done in {time.monotonic() - started:.1f}s")
 
 

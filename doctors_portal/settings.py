@@ -167,20 +167,31 @@ MAX_JSON_NESTING_DEPTH = env.int("MAX_JSON_NESTING_DEPTH", default=32)
 
 # Cache: Redis when REDIS_URL is set (shared by every process), else the database.
 REDIS_URL = env("REDIS_URL", default="")
+# The availability cache (scheduling/availability_cache.py) needs a cache every process
+# shares, so without Redis it is off (a dummy): a per-process cache would serve one
+# worker's answers after another worker's write.
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
-        }
+        },
+        "availability": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+            # One Redis may serve several databases (staging, benchmarks): keep them apart.
+            "KEY_PREFIX": f"availability:{DATABASES['default'].get('NAME', '')}",
+        },
     }
 else:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "django_cache",
-        }
+        },
+        "availability": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
     }
 
 REST_FRAMEWORK = {

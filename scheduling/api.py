@@ -13,7 +13,7 @@ from doctors_portal.api.errors import NotFoundAt
 from doctors_portal.api.requests import require_json_object
 from doctors_portal.api.responses import created, ok
 from doctors_portal.api.schema import EnvelopeAutoSchema
-from scheduling import selectors, services, timefmt
+from scheduling import availability_cache, selectors, services, timefmt
 from scheduling.serializers import (
     SLOT_PATCH_SCHEMA,
     AvailabilityOut,
@@ -85,12 +85,10 @@ class ServiceViewSet(viewsets.ViewSet):
             day = timefmt.clinic_today(now) if raw is None else timefmt.parse_date(raw)
         except timefmt.TimeFormatError as exc:
             raise ValidationError({"date": [str(exc)]}) from None
-        items = selectors.availability_for_date(day=day, now=now)
-        return ok(
-            [availability_out(item) for item in items],
-            message="All Service Type Found",
-            date=day.isoformat(),
+        data = availability_cache.availability_answer(
+            day=day, now=now, render=lambda items: [availability_out(item) for item in items]
         )
+        return ok(data, message="All Service Type Found", date=day.isoformat())
 
 
 class BodyRequiredSchema(EnvelopeAutoSchema):

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.db import DEFAULT_DB_ALIAS
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, F, IntegerField, Min, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -187,6 +187,17 @@ def availability_for_date(*, day: date, now: datetime | None = None) -> list[Ser
         )
         result[service_id].slots.append(FreeSlot(pk, start, end, capacity, free, service_id, ref))
     return list(result.values())
+
+
+def hold_next_lapse(*, day: date, now: datetime) -> datetime | None:
+    """When the next unpaid hold on a slot of this clinic day lapses (its seat comes back)."""
+    day_start, day_end = timefmt.day_bounds(day)
+    return Booking.objects.filter(
+        status=BookingStatus.PENDING_PAYMENT,
+        expires_at__gt=now,
+        slot__start__gte=day_start,
+        slot__start__lt=day_end,
+    ).aggregate(next=Min("expires_at"))["next"]
 
 
 def doctor_get_by_email(*, email: str) -> User | None:

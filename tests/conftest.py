@@ -11,9 +11,11 @@ pytest_plugins = ["tests.fixtures.firebase", "tests.fixtures.stripe"]
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     # Throttle counters live in the cache; one test's requests must not throttle the next.
-    from django.core.cache import cache
+    # Cached availability must not outlive the test's database either.
+    from django.core.cache import caches
 
-    cache.clear()
+    for alias in ("default", "availability"):
+        caches[alias].clear()
     yield
 
 

@@ -46,7 +46,10 @@ def test_email_failure_does_not_roll_back_the_payment(
         response = confirm(client_for, booking, create_intent, pay)
 
     assert response.status_code == 200
-    assert len(callbacks) == 1  # the emails were due, and were attempted after commit
+    # The emails were due, and were attempted after commit (the other callbacks replace
+    # the availability cache's version).
+    emails = [c for c in callbacks if getattr(c, "func", c).__module__ == "bookings.notifications"]
+    assert len(emails) == 1
     assert "Could not send the booking_confirmed email" in caplog.text
     booking.refresh_from_db()
     assert (booking.status, booking.payment_status) == ("confirmed", "paid")

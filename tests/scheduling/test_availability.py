@@ -143,8 +143,13 @@ def _populate(*, doctors: int, slots_per_doctor: int, days: int):
 
 @pytest.mark.parametrize(("doctors", "slots_per_doctor"), [(2, 4), (12, 40)])
 def test_options_query_count_does_not_grow(
-    api_client, django_assert_max_num_queries, doctors, slots_per_doctor
+    api_client, django_assert_max_num_queries, doctors, slots_per_doctor, settings
 ):
+    # Computed, not cached (test_availability_cache.py covers the cache).
+    settings.CACHES = {
+        **settings.CACHES,
+        "availability": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+    }
     _populate(doctors=doctors, slots_per_doctor=slots_per_doctor, days=4)
     day = clinic_day(2)
     with django_assert_max_num_queries(2) as ctx:

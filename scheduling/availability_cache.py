@@ -1,0 +1,134 @@
+"""appointmentOptions' answer for a date, kept in the shared cache and never served stale.
+
+It is the busiest read and the costliest (a few hundred slots, 40 kB of JSON), and it
+changes only when someone writes or when time passes. A cached answer carries two guards,
+both checked on every read:
+
+- the version it was computed under. Any write to a slot, a booking, a service, a user
+  or a doctor's profile replaces the version (signals below), once at the write and again
+  after its transaction commits, so every worker sees the change at once: a reader that
+  computed from the data before the commit stored its answer under a version that is
+  already gone.
+- the instant it stops being true by itself: when the first listed slot starts, when
+  the next hold on that date lapses (its seat comes back), and MAX_AGE at the latest.
+
+Writes that bypass signals (QuerySet.update) only release holds that every read already
+counts as free, or come with a saved booking. Without Redis the cache is a dummy (see
+settings) and every read computes. If Redis fails the read computes from the database.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.core.cache import caches
+from django.core.cache.backends.dummy import DummyCache
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from accounts.models import DoctorProfile, User
+from bookings.models import Booking
+from scheduling import selectors
+from scheduling.models import Service, Slot
+
+logger = logging.getLogger(__name__)
+
+CACHE_ALIAS = "availability"
+MAX_AGE = timedelta(seconds=30)
+_VERSION_KEY = "version"
+
+
+def availability_answer(
+    *, day: date, now: datetime, render: Callable[[list[selectors.ServiceAvailability]], Any]
+) -> Any:
+    """render(availability_for_date(day, now)), from the cache while it is still true."""
+    cache = caches[CACHE_ALIAS]
+    if isinstance(cache, DummyCache):  # no shared cache configured
+        return render(selectors.availability_for_date(day=day, now=now))
+    key = f"day:{day.isoformat()}"
+    try:
+        found = cache.get_many([_VERSION_KEY, key])
+    except Exception:  # the cache is an optimisation: any failure means "compute"
+        logger.warning("availability cache unreachable; computing", exc_info=True)
+        found, cache = {}, None
+    version = found.get(_VERSION_KEY)
+    entry = found.get(key)
+    if version is not None and entry is not None:
+        entry_version, valid_until, answer = entry
+        if entry_version == version and now < valid_until:
+            return answer
+    items = selectors.availability_for_date(day=day, now=now)
+    answer = render(items)
+    if cache is not None:
+        valid_until = _valid_until(day=day, now=now, items=items)
+        _store(cache, key, version, answer, valid_until=valid_until, now=now)
+    return answer
+
+
+def _store(
+    cache, key: str, version: str | None, answer: Any, *, valid_until: datetime, now: datetime
+) -> None:
+    try:
+        if version is None:  # first use, or Redis restarted: start a version
+            version = secrets.token_hex(8)
+            if not cache.add(_VERSION_KEY, version, timeout=None):
+                return  # another worker started one first; the next read stores
+        # Redis forgets it a little after it stops being valid (the read checks the instant).
+        seconds = int((valid_until - now).total_seconds()) + 2
+        cache.set(key, (version, valid_until, answer), timeout=seconds)
+    except Exception:
+        logger.warning("availability cache unreachable; not stored", exc_info=True)
+
+
+def _valid_until(
+    *, day: date, now: datetime, items: list[selectors.ServiceAvailability]
+) -> datetime:
+    limits = [now + MAX_AGE]
+    starts = [slot.start for item in items for slot in item.slots]
+    if starts:
+        limits.append(min(starts))  # it leaves the list when it starts
+    lapse = selectors.hold_next_lapse(day=day, now=now)
+    if lapse is not None:
+        limits.append(lapse)  # its seat comes back
+    return min(limits)
+
+
+def availability_changed(*, using: str | None = None) -> None:
+    """Every cached answer is stale from now on, and again once this transaction commits."""
+    _new_version()
+    transaction.on_commit(_new_version, using=using)
+
+
+def _new_version() -> None:
+    try:
+        caches[CACHE_ALIAS].set(_VERSION_KEY, secrets.token_hex(8), timeout=None)
+    except Exception:
+        # Readers fail on the same Redis and compute; entries kept across the outage
+        # expire by MAX_AGE at the latest.
+        logger.warning("availability cache unreachable; version not replaced", exc_info=True)
+
+
+@receiver(post_save, sender=Slot)
+@receiver(post_delete, sender=Slot)
+@receiver(post_save, sender=Booking)
+@receiver(post_delete, sender=Booking)
+@receiver(post_save, sender=Service)
+@receiver(post_delete, sender=Service)
+@receiver(post_save, sender=DoctorProfile)
+@receiver(post_delete, sender=DoctorProfile)
+@receiver(post_delete, sender=User)
+def _written(*, using: str, **kwargs) -> None:
+    availability_changed(using=using)
+
+
+@receiver(post_save, sender=User)
+def _user_written(*, using: str, update_fields=None, **kwargs) -> None:
+    # A doctor's name, email, role or activity shows in availability; a sign-in does not.
+    if update_fields is not None and set(update_fields) <= {"last_login"}:
+        return
+    availability_changed(using=using)
