@@ -39,7 +39,7 @@ from scheduling.models import Service, Slot
 logger = logging.getLogger(__name__)
 
 CACHE_ALIAS = "availability"
-MAX_AGE = timedelta(seconds=30)
+MAX_AGE = timedelta(seconds=60)  # a safety net: every known change ends an answer sooner
 _VERSION_KEY = "version"
 
 
