@@ -1,7 +1,7 @@
 """Load and scale benchmark: `make bench` (bench/run.sh) runs `python bench/bench.py run`.
 
 For each dataset size it builds (or reuses) a PostgreSQL database with
-bench/make_dataset.py, serves the app with gunicorn (2 x cores + 1 sync
+bench/make_dataset.py, serves the app with gunicorn (cores + 1 sync
 workers, DJANGO_DEBUG=0) and drives it from this second process over loopback
 with wrk, a bounded number of requests per endpoint. It measures req/s, p50 and
 p99 latency and each worker's peak RSS, compares every endpoint with the
@@ -756,7 +756,9 @@ def main() -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run")
     run.add_argument("--sizes", default=os.environ.get("BENCH_SIZES", ",".join(SIZES)))
-    run.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    # cores + 1: PostgreSQL, Redis and wrk share these cores; 2 x cores + 1 only queued
+    # more processes on them (lower req/s and longer tails for every endpoint, floor too).
+    run.add_argument("--workers", type=int, default=(os.cpu_count() or 1) + 1)
     run.add_argument("--scale", type=float, default=float(os.environ.get("BENCH_SCALE", "1")))
     run.add_argument("--profile", default=os.environ.get("BENCH_PROFILE") or None)
     rebuild = bool(os.environ.get("BENCH_REBUILD"))

@@ -10,6 +10,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from accounts.models import Role
 from accounts.permissions import IsDoctorOrAdmin, is_admin
 from doctors_portal.api.errors import NotFoundAt
+from doctors_portal.api.renderers import json_bytes, json_fragment
 from doctors_portal.api.requests import require_json_object
 from doctors_portal.api.responses import created, ok
 from doctors_portal.api.schema import EnvelopeAutoSchema
@@ -85,10 +86,13 @@ class ServiceViewSet(viewsets.ViewSet):
             day = timefmt.clinic_today(now) if raw is None else timefmt.parse_date(raw)
         except timefmt.TimeFormatError as exc:
             raise ValidationError({"date": [str(exc)]}) from None
-        data = availability_cache.availability_answer(
-            day=day, now=now, render=lambda items: [availability_out(item) for item in items]
+        # Kept as JSON: a cached answer goes out without being rebuilt object by object.
+        rendered = availability_cache.availability_answer(
+            day=day,
+            now=now,
+            render=lambda items: json_bytes([availability_out(item) for item in items]),
         )
-        return ok(data, message="All Service Type Found", date=day.isoformat())
+        return ok(json_fragment(rendered), message="All Service Type Found", date=day.isoformat())
 
 
 class BodyRequiredSchema(EnvelopeAutoSchema):

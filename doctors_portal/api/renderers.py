@@ -14,6 +14,16 @@ def _default(value):
     return _DRF_ENCODER.default(value)
 
 
+def json_bytes(value) -> bytes:
+    """`value` as the renderer writes it; kept, it goes back in a response as json_fragment."""
+    return orjson.dumps(value, default=_default, option=_OPTIONS)
+
+
+def json_fragment(rendered: bytes) -> orjson.Fragment:
+    """JSON written earlier (json_bytes), placed in a response body as it is."""
+    return orjson.Fragment(rendered)
+
+
 class EnvelopeRenderer(JSONRenderer):
     """Wraps every success body in the envelope; error bodies come wrapped already.
 
