@@ -522,11 +522,13 @@ def measure(size: str, workers: int, scale: float, profile: str | None) -> dict:
             if status != 200:
                 raise RuntimeError(f"{path} answered {status}: {body[:300]!r}")
             results["endpoints"].setdefault(key, {})["bytes"] = len(body)
-        # The server's first 1,000 requests: every endpoint in turn. RSS is sampled after
-        # them, after each endpoint's run, and after the last 1,000 (same mix again).
+        # Each worker's first 1,000 requests (1,000 per worker: the sync workers take turns
+        # accepting), every endpoint in turn. RSS is sampled after them, after each round,
+        # and after each worker's last 1,000 (the same mix again).
         mix = OUT / f"mix-{size}.txt"
         mix.write_text("".join(f"{p}\t{a}\n" for p, a in reqs.values()))
-        served = wrk_mix(server.base, mix, requests=1000, connections=workers)["requests"]
+        per_worker = 1000 * workers
+        served = wrk_mix(server.base, mix, requests=per_worker, connections=workers)["requests"]
         rss_first = server.memory("VmRSS")
         results["rss_first_mib"] = rss_first
         series = [round(max(rss_first.values()), 1)]
@@ -562,8 +564,8 @@ def measure(size: str, workers: int, scale: float, profile: str | None) -> dict:
                 round(r["rps"] / f["rps"], 3) for r, f in zip(runs, rounds["floor"], strict=True)
             ]
             results["endpoints"][key].update(merged)
-        served += wrk_mix(server.base, mix, requests=1000, connections=workers)["requests"]
-        # Memory: RSS after the last 1,000 requests compared with after the first 1,000.
+        served += wrk_mix(server.base, mix, requests=per_worker, connections=workers)["requests"]
+        # Memory: RSS after each worker's last 1,000 requests against after its first 1,000.
         results["rss_last_mib"] = rss_last = server.memory("VmRSS")
         series.append(round(max(rss_last.values()), 1))
         results["rss_series_mib"] = series
@@ -690,8 +692,8 @@ def report(command: str) -> str:
         s = run["storm"]
         lines += [
             "",
-            f"- peak RSS per worker: {run['peak_rss_mib']:.0f} MiB; growth between the first "
-            f"and the last 1,000 of {run.get('requests_served', 0):,} requests: "
+            f"- peak RSS per worker: {run['peak_rss_mib']:.0f} MiB; growth between each "
+            f"worker's first and last 1,000 requests ({run.get('requests_served', 0):,} in all): "
             f"{run['rss_growth_mib']:+.1f} MiB (largest of {len(run['rss_first_mib'])} "
             f"workers); largest worker's RSS along the run: "
             f"{', '.join(f'{v:.0f}' for v in run.get('rss_series_mib', []))} MiB",
