@@ -26,6 +26,30 @@ class SignUpRoleField(RoleField):
     """Documented as the two roles anyone may sign up with; Admin is refused by the service."""
 
 
+@extend_schema_field({"type": "boolean", "enum": [False]})
+class NotVerifiedField(serializers.BooleanField):
+    """The reference client's sign-up sends isVerified: false; true is refused (400)."""
+
+
+# http(s), a host, no white space: what a profile picture link needs, and exactly what is
+# checked (Django's URLValidator also refuses hosts the URI grammar allows, such as a
+# label longer than 63 characters, so the schema would promise more than it kept).
+IMAGE_URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#@]+(?:[/?#]\S*)?$"
+
+
+@extend_schema_field(
+    {"type": "string", "format": "uri", "pattern": IMAGE_URL_PATTERN, "maxLength": 500}
+)
+class ImageURLField(serializers.RegexField):
+    def __init__(self, **kwargs):
+        super().__init__(
+            IMAGE_URL_PATTERN,
+            max_length=500,
+            error_messages={"invalid": "Enter an http or https address."},
+            **kwargs,
+        )
+
+
 class UserSerializer(serializers.ModelSerializer):
     """`{id, _id, name, email, role, image, phone, createdAt}`, doctors' fields for doctors."""
 
@@ -141,13 +165,13 @@ class RegisterSerializer(_DoctorFieldsMixin):
     name = serializers.CharField(max_length=150)
     email = serializers.EmailField(max_length=254)
     role = SignUpRoleField(max_length=16)
-    image = serializers.URLField(required=False, allow_blank=True, max_length=500)
+    image = ImageURLField(required=False, allow_blank=True)
     phone = serializers.CharField(required=False, allow_blank=True, max_length=32)
     password = serializers.CharField(
         required=False, allow_blank=True, write_only=True, trim_whitespace=False, max_length=128
     )
-    isVerified = serializers.BooleanField(required=False)
-    isverified = serializers.BooleanField(required=False)
+    isVerified = NotVerifiedField(required=False)
+    isverified = NotVerifiedField(required=False)
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
@@ -165,7 +189,7 @@ class UserUpdateSerializer(_DoctorFieldsMixin):
     NEVER = ("email",)
 
     name = serializers.CharField(required=False, max_length=150)
-    image = serializers.URLField(required=False, allow_blank=True, max_length=500)
+    image = ImageURLField(required=False, allow_blank=True)
     phone = serializers.CharField(required=False, allow_blank=True, max_length=32)
     role = RoleField(required=False, max_length=16)
     isVerified = serializers.BooleanField(required=False)

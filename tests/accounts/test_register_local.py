@@ -85,6 +85,11 @@ def test_duplicate_email_in_any_case_is_409():
         ({"name": ["a list"]}, "name"),
         ({"email": 42}, "email"),
         ({"image": "not a url"}, "image"),
+        ({"image": "ftp://files.example.com/me.png"}, "image"),
+        ({"image": "javascript:alert(1)"}, "image"),
+        ({"image": "https://"}, "image"),
+        ({"image": "https://example.com/" + "a" * 500}, "image"),
+        ({"role": "Doctor", "isverified": True}, "isVerified"),
         ({"password": "123"}, "password"),
         ({"password": "password"}, "password"),
         ({"password": "mim@example.com1"}, "password"),
@@ -124,3 +129,26 @@ def test_sign_up_reads_the_bearer_token_as_firebase_not_as_ours(patient, client_
     )
     assert_error(response, 401, "Authentication Error")
     assert not User.objects.filter(email="a@example.com").exists()
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        # What the schema promises (http or https, a host, no white space), including a
+        # host label longer than DNS allows, which Django's URLValidator would refuse.
+        "https://" + "a" * 70 + ".example.com/me.png",
+        "HTTP://EXAMPLE.COM",
+        "https://0.com",
+        "",
+    ],
+)
+def test_image_takes_what_the_schema_describes(image):
+    response = sign_up(image=image)
+    assert response.status_code == 201, response.content
+    assert User.objects.get(email="mim@example.com").image == image
+
+
+def test_doctor_sign_up_may_say_it_is_not_verified():
+    response = sign_up(role="Doctor", isVerified=False, isverified=False)
+    assert response.status_code == 201, response.content
+    assert response.json()["data"]["isVerified"] is False
