@@ -56,7 +56,11 @@ format: install-test
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: install-test
+$(VENV)/.installed-bench: $(VENV)/.installed-test pyproject.toml
+	$(PIP) install -q ".[test,bench]"
+	touch $@
+
+bench: $(VENV)/.installed-bench
 	bash bench/run.sh
 
 clean:

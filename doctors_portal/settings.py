@@ -238,6 +238,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "doctors_portal.api.schema.wrap_responses_in_envelope",
+        "doctors_portal.api.schema.describe_request_text",
     ],
 }
 

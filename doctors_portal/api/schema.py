@@ -63,6 +63,50 @@ def wrap_responses_in_envelope(result, generator, request, public):
     return result
 
 
+# What DRF's CharField accepts, as a pattern: no NUL character (it refuses them), and, where
+# blank is refused, at least one character its whitespace trimming (str.strip) keeps.
+TEXT_PATTERN = "^[^\\x00]*$"
+NON_BLANK_TEXT_PATTERN = "^[^\\x00]*[^\\x00\\s\\x1c-\\x1f\\x85][^\\x00]*$"
+
+
+def describe_request_text(result, generator, request, public):
+    """Give every free-text string of a request body the pattern it is really held to, so
+    the schema promises no more than the server keeps (Schemathesis checks both)."""
+    components = result.get("components", {}).get("schemas", {})
+    seen: set[str] = set()
+
+    def walk(schema):
+        if not isinstance(schema, dict):
+            return
+        ref = schema.get("$ref", "")
+        if ref.startswith("#/components/schemas/"):
+            name = ref.rsplit("/", 1)[-1]
+            if name not in seen:
+                seen.add(name)
+                walk(components.get(name))
+            return
+        free_text = schema.get("type") == "string" and not (
+            {"format", "enum", "pattern"} & set(schema)
+        )
+        if free_text:
+            blank_refused = schema.get("minLength", 0) >= 1
+            schema["pattern"] = NON_BLANK_TEXT_PATTERN if blank_refused else TEXT_PATTERN
+        for key in ("properties", "patternProperties"):
+            for child in schema.get(key, {}).values():
+                walk(child)
+        for key in ("items", "additionalProperties", "not"):
+            walk(schema.get(key))
+        for key in ("oneOf", "anyOf", "allOf"):
+            for child in schema.get(key, []):
+                walk(child)
+
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                walk(media.get("schema"))
+    return result
+
+
 ERROR_DESCRIPTIONS = {
     "400": "Validation Error: malformed or invalid input",
     "401": "Authentication Error: missing, invalid or expired credentials",
