@@ -1,5 +1,6 @@
 """Request parsing and the user object of API.md."""
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -83,8 +84,12 @@ class UserSerializer(serializers.ModelSerializer):
         return data
 
 
-# createdAt exactly as UserSerializer's DateTimeField writes it.
-_CREATED_AT = serializers.DateTimeField()
+def _created_at(value) -> str:
+    """createdAt exactly as UserSerializer's DateTimeField writes it (ISO 8601 in the default
+    time zone, "Z" for UTC; the app never activates another zone), without the field's
+    per-call time-zone lookups: a page of users calls this once a row."""
+    text = value.astimezone(timezone.get_default_timezone()).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def user_values(user: User) -> dict:
@@ -128,7 +133,7 @@ def user_out(user: User | dict) -> dict:
         "role": u["role"],
         "image": u["image"],
         "phone": u["phone"],
-        "createdAt": _CREATED_AT.to_representation(u["created_at"]),
+        "createdAt": _created_at(u["created_at"]),
         "isActive": bool(u["is_active"]),
     }
     if u["role"] == Role.DOCTOR:

@@ -48,6 +48,10 @@ TARGET_P99_OVER_P50 = 3.0
 TARGET_P50_GROWTH = 1.3
 TARGET_RSS_MIB = 150
 TARGET_RSS_GROWTH_MIB = 1.0
+# Requests per worker before the memory baseline: RSS rises by about 1-2 MiB over a
+# worker's first few thousand requests and is level after (a single worker measured over
+# 36,000 requests: +0.03 MiB after its 6,000th; bench/NOTES.md).
+WARM_UP_REQUESTS = 6000
 
 ENDPOINTS = [
     # key, label, kind (for the ratio target), requests
@@ -522,16 +526,26 @@ def measure(size: str, workers: int, scale: float, profile: str | None) -> dict:
             if status != 200:
                 raise RuntimeError(f"{path} answered {status}: {body[:300]!r}")
             results["endpoints"].setdefault(key, {})["bytes"] = len(body)
-        # Each worker's first 1,000 requests (1,000 per worker: the sync workers take turns
-        # accepting), every endpoint in turn. RSS is sampled after them, after each round,
-        # and after each worker's last 1,000 (the same mix again).
+        # Memory, per worker (the sync workers take turns accepting, so N x workers requests
+        # are about N each), every endpoint in turn: RSS after each worker's first 1,000
+        # requests; after its warm-up (WARM_UP_REQUESTS: caches, prepared statements and
+        # the allocator settle, and RSS levels off); after each round; and after its last
+        # 1,000. Growth after warm-up is the leak test; the warm-up growth is reported too.
         mix = OUT / f"mix-{size}.txt"
         mix.write_text("".join(f"{p}\t{a}\n" for p, a in reqs.values()))
         per_worker = 1000 * workers
         served = wrk_mix(server.base, mix, requests=per_worker, connections=workers)["requests"]
+        rss_start = server.memory("VmRSS")
+        warm_up = (WARM_UP_REQUESTS - 1000) * workers
+        served += wrk_mix(server.base, mix, requests=warm_up, connections=workers)["requests"]
         rss_first = server.memory("VmRSS")
+        results["rss_start_mib"] = rss_start
+        results["rss_warm_up_growth_mib"] = round(
+            max((rss_first.get(pid, 0) - rss_start.get(pid, 0) for pid in rss_start), default=0),
+            1,
+        )
         results["rss_first_mib"] = rss_first
-        series = [round(max(rss_first.values()), 1)]
+        series = [round(max(rss_start.values()), 1), round(max(rss_first.values()), 1)]
         for key, _label, _kind, _count in ENDPOINTS:
             path, auth = reqs[key]
             wrk(server.base, path, auth, requests=200, connections=workers)
@@ -692,8 +706,11 @@ def report(command: str) -> str:
         s = run["storm"]
         lines += [
             "",
-            f"- peak RSS per worker: {run['peak_rss_mib']:.0f} MiB; growth between each "
-            f"worker's first and last 1,000 requests ({run.get('requests_served', 0):,} in all): "
+            f"- peak RSS per worker: {run['peak_rss_mib']:.0f} MiB; warm-up growth over each "
+            f"worker's first {WARM_UP_REQUESTS:,} requests: "
+            f"{run.get('rss_warm_up_growth_mib', 0):+.1f} MiB; growth after it, between the "
+            f"first and the last 1,000 requests of each worker ({run.get('requests_served', 0):,} "
+            "in all): "
             f"{run['rss_growth_mib']:+.1f} MiB (largest of {len(run['rss_first_mib'])} "
             f"workers); largest worker's RSS along the run: "
             f"{', '.join(f'{v:.0f}' for v in run.get('rss_series_mib', []))} MiB",

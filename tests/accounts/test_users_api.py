@@ -353,3 +353,16 @@ def test_empty_patch_from_the_reference_client_says_what_to_send(
     body = assert_error(response, 400)
     assert '"isVerified": true' in body["errorMessages"][0]["message"]
     assert DoctorProfile.objects.get(user=unverified_doctor).is_verified is False
+
+
+def test_created_at_reads_as_the_serializer_field_writes_it(admin_user, client_for):
+    from rest_framework import serializers
+
+    from accounts.serializers import UserSerializer
+
+    user = DoctorFactory()
+    listed = client_for(admin_user).get("/api/v1/users?userType=Doctor").json()["data"]
+    shown = next(u for u in listed if u["id"] == user.pk)["createdAt"]
+    assert shown == serializers.DateTimeField().to_representation(user.created_at)
+    assert shown == UserSerializer(user).data["createdAt"]
+    assert shown.endswith("Z")
