@@ -527,10 +527,12 @@ def measure(size: str, workers: int, scale: float, profile: str | None) -> dict:
                 raise RuntimeError(f"{path} answered {status}: {body[:300]!r}")
             results["endpoints"].setdefault(key, {})["bytes"] = len(body)
         # Memory, per worker (the sync workers take turns accepting, so N x workers requests
-        # are about N each), every endpoint in turn: RSS after each worker's first 1,000
-        # requests; after its warm-up (WARM_UP_REQUESTS: caches, prepared statements and
-        # the allocator settle, and RSS levels off); after each round; and after its last
-        # 1,000. Growth after warm-up is the leak test; the warm-up growth is reported too.
+        # are about N each): RSS after each worker's first 1,000 requests of the mix (every
+        # endpoint in turn); after its warm-up (WARM_UP_REQUESTS of the mix, then one
+        # unmeasured round of every endpoint alone: caches, prepared statements and the
+        # allocator settle, and RSS levels off); after each measured round; and after its
+        # last 1,000 of the mix. Growth after the warm-up is the leak test; the warm-up's
+        # own growth is reported too.
         mix = OUT / f"mix-{size}.txt"
         mix.write_text("".join(f"{p}\t{a}\n" for p, a in reqs.values()))
         per_worker = 1000 * workers
@@ -538,6 +540,10 @@ def measure(size: str, workers: int, scale: float, profile: str | None) -> dict:
         rss_start = server.memory("VmRSS")
         warm_up = (WARM_UP_REQUESTS - 1000) * workers
         served += wrk_mix(server.base, mix, requests=warm_up, connections=workers)["requests"]
+        for key, _label, _kind, count in ENDPOINTS:
+            path, auth = reqs[key]
+            n = max(100, int(count * scale / ROUNDS))
+            served += wrk(server.base, path, auth, requests=n, connections=workers)["requests"]
         rss_first = server.memory("VmRSS")
         results["rss_start_mib"] = rss_start
         results["rss_warm_up_growth_mib"] = round(
@@ -546,10 +552,6 @@ def measure(size: str, workers: int, scale: float, profile: str | None) -> dict:
         )
         results["rss_first_mib"] = rss_first
         series = [round(max(rss_start.values()), 1), round(max(rss_first.values()), 1)]
-        for key, _label, _kind, _count in ENDPOINTS:
-            path, auth = reqs[key]
-            wrk(server.base, path, auth, requests=200, connections=workers)
-            served += 200
         # ROUNDS rounds, each running every endpoint in turn: a slow spell of the shared
         # machine hits every endpoint of a round alike; the figures are the medians.
         rounds: dict[str, list[dict]] = {key: [] for key, *_ in ENDPOINTS}
@@ -706,11 +708,10 @@ def report(command: str) -> str:
         s = run["storm"]
         lines += [
             "",
-            f"- peak RSS per worker: {run['peak_rss_mib']:.0f} MiB; warm-up growth over each "
-            f"worker's first {WARM_UP_REQUESTS:,} requests: "
-            f"{run.get('rss_warm_up_growth_mib', 0):+.1f} MiB; growth after it, between the "
-            f"first and the last 1,000 requests of each worker ({run.get('requests_served', 0):,} "
-            "in all): "
+            f"- peak RSS per worker: {run['peak_rss_mib']:.0f} MiB; warm-up growth (each "
+            f"worker's first {WARM_UP_REQUESTS:,} requests of the mix, then a round): "
+            f"{run.get('rss_warm_up_growth_mib', 0):+.1f} MiB; growth after it, to each "
+            f"worker's last 1,000 requests ({run.get('requests_served', 0):,} in all): "
             f"{run['rss_growth_mib']:+.1f} MiB (largest of {len(run['rss_first_mib'])} "
             f"workers); largest worker's RSS along the run: "
             f"{', '.join(f'{v:.0f}' for v in run.get('rss_series_mib', []))} MiB",

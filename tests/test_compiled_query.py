@@ -237,3 +237,38 @@ def test_a_sliced_builder_is_refused():
 def test_parameters_are_ints_strings_or_datetimes():
     with pytest.raises(TypeError):
         CompiledQuery(lambda *, day: Booking.objects.all(), ["id"], day=date)
+
+
+def test_count_binds_its_own_parameters(bookings_world):
+    # The free-slot read binds `now` in its SELECT (the free seats) as well as in its
+    # WHERE; its count has only the WHERE's.
+    now = bookings_world["now"]
+    day = timefmt.clinic_today(now + timedelta(days=2))
+    start, end = timefmt.day_bounds(day)
+    arguments = {
+        "start_from": max(start, now),
+        "day_end": end,
+        "now": now,
+        "service_ids": tuple(s.pk for s in scheduling_selectors.service_list()),
+    }
+    rows = scheduling_selectors._FREE_SLOT_ROWS.rows(**arguments)
+    assert scheduling_selectors._FREE_SLOT_ROWS.count(**arguments) == len(rows) > 0
+
+
+def test_constants_are_written_into_postgresql_statements():
+    from django.db import connection
+
+    filters = account_selectors.user_list_filters(user_type="Doctor", ordering=None)
+    account_selectors.USER_ROWS.page(limit=5, **filters)
+    constants = tuple(sorted(filters.items()))
+    compiled = next(
+        c
+        for (alias, vendor, variant, paged), c in account_selectors.USER_ROWS._cache.items()
+        if vendor == connection.vendor and variant == constants and paged
+    )
+    if connection.vendor == "postgresql":
+        # Seen by the planner even in a prepared statement's generic plan.
+        assert "'Doctor'" in compiled.sql
+        assert compiled.slots == []
+    else:
+        assert (False, "Doctor") in compiled.slots
