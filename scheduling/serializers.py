@@ -47,6 +47,8 @@ def service_ref(value=None) -> Service | None:
         raise serializers.ValidationError({"service": ["Name a service by id or name."]})
     query = Service.objects.all()
     text = str(value).strip()
+    if "\x00" in text:  # no name holds one, and PostgreSQL cannot even compare it
+        raise NotFoundAt(f"No service {value!r}.", path="service")
     service = (
         query.filter(pk=int(text)).first()
         if text.isdigit()

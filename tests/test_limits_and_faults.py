@@ -506,3 +506,40 @@ def test_database_errors_other_than_unavailability_stay_500(api_client, monkeypa
     response = envelope_exception_handler(OperationalError("gone"), {"view": None})
     assert response.status_code == 503
     assert response["Retry-After"] == "1"
+
+
+# ---- NUL characters (PostgreSQL text cannot hold them) ----
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/bookings?email=a%00b@example.com",
+        "/api/v1/booking-doctor?email=a%00b@example.com",
+        "/api/v1/user?email=a%00b@example.com",
+        "/api/v1/usersrole?email=a%00b@example.com",
+        "/api/v1/users?searchTerm=a%00b",
+        "/api/v1/slot/a%00b@example.com",
+    ],
+)
+def test_nul_in_the_address_is_400_not_a_database_error(client_for, admin_user, path):
+    response = client_for(admin_user).get(path)
+    assert response.status_code == 400
+    body = response.json()
+    assert body["success"] is False and "NUL" in body["errorMessages"][0]["message"]
+
+
+@pytest.mark.django_db
+def test_nul_in_a_service_name_is_no_such_service(client_for, doctor):
+    from tests.scheduling.helpers import clinic_day, slot_at
+
+    slot = slot_at(clinic_day(3), "10:00-10:30", doctor=doctor)
+    service_before = slot.service_id
+    response = client_for(doctor).patch(
+        "/api/v1/slot/", {"id": slot.pk, "service": "a\x00b"}, format="json"
+    )
+    assert response.status_code == 404
+    assert response.json()["errorMessages"][0]["path"] == "service"
+    slot.refresh_from_db()
+    assert slot.service_id == service_before

@@ -32,6 +32,9 @@ class ApiEnvelopeMiddleware:
             return envelope_error(400, "Content-Length is not a number.")
         if length > settings.MAX_REQUEST_BODY_BYTES:
             return envelope_error(413, "The request body is larger than 1 MiB.")
+        if "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", ""):
+            # PostgreSQL text cannot hold NUL: refused here, not as a database error later.
+            return envelope_error(400, "The address may not contain NUL characters (%00).")
         response = self.get_response(request)
         is_json = response.get("Content-Type", "").startswith("application/json")
         if response.status_code >= 400 and not is_json:

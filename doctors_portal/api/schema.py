@@ -70,8 +70,9 @@ NON_BLANK_TEXT_PATTERN = "^[^\\x00]*[^\\x00\\s\\x1c-\\x1f\\x85][^\\x00]*$"
 
 
 def describe_request_text(result, generator, request, public):
-    """Give every free-text string of a request body the pattern it is really held to, so
-    the schema promises no more than the server keeps (Schemathesis checks both)."""
+    """Give every free-text string of a request (body and parameters) the pattern it is
+    really held to, so the schema promises no more than the server keeps (Schemathesis
+    checks both)."""
     components = result.get("components", {}).get("schemas", {})
     seen: set[str] = set()
 
@@ -104,6 +105,9 @@ def describe_request_text(result, generator, request, public):
         for operation in path_item.values():
             for media in operation.get("requestBody", {}).get("content", {}).values():
                 walk(media.get("schema"))
+            for parameter in operation.get("parameters", []):
+                # The address may not carry NUL either (doctors_portal.api.middleware).
+                walk(parameter.get("schema"))
     return result
 
 
