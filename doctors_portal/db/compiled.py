@@ -212,7 +212,13 @@ class CompiledQuery:
                 counted = base.order_by().annotate(
                     **{_TOTAL: RawSQL("COUNT(*)", (), output_field=IntegerField())}
                 )
-                queryset = base.filter(pk__in=keys).annotate(
+                # The outer statement is only "these keys, in the list's order": with the
+                # list's own filters repeated there, a generic plan made for a short list
+                # drives from them and joins the whole list before picking the page.
+                rows = base.model._base_manager.filter(pk__in=keys)
+                if base.query.order_by:
+                    rows = rows.order_by(*base.query.order_by)
+                queryset = rows.annotate(
                     **{_TOTAL: Subquery(counted.values(_TOTAL), output_field=IntegerField())}
                 )
                 fields = (*fields, _TOTAL)
