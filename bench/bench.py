@@ -41,7 +41,7 @@ PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
 
 # Targets of the scheduling/bench issue; the benchmark reports them, no test asserts them.
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 TARGET_ONE_READ_RATIO = 0.60
 TARGET_OPTIONS_RATIO = 0.25
 TARGET_P99_OVER_P50 = 3.0
@@ -656,7 +656,8 @@ def report(command: str) -> str:
         f"- server: gunicorn, {runs[0]['workers']} sync workers, DJANGO_DEBUG=0, "
         "PostgreSQL and Redis (throttles, cache) on the same host",
         "- load: wrk, 1 thread, one connection per worker, a bounded number of requests per "
-        f"endpoint after 200 warm-up requests, split over {ROUNDS} rounds that each run every "
+        f"endpoint after a warm-up (each worker's first {WARM_UP_REQUESTS:,} requests of the "
+        f"mix, then one unmeasured round), split over {ROUNDS} rounds that each run every "
         "endpoint in turn; req/s, p50 and p99 are medians over the rounds and 'x floor' the "
         "median of each round's ratio to that round's floor; all on loopback",
         "",
