@@ -528,11 +528,10 @@ def measure(size: str, workers: int, scale: float, profile: str | None) -> dict:
             results["endpoints"].setdefault(key, {})["bytes"] = len(body)
         # Memory, per worker (the sync workers take turns accepting, so N x workers requests
         # are about N each): RSS after each worker's first 1,000 requests of the mix (every
-        # endpoint in turn); after its warm-up (WARM_UP_REQUESTS of the mix, then one
-        # unmeasured round of every endpoint alone: caches, prepared statements and the
-        # allocator settle, and RSS levels off); after each measured round; and after its
-        # last 1,000 of the mix. Growth after the warm-up is the leak test; the warm-up's
-        # own growth is reported too.
+        # endpoint in turn); after its warm-up (WARM_UP_REQUESTS of the mix, then 1,000 of
+        # every endpoint alone: caches, prepared statements and the allocator settle, and
+        # RSS levels off); after each measured round; and after its last 1,000 of the mix.
+        # Growth after the warm-up is the leak test; the warm-up's own growth is reported.
         mix = OUT / f"mix-{size}.txt"
         mix.write_text("".join(f"{p}\t{a}\n" for p, a in reqs.values()))
         per_worker = 1000 * workers
@@ -540,10 +539,13 @@ def measure(size: str, workers: int, scale: float, profile: str | None) -> dict:
         rss_start = server.memory("VmRSS")
         warm_up = (WARM_UP_REQUESTS - 1000) * workers
         served += wrk_mix(server.base, mix, requests=warm_up, connections=workers)["requests"]
-        for key, _label, _kind, count in ENDPOINTS:
+        for key, _label, _kind, _count in ENDPOINTS:
+            # 1,000 in a row for each worker: a long run of the large answers raises the
+            # allocator's high-water mark once more, which the mix alone does not reach.
             path, auth = reqs[key]
-            n = max(100, int(count * scale / ROUNDS))
-            served += wrk(server.base, path, auth, requests=n, connections=workers)["requests"]
+            served += wrk(server.base, path, auth, requests=per_worker, connections=workers)[
+                "requests"
+            ]
         rss_first = server.memory("VmRSS")
         results["rss_start_mib"] = rss_start
         results["rss_warm_up_growth_mib"] = round(
@@ -657,7 +659,8 @@ def report(command: str) -> str:
         "PostgreSQL and Redis (throttles, cache) on the same host",
         "- load: wrk, 1 thread, one connection per worker, a bounded number of requests per "
         f"endpoint after a warm-up (each worker's first {WARM_UP_REQUESTS:,} requests of the "
-        f"mix, then one unmeasured round), split over {ROUNDS} rounds that each run every "
+        f"mix, then 1,000 of each endpoint alone), split over {ROUNDS} rounds that each run "
+        "every "
         "endpoint in turn; req/s, p50 and p99 are medians over the rounds and 'x floor' the "
         "median of each round's ratio to that round's floor; all on loopback",
         "",
@@ -710,7 +713,8 @@ def report(command: str) -> str:
         lines += [
             "",
             f"- peak RSS per worker: {run['peak_rss_mib']:.0f} MiB; warm-up growth (each "
-            f"worker's first {WARM_UP_REQUESTS:,} requests of the mix, then a round): "
+            f"worker's first {WARM_UP_REQUESTS:,} requests of the mix, then 1,000 of each "
+            "endpoint): "
             f"{run.get('rss_warm_up_growth_mib', 0):+.1f} MiB; growth after it, to each "
             f"worker's last 1,000 requests ({run.get('requests_served', 0):,} in all): "
             f"{run['rss_growth_mib']:+.1f} MiB (largest of {len(run['rss_first_mib'])} "
