@@ -417,6 +417,24 @@ def storm(base: str, *, requests: int = 500, slots: int = 50) -> dict:
         for i in range(slots)
     )
     capacity = sum(s.capacity for s in new_slots)
+    # What appointmentOptions shows of these slots, asked of the server (its workers share
+    # the availability cache): every seat before the storm, none after it.
+    from scheduling import timefmt
+
+    slot_ids = {s.pk for s in new_slots}
+    days = sorted({timefmt.clinic_today(s.start) for s in new_slots})
+
+    def seats_shown() -> int:
+        shown = 0
+        for day in days:
+            status, raw = fetch(base, f"/api/v1/appointmentOptions?date={day.isoformat()}", "")
+            if status != 200:
+                return -1
+            for item in json.loads(raw)["data"]:
+                shown += sum(x["available"] for x in item["slots"] if x["id"] in slot_ids)
+        return shown
+
+    shown_before = seats_shown()
     patients = User.objects.bulk_create(
         User(email=f"storm-{tag}-{i}@example.com", name=f"Storm {i}", role=Role.PATIENT)
         for i in range(requests)
@@ -451,6 +469,8 @@ def storm(base: str, *, requests: int = 500, slots: int = 50) -> dict:
     )
     over = [s.pk for s in rows if s.active > s.capacity or s.seats_taken != s.active]
     sold = sum(s.active for s in rows)
+    # Several reads, so several workers answer: each must show the seats as taken.
+    shown_after = max(seats_shown() for _ in range(6))
     return {
         "requests": requests,
         "slots": slots,
@@ -461,7 +481,11 @@ def storm(base: str, *, requests: int = 500, slots: int = 50) -> dict:
         "server_errors": sum(n for code, n in counts.items() if int(code) >= 500 or code == "-1"),
         "inconsistent_slots": over,
         "seconds": round(seconds, 2),
+        "seats_shown_before": shown_before,
+        "seats_shown_after": shown_after,
         "ok": sold == capacity
+        and shown_before == capacity
+        and shown_after == capacity - sold
         and counts.get("201", 0) == capacity
         and not over
         and not any(int(c) >= 500 or c == "-1" for c in counts),
@@ -723,8 +747,10 @@ def report(command: str) -> str:
             f"- booking storm: {s['requests']} concurrent POST bookings over {s['slots']} slots "
             f"of total capacity {s['capacity']}: {s['created']} created, sold {s['sold']}, "
             f"statuses {s['statuses']}, {s['server_errors']} server errors, "
-            f"{len(s['inconsistent_slots'])} inconsistent slots, {s['seconds']} s -> "
-            f"{'OK' if s['ok'] else 'FAILED'}",
+            f"{len(s['inconsistent_slots'])} inconsistent slots, {s['seconds']} s; "
+            "appointmentOptions (cached, asked of several workers) showed "
+            f"{s.get('seats_shown_before', '?')} free seats on them before and "
+            f"{s.get('seats_shown_after', '?')} after -> {'OK' if s['ok'] else 'FAILED'}",
         ]
         if run["peak_rss_mib"] > TARGET_RSS_MIB:
             misses.append(f"{run['size']}: peak RSS {run['peak_rss_mib']:.0f} MiB > 150")
