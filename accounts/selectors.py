@@ -48,9 +48,10 @@ def user_list(
     ordering: str | None = None,
     include_deleted: bool = False,
 ) -> QuerySet[User]:
-    users = _users(**user_list_filters(user_type=user_type, ordering=ordering))
-    if not include_deleted:
-        users = users.filter(deleted_at__isnull=True)
+    users = _users(
+        **user_list_filters(user_type=user_type, ordering=ordering),
+        include_deleted=include_deleted,
+    )
     if search_term and search_term.strip():
         term = search_term.strip()
         users = users.filter(
@@ -77,8 +78,12 @@ def user_list_filters(*, user_type: str | None, ordering: str | None) -> dict:
     return {"role": role, "order": order}
 
 
-def _users(*, role: str | None, order: tuple[str, str] | None) -> QuerySet[User]:
+def _users(
+    *, role: str | None, order: tuple[str, str] | None, include_deleted: bool = False
+) -> QuerySet[User]:
     users = _base()
+    if not include_deleted:
+        users = users.filter(deleted_at__isnull=True)
     if role:
         users = users.filter(role=role)
     if order:
@@ -88,9 +93,7 @@ def _users(*, role: str | None, order: tuple[str, str] | None) -> QuerySet[User]
 
 # The admin's user list without a search term, as USER_VALUES dicts (the role and the
 # order are constants: a few compiled variants).
-USER_ROWS = CompiledQuery(
-    lambda **filters: _users(**filters).filter(deleted_at__isnull=True), USER_VALUES
-)
+USER_ROWS = CompiledQuery(_users, USER_VALUES)
 
 
 def user_get_for(*, viewer: User, id: int | str | None = None, email: str | None = None) -> User:

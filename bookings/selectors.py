@@ -59,11 +59,6 @@ ROW_VALUES = (
 )
 
 
-def booking_rows(queryset: QuerySet[Booking]) -> QuerySet:
-    """The bookings of `queryset` as ROW_VALUES dicts, in the queryset's order."""
-    return queryset.values(*ROW_VALUES)
-
-
 def _booking_row_by_id(*, booking_id: int, viewer_id: int, sees_all: bool) -> QuerySet:
     bookings = Booking.objects.filter(pk=booking_id)
     if not sees_all:

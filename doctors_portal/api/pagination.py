@@ -42,9 +42,8 @@ class PageLimitPagination(BasePagination):
     def paginate_queryset(self, queryset, request, view=None, *, values=None):
         """One page of `queryset`; with `values`, as dicts of those fields (counted without
         the joins they need, so the count stays an index scan)."""
-        self._read_page(request)
+        offset = self._read_page(request)
         self.total = queryset.count()
-        offset = (self.page - 1) * self.limit
         if values is not None:
             queryset = queryset.values(*values)
         return list(queryset[offset : offset + self.limit])

@@ -42,6 +42,6 @@ class EnvelopeRenderer(JSONRenderer):
         if self.get_indent(accepted_media_type, renderer_context or {}):
             return super().render(data, accepted_media_type, renderer_context)
         try:
-            return orjson.dumps(data, default=_default, option=_OPTIONS)
+            return json_bytes(data)
         except orjson.JSONEncodeError:  # e.g. a lone surrogate: the standard library's rules
             return super().render(data, accepted_media_type, renderer_context)

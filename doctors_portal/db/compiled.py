@@ -97,11 +97,9 @@ class CompiledQuery:
         self._cache: dict[tuple, _Compiled] = {}
         self._lock = threading.Lock()
 
-    def rows(
-        self, *, limit: int | None = None, offset: int = 0, using: str = DEFAULT_DB_ALIAS, **kw
-    ) -> list:
+    def rows(self, *, using: str = DEFAULT_DB_ALIAS, **kw) -> list:
         """The rows `.values()` (dicts) or `.values_list()` (tuples) would give."""
-        return self._rows(kw, limit=limit, offset=offset, using=using, paged=False)
+        return self._rows(kw, using=using)
 
     def page(
         self, *, limit: int, offset: int = 0, using: str = DEFAULT_DB_ALIAS, **kw
@@ -113,7 +111,7 @@ class CompiledQuery:
         plan, made for the average doctor, then stays right for the busiest one instead
         of joining all their bookings before sorting. The count is an uncorrelated
         subquery of the same filters, run once for the statement."""
-        rows = self._rows(dict(kw), limit=limit, offset=offset, using=using, paged=True)
+        rows = self._rows(dict(kw), using=using, page=(limit, offset))
         if not rows:
             return [], (self.count(using=using, **kw) if offset else 0)
         if self.as_tuples:
@@ -123,25 +121,24 @@ class CompiledQuery:
             del row[_TOTAL]
         return rows, total
 
-    def _rows(self, kw: dict, *, limit, offset, using, paged: bool) -> list:
+    def _rows(self, kw: dict, *, using: str, page: tuple[int, int] | None = None) -> list:
         if self._out_of_range(kw):
             return []
         connection = connections[using]
-        compiled, arguments = self._prepare(connection, kw, paged=paged)
+        compiled, arguments = self._prepare(connection, kw, paged=page is not None)
         if compiled is _NOTHING:
             return []
         params = self._bind(compiled.slots, arguments)
         sql = compiled.sql
-        if paged:
-            # Written in, not bound (below); the marks stand alone in the compiled SQL.
+        if page is not None:
+            # Written in, not bound: PostgreSQL costs a prepared statement's generic plan
+            # with an unknown LIMIT as a tenth of the rows, finds it dearer than a custom
+            # plan for a long list, and would plan the query again on every request. The
+            # marks stand alone in the compiled SQL (checked when it was compiled).
+            limit, offset = page
             sql = sql.replace(f"LIMIT {_LIMIT_MARK}", f"LIMIT {int(limit)}").replace(
                 f"OFFSET {_OFFSET_MARK}", f"OFFSET {int(offset)}"
             )
-        elif limit is not None:
-            # Written in, not bound: PostgreSQL costs a prepared statement's generic plan
-            # with an unknown LIMIT as a tenth of the rows, finds it dearer than a custom
-            # plan for a long list, and would plan the query again on every request.
-            sql = f"{sql} LIMIT {int(limit)} OFFSET {int(offset)}"
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             fetched = cursor.fetchall()
@@ -203,7 +200,7 @@ class CompiledQuery:
             }
             base = self.build(**markers, **constants)
             if base.query.is_sliced:
-                raise CompileError("the builder must not slice; rows() takes limit and offset")
+                raise CompileError("the builder must not slice; page() takes limit and offset")
             fields = self.fields
             queryset = base
             if paged:
