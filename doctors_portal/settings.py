@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "django_filters",
+    "corsheaders",
     "accounts",
     "scheduling",
     "bookings",
@@ -60,6 +61,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # High: answers preflights before anything authenticates, and marks every API answer
+    # (the envelope middleware's 413/400 too) for the browser clients it allows.
+    "corsheaders.middleware.CorsMiddleware",
     "doctors_portal.api.middleware.ApiEnvelopeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -214,6 +218,26 @@ REST_FRAMEWORK = {
     # The API parses JSON only, so test clients send JSON unless told otherwise.
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+
+# Cross-origin browser clients (django-cors-headers), e.g. the reference web client served
+# from a static host. Tokens only, never cookies, so no credentials. Production allows no
+# origin unless CORS_ALLOWED_ORIGINS names it; development allows the usual local front
+# ends (create-react-app :3000, Vite :5173 and :4173, Angular :4200, Vue CLI :8080).
+_LOCAL_FRONT_END_PORTS = (3000, 5173, 4173, 4200, 8080)
+CORS_ALLOWED_ORIGINS = env.list(
+    "CORS_ALLOWED_ORIGINS",
+    default=[
+        f"http://{host}:{port}"
+        for port in _LOCAL_FRONT_END_PORTS
+        for host in ("localhost", "127.0.0.1")
+    ]
+    if DEBUG
+    else [],
+)
+CORS_URLS_REGEX = r"^/api/"
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_HEADERS = ("accept", "authorization", "content-type")
+CORS_EXPOSE_HEADERS = ("Retry-After", "Content-Disposition")
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=15),
