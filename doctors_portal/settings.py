@@ -8,6 +8,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE as CSP_NONCE
+from csp.constants import NONE as CSP_NONE
+from csp.constants import SELF as CSP_SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -17,7 +20,8 @@ env_file = BASE_DIR / ".env"
 if env_file.exists():
     env.read_env(str(env_file))
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# Fails closed: unset means production; `make run` and `make test` set DJANGO_DEBUG=1.
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
 TESTING = env.bool("DJANGO_TESTING", default=False)
 APPEND_SLASH = True
 
@@ -51,12 +55,15 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, pinned and served by us
     "django_filters",
     "corsheaders",
     "accounts",
     "scheduling",
     "bookings",
     "payments",
+    # The project package itself: its migration creates the database cache's table.
+    "doctors_portal",
 ]
 
 MIDDLEWARE = [
@@ -71,6 +78,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "doctors_portal.csp.PortalCSPMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -259,6 +267,13 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from drf-spectacular-sidecar (a pinned dependency), served as our static
+    # files: no CDN, nothing unpinned, and it works offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No validator badge: Swagger UI would fetch it from a third-party host.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "doctors_portal.api.schema.wrap_responses_in_envelope",
@@ -313,6 +328,25 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 30)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+
+# Content-Security-Policy (django-csp) on every page, the admin and the Swagger UI. Scripts
+# only from our origin (a script that must be inline carries the request's nonce); the
+# Stripe.js and Firebase origins are added per request by doctors_portal.csp. Styles allow
+# 'unsafe-inline': the admin and Swagger UI set style attributes, and a style runs no code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [CSP_SELF],
+        "script-src": [CSP_SELF, CSP_NONCE],
+        "style-src": [CSP_SELF, "'unsafe-inline'"],
+        "img-src": [CSP_SELF, "data:"],
+        "font-src": [CSP_SELF, "data:"],
+        "connect-src": [CSP_SELF],
+        "object-src": [CSP_NONE],
+        "base-uri": [CSP_SELF],
+        "form-action": [CSP_SELF],
+        "frame-ancestors": [CSP_NONE],
+    }
+}
 
 LOGGING = {
     "version": 1,
