@@ -290,6 +290,10 @@ BOOKING_HOLD_MINUTES = env.int("BOOKING_HOLD_MINUTES", default=15)
 CANCELLATION_REFUND_HOURS = env.int("CANCELLATION_REFUND_HOURS", default=24)
 DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", default="usd")
 
+# Scheduling limits (scheduling/timefmt.py, scheduling/services.py, scheduling/selectors.py).
+MAX_SLOT_MINUTES = env.int("MAX_SLOT_MINUTES", default=240)
+BOOKING_HORIZON_DAYS = env.int("BOOKING_HORIZON_DAYS", default=14)
+
 # Firebase: only the project id is needed to verify ID tokens.
 FIREBASE_PROJECT_ID = env("FIREBASE_PROJECT_ID", default="demo-doctors-portal" if DEBUG else "")
 FIREBASE_WEB_API_KEY = env("FIREBASE_WEB_API_KEY", default="")
