@@ -53,6 +53,38 @@ class ImageURLField(serializers.RegexField):
         )
 
 
+# The reference's own `isverified`: its client compares `isverified === "verified"` and
+# tests it for truth, so a boolean will not do. Null in the enum too, for validators.
+REFERENCE_VERIFIED = "verified"
+
+
+def reference_verified(verified: bool) -> str | None:
+    return REFERENCE_VERIFIED if verified else None
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "enum": [REFERENCE_VERIFIED, None],
+        "nullable": True,
+        "description": '"verified" for a verified doctor, null otherwise (the reference\'s '
+        "field; isVerified is the boolean).",
+    }
+)
+class ReferenceVerifiedField(serializers.CharField):
+    pass
+
+
+@extend_schema_field({"type": "string", "nullable": True})
+class NullableStringField(serializers.CharField):
+    pass
+
+
+@extend_schema_field({"type": "integer", "nullable": True})
+class NullableIntegerField(serializers.IntegerField):
+    pass
+
+
 class UserSerializer(serializers.ModelSerializer):
     """`{id, _id, name, email, role, image, phone, createdAt}`, doctors' fields for doctors."""
 
@@ -61,11 +93,25 @@ class UserSerializer(serializers.ModelSerializer):
     isActive = serializers.BooleanField(source="is_active", read_only=True)
     # Often "" (no picture): a plain string, not a URI, in the schema.
     image = serializers.CharField(read_only=True)
+    # Doctors only, written by to_representation: optional (not read-only, which the
+    # schema would mark required), and skipped for everyone else (no such attribute).
+    specialty = NullableStringField(required=False)
+    specialtyId = NullableIntegerField(required=False)
+    licenseNumber = serializers.CharField(required=False)
+    registrationnumber = serializers.CharField(required=False, help_text="licenseNumber")
+    bio = serializers.CharField(required=False)
+    isVerified = serializers.BooleanField(required=False)
+    isverified = ReferenceVerifiedField(required=False)
 
     class Meta:
         model = User
-        fields = ["id", "_id", "name", "email", "role", "image", "phone", "createdAt", "isActive"]
-        read_only_fields = fields
+        read_only_fields = ["id", "_id", "name", "email", "role", "image", "phone"]
+        read_only_fields += ["createdAt", "isActive"]
+        fields = [
+            *read_only_fields,
+            *("specialty", "specialtyId", "licenseNumber", "registrationnumber", "bio"),
+            *("isVerified", "isverified"),
+        ]
 
     def to_representation(self, user):
         data = super().to_representation(user)
@@ -81,7 +127,7 @@ class UserSerializer(serializers.ModelSerializer):
                 registrationnumber=license_number,
                 bio=profile.bio if profile else "",
                 isVerified=verified,
-                isverified=verified,
+                isverified=reference_verified(verified),
             )
         return data
 
@@ -150,7 +196,7 @@ def user_out(user: User | dict) -> dict:
             registrationnumber=license_number,
             bio=u["doctor_profile__bio"] if has_profile else "",
             isVerified=verified,
-            isverified=verified,
+            isverified=reference_verified(verified),
         )
     return data
 
