@@ -40,7 +40,8 @@ def squat_with_password(email: str) -> dict:
     pair = APIClient().post("/api/v1/auth/token", {"email": email, "password": ATTACKER_PASSWORD})
     assert pair.status_code == 200, pair.content
     browser = Client()
-    assert browser.login(username=email, password=ATTACKER_PASSWORD)
+    signed_in = browser.post("/login/", {"username": email, "password": ATTACKER_PASSWORD})
+    assert signed_in.status_code == 302, signed_in.content
     assert browser.get("/appointments/").status_code == 200
     return {"pair": pair.json(), "browser": browser}
 
