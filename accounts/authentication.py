@@ -5,6 +5,7 @@ from django.db import DEFAULT_DB_ALIAS
 from rest_framework_simplejwt.authentication import JWTAuthentication as SimpleJWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
 from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from doctors_portal.db.compiled import CompiledQuery
 
@@ -41,8 +42,13 @@ class JWTAuthentication(SimpleJWTAuthentication):
             raise AuthenticationFailed("User not found", code="user_not_found")
         if api_settings.CHECK_USER_IS_ACTIVE and not user.is_active:
             raise AuthenticationFailed("User is inactive", code="user_inactive")
-        if api_settings.CHECK_REVOKE_TOKEN:
-            return super().get_user(validated_token)
+        if api_settings.CHECK_REVOKE_TOKEN and validated_token.get(
+            api_settings.REVOKE_TOKEN_CLAIM
+        ) != get_md5_hash_password(user.password):
+            # Issued under another password: a reset or a takeover has ended this token.
+            raise AuthenticationFailed(
+                "The user's password has been changed.", code="password_changed"
+            )
         return user
 
 
