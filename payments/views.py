@@ -23,7 +23,7 @@ from bookings.views import describe
 from doctors_portal.api.errors import PaymentError
 from payments import selectors, services
 from payments import stripe_gateway as gateway
-from payments.services import Outcome
+from payments.services import SyncOutcome
 
 
 def _payable_booking(request, pk):
@@ -106,34 +106,37 @@ def pay_complete(request, pk: int):
                     intent_id=payment.intent_id, payment_method_id=card_id
                 )
         # Whatever the browser says, the intent's state is read from Stripe itself.
-        intent = gateway.retrieve_payment_intent(payment.intent_id)
-        if intent.succeeded:
-            outcome = services.payment_confirm_from_intent(intent=intent, booking_id=booking.pk)
-        elif intent.status == "processing":
-            services.payment_record_processing(intent=intent)
-            messages.info(request, "Your bank is still processing the payment; check back soon.")
-            return redirect("pages:my_appointments")
-        elif not (intent.error_code or intent.error_message):
-            messages.error(request, "The payment was not completed; nothing was charged.")
-            return redirect("pages:pay", pk=booking.pk)
-        else:
-            services.payment_record_failure(intent=intent)
-            reason = intent.error_message or "The card was declined."
-            messages.error(
-                request,
-                f"The payment did not go through: {reason} "
-                "Your booking is still pending; try another card.",
-            )
-            return redirect("pages:pay", pk=booking.pk)
+        synced = services.payment_sync(intent_id=payment.intent_id, booking_id=booking.pk)
     except APIException as exc:
         messages.error(request, " ".join(m for _p, m in service_errors(exc)))
         return redirect("pages:pay", pk=booking.pk)
-    if outcome.result == Outcome.REFUNDED_SEAT_GONE:
+    return _after_sync(request, synced)
+
+
+def _after_sync(request, synced: services.PaymentSync):
+    """Tell the patient what Stripe said; the same outcomes POST payment answers with."""
+    outcome = synced.outcome
+    if outcome == SyncOutcome.PROCESSING:
+        messages.info(request, "Your bank is still processing the payment; check back soon.")
+    elif outcome == SyncOutcome.NOT_COMPLETED:
+        messages.error(request, "The payment was not completed; nothing was charged.")
+        return redirect("pages:pay", pk=synced.booking.pk)
+    elif outcome == SyncOutcome.DECLINED:
+        reason = synced.decline_message or "The card was declined."
+        messages.error(
+            request,
+            f"The payment did not go through: {reason} "
+            "Your booking is still pending; try another card.",
+        )
+        return redirect("pages:pay", pk=synced.booking.pk)
+    elif outcome == SyncOutcome.REFUNDED_SEAT_GONE:
         messages.error(
             request,
             "The payment arrived after your hold ran out and the time went to someone else. "
             "The full amount was refunded.",
         )
+    elif not synced.booking_is_confirmed:
+        messages.error(request, services.booking_payment_summary(synced.booking))
     else:
         messages.success(request, "Payment received: your appointment is confirmed.")
     return redirect("pages:my_appointments")
