@@ -11,7 +11,7 @@ PYTHON ?= python3
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q .
+	$(PIP) install -q ".[demo]"
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml

@@ -125,7 +125,7 @@ class StripeWebhookView(APIView):
                 "eventId": event.id,
                 "type": event.type,
                 "duplicate": receipt.duplicate,
-                "outcome": receipt.summary,
+                "summary": receipt.summary,
             },
             message="Event received",
         )

@@ -178,7 +178,8 @@ class StripeEvent(models.Model):
     payload = models.JSONField()
     received_at = models.DateTimeField(default=timezone.now)
     applied_at = models.DateTimeField(null=True, blank=True)
-    outcome = models.CharField(max_length=255, blank=True)
+    # What applying it did: a SyncOutcome, "refused: …", "ignored: …".
+    summary = models.CharField(max_length=255, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]

@@ -420,11 +420,11 @@ def stripe_event_apply(*, event: gateway.WebhookEvent, now=None) -> EventReceipt
                 payload=event.payload,
                 received_at=now,
                 applied_at=now,
-                outcome=summary[:255],
+                summary=summary[:255],
             )
     except IntegrityError:
         return EventReceipt(None, True, DUPLICATE_EVENT)
-    return EventReceipt(record, False, record.outcome)
+    return EventReceipt(record, False, record.summary)
 
 
 def _detail(exc: Exception) -> str:

@@ -210,8 +210,9 @@ def retrieve_payment(intent_id: str) -> PaymentSnapshot:
 def confirm_payment_intent(*, intent_id: str, payment_method_id: str) -> Intent:
     """Server-side confirmation with a payment method the browser tokenised.
 
-    For the offline stand-in Stripe.js, which cannot confirm card payments itself;
-    with real Stripe the browser confirms and the server only reads the result.
+    Only for the offline stand-in Stripe.js (payments.stand_in), which cannot confirm
+    card payments itself; with real Stripe the browser confirms and the server only
+    reads the result.
     A decline raises PaymentError (402).
     """
     with _stripe_errors():

@@ -34,7 +34,7 @@ def test_localstripe_delivers_signed_succeeded_event_and_the_booking_is_confirme
     )
     assert wait_for(delivered.exists)
     event = delivered.get()
-    assert event.outcome == "confirmed"
+    assert event.summary == "confirmed"
     booking.refresh_from_db()
     assert (booking.status, booking.payment_status) == (
         BookingStatus.CONFIRMED,

@@ -179,7 +179,7 @@ def test_webhook_with_tampered_amount_is_refused_and_changes_nothing(
     response = post_event(stripe_events(intent_id, "payment_intent.succeeded"))
 
     assert response.status_code == 200  # recorded, so Stripe does not retry it for ever
-    assert "amount" in response.json()["data"]["outcome"]
+    assert "amount" in response.json()["data"]["summary"]
     booking.refresh_from_db()
     assert booking.status == BookingStatus.PENDING_PAYMENT
 

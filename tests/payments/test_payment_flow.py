@@ -105,11 +105,11 @@ def test_happy_path_by_webhook_confirms(
         response = post_event(event)
 
     assert response.status_code == 200, response.json()
-    assert response.json()["data"]["outcome"] == "confirmed"
+    assert response.json()["data"]["summary"] == "confirmed"
     booking.refresh_from_db()
     assert booking.status == BookingStatus.CONFIRMED
     assert booking.payment_status == PaymentStatus.PAID
-    assert StripeEvent.objects.get(event_id=event["id"]).outcome == "confirmed"
+    assert StripeEvent.objects.get(event_id=event["id"]).summary == "confirmed"
     assert len(mail.outbox) == 2
 
 
@@ -132,7 +132,7 @@ def test_post_payment_and_webhook_both_arriving_apply_once(
         again = post_payment(client_for, booking, intent_id)
 
     assert webhook.status_code == 200
-    assert webhook.json()["data"]["outcome"] == "already applied"
+    assert webhook.json()["data"]["summary"] == "already applied"
     assert again.status_code == 200
     assert again.json()["data"]["paymentStatus"] == "paid"
     booking.refresh_from_db()

@@ -349,11 +349,11 @@ def test_stripe_events_are_append_only(post_event, stripe_settings):
     post_event({"id": "evt_log_1", "object": "event", "type": "x.y", "data": {"object": {}}})
     record = StripeEvent.objects.get(event_id="evt_log_1")
 
-    record.outcome = "rewritten"
+    record.summary = "rewritten"
     with pytest.raises(StripeEventAppendOnly):
         record.save()
     with pytest.raises(StripeEventAppendOnly):
         record.delete()
     assert (
-        StripeEvent.objects.get(event_id="evt_log_1").outcome == "ignored: event type not handled"
+        StripeEvent.objects.get(event_id="evt_log_1").summary == "ignored: event type not handled"
     )
