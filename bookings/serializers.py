@@ -4,12 +4,10 @@ from datetime import datetime
 
 from rest_framework import serializers
 
-from bookings.models import Booking, BookingStatus, PaymentStatus
+from bookings.models import Booking, BookingStatus, PaymentStatus, is_paid
 from bookings.services import CancellationResult
 from scheduling import timefmt
 from scheduling.serializers import enum_field
-
-PAID_STATUSES = (PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED)
 
 
 class FlexibleIdField(serializers.IntegerField):
@@ -113,7 +111,7 @@ def booking_row(booking: Booking | dict, *, now: datetime) -> dict:
         "id": b["id"],
         "_id": b["id"],
         "status": _shown_status(status, b["expires_at"], now),
-        "isPaid": b["payment_status"] in PAID_STATUSES,
+        "isPaid": is_paid(b["payment_status"]),
         "paymentStatus": b["payment_status"],
         "price": str(b["price"]),
         "currency": b["currency"],
