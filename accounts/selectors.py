@@ -7,6 +7,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 
 from accounts.models import Role, User
 from doctors_portal.db.compiled import CompiledQuery
+from doctors_portal.db.text import folded_contains
 
 # Client-facing ordering names → model fields.
 ORDERINGS = {
@@ -54,9 +55,7 @@ def user_list(
     )
     if search_term and search_term.strip():
         term = search_term.strip()
-        users = users.filter(
-            Q(name__icontains=term) | Q(email__icontains=term) | Q(role__icontains=term)
-        )
+        users = users.filter(folded_contains("name", "email", "role", term=term))
     return users
 
 
