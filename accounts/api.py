@@ -1,5 +1,7 @@
 """Users and sign-in endpoints: parse → service/selector → serialize, nothing else."""
 
+from functools import partial
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import viewsets
@@ -99,23 +101,17 @@ class UserViewSet(viewsets.GenericViewSet):
     )
     def list(self, request):
         params = request.query_params
-        search_term = (params.get("searchTerm") or "").strip()
-        if search_term:
-            users = selectors.user_list(
+        rows = self.paginator.paginate_rows(
+            request,
+            partial(
+                selectors.user_page,
                 user_type=params.get("userType"),
-                search_term=search_term,
+                search_term=params.get("searchTerm"),
                 ordering=params.get("ordering"),
-            )
-            page = self.paginator.paginate_queryset(
-                users, request, view=self, values=selectors.USER_VALUES
-            )
-        else:  # the common listing, compiled once (a search's LIKE pattern cannot be)
-            filters = selectors.user_list_filters(
-                user_type=params.get("userType"), ordering=params.get("ordering")
-            )
-            page = self.paginator.paginate_compiled(selectors.USER_ROWS, request, **filters)
+            ),
+        )
         return self.paginator.get_paginated_response(
-            [user_out(user) for user in page], message="Users retrieved successfully"
+            [user_out(row) for row in rows], message="Users retrieved successfully"
         )
 
     @extend_schema(summary="Register a patient or doctor", request=RegisterSerializer)
