@@ -21,7 +21,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from accounts.models import Role, User
 from bookings.models import SEAT_HOLDING_STATUSES, Booking, BookingStatus
-from bookings.notifications import send_booking_cancelled
+from bookings.notifications import notify_booking_cancelled
 from doctors_portal.api.errors import Conflict, NotFoundAt
 from scheduling.models import Slot, SlotStatus
 
@@ -192,9 +192,7 @@ def booking_cancel(*, booking_id: int, by: User, now=None) -> CancellationResult
     booking.cancelled_by = by
     booking.save(update_fields=["status", "cancelled_at", "cancelled_by", "updated_at"])
     Slot.objects.filter(pk=slot.pk).update(seats_taken=F("seats_taken") - 1)
-    transaction.on_commit(
-        lambda: send_booking_cancelled(booking_id=booking_id, refund_amount=refunded, reason=reason)
-    )
+    notify_booking_cancelled(booking=booking, refund_amount=refunded, reason=reason)
     return CancellationResult(
         booking=booking, refunded=refunded > 0, refund_amount=refunded, refund_reason=reason
     )
