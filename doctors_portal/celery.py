@@ -6,6 +6,7 @@ outbox), so two beats running at once send nothing twice.
 """
 
 import os
+from pathlib import Path
 
 from celery import Celery
 
@@ -27,6 +28,10 @@ app.conf.update(
     task_ignore_result=True,
     timezone="UTC",
 )
+if str(app.conf.broker_url).startswith("filesystem://"):
+    # kombu's filesystem transport expects its folders to exist.
+    for folder in ("data_folder_in", "processed_folder"):
+        Path(app.conf.broker_transport_options[folder]).mkdir(parents=True, exist_ok=True)
 app.autodiscover_tasks(["doctors_portal"], related_name="tasks")
 
 
