@@ -181,6 +181,11 @@ def _take_over(user: User, *, firebase_uid: str | None, site: str, notify: bool 
     user.firebase_uid = firebase_uid
     user.email_verified = True
     user.save(update_fields=["password", "firebase_uid", "email_verified", "updated_at"])
+    # A licence checked for an account nobody had proven was someone's claim, maybe not
+    # the owner's: the owner's account is checked again before it can publish.
+    DoctorProfile.objects.filter(user=user, is_verified=True).update(
+        is_verified=False, verified_by=None, verified_at=None
+    )
     _end_every_sign_in(user)
     if notify:
         how = "a verified Firebase sign-in" if firebase_uid else "the link mailed to it"
