@@ -8,12 +8,12 @@ PYTHON ?= python3
 # The settings fail closed (production unless told otherwise): the demo and the tests say so.
 DEV := DJANGO_DEBUG=1
 
-.PHONY: run test lint format install install-test node-tools browser migrate demo-data bench clean
+.PHONY: run test lint format install install-test node-tools browser proxy migrate demo-data bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q .
+	$(PIP) install -q ".[demo]"
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
@@ -22,7 +22,7 @@ $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 
 install: $(VENV)/.installed
 
-install-test: $(VENV)/.installed-test node-tools browser
+install-test: $(VENV)/.installed-test node-tools browser proxy
 
 # npm ci installs exactly the committed lock file and never rewrites it.
 node_modules/.bin/firebase: package.json package-lock.json
@@ -36,6 +36,12 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 		echo "Installing Debian's chromium for the browser tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# deploy/nginx.conf is tested with Debian's nginx.
+proxy:
+	@[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || { \
+		echo "Installing Debian's nginx for the proxy tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; }
 
 migrate: install
 	$(DEV) $(PY) manage.py migrate --no-input

@@ -91,6 +91,8 @@ class UserSerializer(serializers.ModelSerializer):
     _id = serializers.IntegerField(source="id", read_only=True)
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)
     isActive = serializers.BooleanField(source="is_active", read_only=True)
+    # Whether the address is proven (a followed mail link or a verified Firebase email).
+    emailVerified = serializers.BooleanField(source="email_verified", read_only=True)
     # Often "" (no picture): a plain string, not a URI, in the schema.
     image = serializers.CharField(read_only=True)
     # Doctors only, written by to_representation: optional (not read-only, which the
@@ -106,7 +108,7 @@ class UserSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
         read_only_fields = ["id", "_id", "name", "email", "role", "image", "phone"]
-        read_only_fields += ["createdAt", "isActive"]
+        read_only_fields += ["createdAt", "isActive", "emailVerified"]
         fields = [
             *read_only_fields,
             *("specialty", "specialtyId", "licenseNumber", "registrationnumber", "bio"),
@@ -152,6 +154,7 @@ def user_values(user: User) -> dict:
         "phone": user.phone,
         "created_at": user.created_at,
         "is_active": user.is_active,
+        "email_verified": user.email_verified,
     }
     if user.role == Role.DOCTOR:
         profile = getattr(user, "doctor_profile", None)
@@ -183,6 +186,7 @@ def user_out(user: User | dict) -> dict:
         "phone": u["phone"],
         "createdAt": _created_at(u["created_at"]),
         "isActive": bool(u["is_active"]),
+        "emailVerified": bool(u["email_verified"]),
     }
     if u["role"] == Role.DOCTOR:
         has_profile = u["doctor_profile__id"] is not None
@@ -258,6 +262,39 @@ class UserUpdateSerializer(_DoctorFieldsMixin):
 
 class EmailPasswordSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(trim_whitespace=False, max_length=128)
+
+
+class EmailSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class VerifyEmailSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=200, trim_whitespace=False)
+    # The password chosen at sign-up: with it the link confirms the account as it is;
+    # without it the mailbox's owner takes the account over (the password is cleared).
+    password = serializers.CharField(
+        required=False, write_only=True, trim_whitespace=False, max_length=128
+    )
+
+
+class ResetPairSerializer(serializers.Serializer):
+    uid = serializers.CharField()
+    token = serializers.CharField()
+
+
+class VerifiedEmailSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    emailVerified = serializers.BooleanField()
+    passwordCleared = serializers.BooleanField()
+    setPassword = ResetPairSerializer(
+        required=False, help_text="Only when the password was cleared: for password-reset/confirm."
+    )
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    uid = serializers.CharField(max_length=200)
+    token = serializers.CharField(max_length=200)
     password = serializers.CharField(trim_whitespace=False, max_length=128)
 
 

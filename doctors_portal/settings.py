@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI's files, pinned and served by us
     "django_filters",
     "corsheaders",
+    "axes",
     "accounts",
     "scheduling",
     "bookings",
@@ -80,6 +81,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "doctors_portal.csp.PortalCSPMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as axes asks: turns a lockout flagged during the request into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "doctors_portal.urls"
@@ -206,7 +209,33 @@ else:
         "availability": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
     }
 
+# --- Client address and lockout (django-axes) ---
+# How many reverse proxies in front of the app append to X-Forwarded-For. 0: the
+# connecting address is the client, and a client's own X-Forwarded-For is ignored.
+# DRF's throttles (NUM_PROXIES) and axes (accounts.lockout.client_ip, which asks DRF)
+# read the client address by this one rule.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out account or address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+# Counted per account and, separately, per client address.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# A failure while locked does not push the end of the lockout further away, so a
+# stranger hammering an address cannot keep its owner out for good.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
+AXES_USERNAME_CALLABLE = "accounts.lockout.username_of"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_VERBOSE = False
+
 REST_FRAMEWORK = {
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.JWTAuthentication",
     ],
@@ -255,6 +284,9 @@ SIMPLE_JWT = {
     "UPDATE_LAST_LOGIN": False,
     "SIGNING_KEY": env("JWT_SIGNING_KEY", default=SECRET_KEY),
     "AUTH_HEADER_TYPES": ("Bearer",),
+    # Tokens carry a hash of the password they were issued under: a reset or a takeover
+    # (which clears an unproven password) ends every access token at once, not in 15 min.
+    "CHECK_REVOKE_TOKEN": True,
 }
 
 SPECTACULAR_SETTINGS = {

@@ -96,7 +96,9 @@ def test_register_with_unverified_firebase_email_binds_the_account_to_that_uid(
     assert response.status_code == 200, response.content
     assert response.json()["accessToken"]
 
-    other = unsigned_token(email=email, uid="another-firebase-account")
+    # Another unverified Firebase account cannot use it; a verified one takes it over
+    # (tests/accounts/test_takeover.py).
+    other = unsigned_token(email=email, uid="another-firebase-account", verified=False)
     body = assert_error(firebase_client(other).get(f"/api/v1/jwt?email={email}"), 401)
     assert "another Firebase account" in body["errorMessages"][0]["message"]
 
