@@ -19,6 +19,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts.firebase import FirebaseIdentity
 from accounts.models import DoctorProfile, Role, User
 from doctors_portal.api.errors import DomainError, DuplicateEntry
+from scheduling.availability_cache import availability_changed
 
 # "Not given" for optional update fields, where None can be a real value.
 UNSET: Any = object()
@@ -169,6 +170,8 @@ def user_update(
             profile.save(update_fields=changed)
         if is_verified is not UNSET:
             doctor_set_verification(actor=actor, doctor=user, verified=is_verified)
+    if user.role == Role.DOCTOR:
+        availability_changed()  # a doctor's name, picture and specialty are shown
     return user
 
 
@@ -190,6 +193,7 @@ def user_set_role(*, actor: User, user: User, role: str) -> User:
     user.save(update_fields=["role", "is_superuser", "updated_at"])
     if role == Role.DOCTOR:
         DoctorProfile.objects.get_or_create(user=user)
+    availability_changed()
     return user
 
 
@@ -203,6 +207,7 @@ def doctor_set_verification(*, actor: User, doctor: User, verified: bool) -> Doc
     profile.verified_by = actor if verified else None
     profile.verified_at = timezone.now() if verified else None
     profile.save(update_fields=["is_verified", "verified_by", "verified_at"])
+    availability_changed()
     return profile
 
 
@@ -233,6 +238,7 @@ def user_delete(*, actor: User, user: User) -> User:
     user.deleted_at = timezone.now()
     user.save()
     _blacklist_all_refresh_tokens(user)
+    availability_changed()
     return user
 
 

@@ -23,6 +23,7 @@ from accounts.models import Role, User
 from bookings.models import SEAT_HOLDING_STATUSES, Booking, BookingStatus, PaymentStatus
 from bookings.notifications import send_booking_cancelled
 from doctors_portal.api.errors import Conflict, NotFoundAt
+from scheduling.availability_cache import availability_changed
 from scheduling.models import Slot, SlotStatus
 
 
@@ -62,6 +63,7 @@ def _take_seat(*, slot: Slot) -> None:
     if not taken:
         raise SeatNoLongerAvailable("This slot is fully booked.", path="slotId")
     slot.seats_taken += 1
+    availability_changed()
 
 
 def _slot_is_bookable(slot: Slot) -> bool:
@@ -192,6 +194,7 @@ def booking_cancel(*, booking_id: int, by: User, now=None) -> CancellationResult
     booking.cancelled_by = by
     booking.save(update_fields=["status", "cancelled_at", "cancelled_by", "updated_at"])
     Slot.objects.filter(pk=slot.pk).update(seats_taken=F("seats_taken") - 1)
+    availability_changed()
     transaction.on_commit(
         lambda: send_booking_cancelled(booking_id=booking_id, refund_amount=refunded, reason=reason)
     )
