@@ -17,7 +17,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.firebase import FirebaseIdentity
-from accounts.models import DoctorProfile, Role, User
+from accounts.models import DoctorProfile, Role, User, is_admin
 from doctors_portal.api.errors import DomainError, DuplicateEntry
 from scheduling.availability_cache import availability_changed
 
@@ -176,7 +176,7 @@ def user_update(
 
 
 def _require_admin(actor: User) -> None:
-    if not (actor and actor.is_authenticated and actor.is_active and actor.is_admin):
+    if not is_admin(actor):
         raise PermissionDenied("Only administrators may do this.")
 
 
