@@ -55,6 +55,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     phone = models.CharField(max_length=32, blank=True)
     image = models.URLField(max_length=500, blank=True)
     firebase_uid = models.CharField(max_length=128, null=True, blank=True, unique=True)
+    # Proven by a followed mail link or a Firebase token with email_verified. Until then
+    # the address is nobody's: a proven sign-in takes the account over (services).
+    email_verified = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)

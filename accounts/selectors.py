@@ -29,6 +29,7 @@ USER_VALUES = (
     "phone",
     "created_at",
     "is_active",
+    "email_verified",
     "doctor_profile__id",
     "doctor_profile__specialty_id",
     "doctor_profile__specialty__name",

@@ -20,7 +20,7 @@ from django.utils import timezone
 from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from accounts.models import Role, User, is_admin
-from bookings.models import SEAT_HOLDING_STATUSES, Booking, BookingStatus, PaymentStatus
+from bookings.models import SEAT_HOLDING_STATUSES, Booking, BookingStatus
 from bookings.notifications import send_booking_cancelled
 from doctors_portal.api.errors import Conflict, NotFoundAt
 from scheduling.availability_cache import availability_changed
@@ -136,10 +136,10 @@ def booking_confirm_paid(*, booking_id: int, now=None) -> Booking:
         _take_seat(slot=slot)
     elif booking.status != BookingStatus.PENDING_PAYMENT:
         raise SeatNoLongerAvailable("This booking was cancelled; it cannot be confirmed.")
+    # Its payment_status is the payment's to say (payments.services writes it).
     booking.status = BookingStatus.CONFIRMED
-    booking.payment_status = PaymentStatus.PAID
     booking.confirmed_at = now
-    booking.save(update_fields=["status", "payment_status", "confirmed_at", "updated_at"])
+    booking.save(update_fields=["status", "confirmed_at", "updated_at"])
     return booking
 
 
@@ -153,7 +153,7 @@ class CancellationResult:
 
 def booking_refund_policy(*, booking: Booking, by: User, now) -> tuple[Decimal, str]:
     """How much of a paid booking is refunded when `by` cancels it now, and why."""
-    if booking.payment_status != PaymentStatus.PAID:
+    if not booking.is_paid:
         return Decimal("0"), "Nothing was paid, so nothing is refunded."
     if by.role == Role.DOCTOR or is_admin(by):
         return booking.price, "Cancelled by the clinic: the full amount is refunded."

@@ -9,12 +9,10 @@ from datetime import datetime
 
 from rest_framework import serializers
 
-from bookings.models import BookingStatus, PaymentStatus
+from bookings.models import BookingStatus, PaymentStatus, is_paid
 from doctors_portal.api.shapes import Out, Shape
 from scheduling import timefmt
 from scheduling.serializers import enum_field
-
-PAID_STATUSES = (PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED)
 
 
 def shown_status(status: str, expires_at: datetime | None, now: datetime) -> str:
@@ -47,7 +45,7 @@ _id = Out(serializers.IntegerField(), "id")
 _is_paid = Out(
     serializers.BooleanField(),
     "payment_status",
-    value=lambda b, now: b["payment_status"] in PAID_STATUSES,
+    value=lambda b, now: is_paid(b["payment_status"]),
 )
 _price = Out(_decimal(), "price", value=lambda b, now: str(b["price"]))
 _treatment = Out(serializers.CharField(), "service__name")

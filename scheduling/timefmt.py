@@ -2,7 +2,8 @@
 
 Input dates: "Saturday, May 27, 2023", "Monday, June 5, 2023", "May 27, 2023",
 "2026-05-27". Input labels: "12.00 PM-02.00 PM", "03.00 Pm-04.00 PM" (any case),
-"12:00-14:00", "10-12". Output is always the reference's form in CLINIC_TIME_ZONE:
+"12:00-14:00", "10-12", and the reference client's noon, "12.00 AM-02.00 PM" (see
+parse_label). Output is always the reference's form in CLINIC_TIME_ZONE:
 "Saturday, May 27, 2023" and "12.00 PM-02.00 PM". Storage is aware UTC.
 
 Daylight saving time, decided once here:
@@ -89,8 +90,27 @@ def _to_time(hour: str, minute: str | None, meridiem: str | None, label: str) ->
     return time(h, m)
 
 
+def _readings(hour: str, minute: str | None, meridiem: str | None, label: str) -> list[time]:
+    """What one end of a label may mean: "12.xx AM" is midnight, or noon as the reference
+    client's own labels write it ("10.00 AM-12.00 AM", "12.00 AM-02.00 PM")."""
+    at = _to_time(hour, minute, meridiem, label)
+    if meridiem and meridiem.lower() == "am" and at.hour == 0:
+        return [at, at.replace(hour=12)]
+    return [at]
+
+
+def _wall_minutes(start: time, end: time, next_day: bool) -> int:
+    return (end.hour * 60 + end.minute + (24 * 60 if next_day else 0)) - (
+        start.hour * 60 + start.minute
+    )
+
+
 def parse_label(raw) -> tuple[time, time, bool]:
-    """(start, end, end_is_next_day). An end of midnight closes the day it started."""
+    """(start, end, end_is_next_day). An end of midnight closes the day it started.
+
+    "12.xx AM" is midnight unless that reading ends at or before its start or lasts longer
+    than MAX_SLOT_MINUTES; then it is noon. A range longer than that either way is refused.
+    """
     if not isinstance(raw, str):
         raise TimeFormatError('Enter a time range such as "12.00 PM-02.00 PM" or "12:00-14:00".')
     match = _LABEL.match(raw)
@@ -98,12 +118,27 @@ def parse_label(raw) -> tuple[time, time, bool]:
         raise TimeFormatError(
             f'"{raw}" is not a time range. Use "12.00 PM-02.00 PM" or "12:00-14:00".'
         )
-    start = _to_time(*match.group(1, 2, 3), raw)
-    end = _to_time(*match.group(4, 5, 6), raw)
-    next_day = end == time(0, 0) and start != time(0, 0)
-    if not next_day and end <= start:
-        raise TimeFormatError(f'"{raw}": the end must be after the start.')
-    return start, end, next_day
+    longest = settings.MAX_SLOT_MINUTES
+    too_long = None
+    # Midnight first; a noon reading only where midnight cannot be meant.
+    for start in _readings(*match.group(1, 2, 3), raw):
+        for end in _readings(*match.group(4, 5, 6), raw):
+            next_day = end == time(0, 0) and start != time(0, 0)
+            minutes = _wall_minutes(start, end, next_day)
+            if 0 < minutes <= longest:
+                return start, end, next_day
+            if minutes > longest and too_long is None:
+                too_long = minutes
+    if too_long is not None:
+        raise TimeFormatError(too_long_message(raw, too_long))
+    raise TimeFormatError(f'"{raw}": the end must be after the start.')
+
+
+def too_long_message(label, minutes: int) -> str:
+    return (
+        f'"{label}" lasts {minutes} minutes; a slot lasts at most '
+        f"{settings.MAX_SLOT_MINUTES} minutes."
+    )
 
 
 def local_to_utc(day: date, at: time, *, what: str = "") -> datetime:
@@ -134,6 +169,9 @@ def label_to_interval(day, label) -> Interval:
     end_at = local_to_utc(end_day, end, what=f'"{label}"')
     if end_at <= start_at:
         raise TimeFormatError(f'"{label}": the end must be after the start.')
+    minutes = int((end_at - start_at).total_seconds() // 60)
+    if minutes > settings.MAX_SLOT_MINUTES:  # longer in real time than on the clock (DST)
+        raise TimeFormatError(too_long_message(label, minutes))
     return Interval(start_at, end_at)
 
 

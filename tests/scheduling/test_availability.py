@@ -87,7 +87,7 @@ def test_only_verified_active_doctors_published_future_slots(api_client):
     SlotFactory(
         service=service, start=now - timedelta(minutes=10), end=now + timedelta(minutes=5)
     )  # already started
-    response = api_client.get("/api/v1/appointmentOptions")  # default: today
+    response = api_client.get(f"/api/v1/appointmentOptions?date={today.isoformat()}")
     assert response.status_code == 200
     assert response.json()["date"] == today.isoformat()
     assert response.json()["data"][0]["slots"] == []

@@ -6,7 +6,7 @@ from bookings.models import BookingStatus
 from scheduling import timefmt
 from scheduling.models import Slot, SlotStatus
 from tests.factories import BookingFactory, ServiceFactory, SlotFactory
-from tests.scheduling.helpers import clinic_day, errors, slot_at, wordy
+from tests.scheduling.helpers import clinic_day, errors, post_slots, slot_at, wordy
 
 pytestmark = pytest.mark.django_db
 
@@ -14,11 +14,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def service():
     return ServiceFactory(name="Teeth Cleaning")
-
-
-def post_slots(client, doctor, *entries, **extra):
-    body = {"docEmail": doctor.email, "docSlot": list(entries), **extra}
-    return client.post("/api/v1/slots", body, format="json")
 
 
 class TestCreateSlots:
