@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "scheduling",
     "bookings",
     "payments",
+    "calendars",
     # The project package itself: its migration creates the database cache's table.
     "doctors_portal",
 ]
