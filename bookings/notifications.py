@@ -16,9 +16,11 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress, vText
 
+from accounts.names import display_name
 from bookings.models import Booking, BookingStatus
 from doctors_portal.models import OutboxKind, OutboxMessage
 from doctors_portal.outbox import booking_key, outbox_enqueue, reminder_offsets
+from scheduling import timefmt
 
 ICS_PRODID = "-//Doctors Portal//Appointments//EN"
 # The kinds that carry the booking's calendar event; each one raises its SEQUENCE.
@@ -109,6 +111,11 @@ def _context(booking: Booking, **extra) -> dict:
     clinic_tz = ZoneInfo(settings.CLINIC_TIME_ZONE)
     start = timezone.localtime(booking.slot.start, clinic_tz)
     end = timezone.localtime(booking.slot.end, clinic_tz)
+    # The site's date and time texts (the reference's "10.00 AM-11.00 AM"), one format.
+    when = (
+        f"{timefmt.format_date(booking.slot.start)}, "
+        f"{timefmt.format_label(booking.slot.start, booking.slot.end)}"
+    )
     return {
         "booking": booking,
         "patient": booking.patient,
@@ -116,7 +123,9 @@ def _context(booking: Booking, **extra) -> dict:
         "service": booking.service,
         "start": start,
         "end": end,
-        "when": f"{start:%A, %B} {start.day}, {start:%Y}, {start:%I:%M %p}-{end:%I:%M %p}",
+        "doctor_name": display_name(booking.doctor),
+        "patient_name": display_name(booking.patient),
+        "when": when,
         "time_zone": settings.CLINIC_TIME_ZONE,
         "amount": f"{booking.price} {booking.currency.upper()}",
         **extra,
@@ -152,17 +161,17 @@ def booking_event(booking: Booking, *, sequence: int, now: datetime | None = Non
     event.add("dtend", booking.slot.end)
     event.add("sequence", sequence)
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
-    event.add("summary", f"{booking.service.name} with Dr. {booking.doctor.name}")
+    event.add("summary", f"{booking.service.name} with {display_name(booking.doctor)}")
     event.add(
         "description",
-        f"Your {booking.service.name} appointment with Dr. {booking.doctor.name}. "
+        f"Your {booking.service.name} appointment with {display_name(booking.doctor)}. "
         f"Booking #{booking.pk}.",
     )
     organizer = vCalAddress(f"mailto:{booking.doctor.email}")
-    organizer.params["cn"] = vText(f"Dr. {booking.doctor.name}")
+    organizer.params["cn"] = vText(display_name(booking.doctor))
     event.add("organizer", organizer)
     attendee = vCalAddress(f"mailto:{booking.patient.email}")
-    attendee.params["cn"] = vText(booking.patient.name)
+    attendee.params["cn"] = vText(display_name(booking.patient))
     attendee.params["role"] = vText("REQ-PARTICIPANT")
     event.add("attendee", attendee)
     return event

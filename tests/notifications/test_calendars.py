@@ -143,3 +143,31 @@ def test_add_to_calendar_downloads_the_booking_for_its_patient_only(client):
 
     client.force_login(PatientFactory())
     assert client.get(download).status_code == 404
+
+
+def test_one_display_name_and_one_time_format_in_mails_and_ics(
+    django_capture_on_commit_callbacks,
+):
+    from scheduling import timefmt
+    from tests.factories import DoctorFactory
+
+    doctor = DoctorFactory(name="Dr. Tanvir Karim")
+    start = (timezone.now() + timedelta(days=2)).replace(hour=4, minute=0, second=0,
+                                                           microsecond=0)  # fmt: skip
+    booking = BookingFactory(
+        slot=SlotFactory(doctor=doctor, start=start, end=start + timedelta(hours=1)),
+        status=BookingStatus.CONFIRMED,
+        expires_at=None,
+    )
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        notify_booking_confirmed(booking=booking)
+    label = timefmt.format_label(booking.slot.start, booking.slot.end)  # the site's text
+    assert "." in label and ":" not in label
+    for message in mail.outbox:
+        text = message.subject + message.body + "".join(a[0] for a in message.alternatives)
+        assert "Dr. Dr." not in text
+        assert label in text
+    assert "Dr. Tanvir Karim" in mail.outbox[0].body
+    (event,) = parse(ics_of(mail.outbox[0]), method="REQUEST")
+    assert str(event["summary"]).endswith("with Dr. Tanvir Karim")
+    assert event["organizer"].params["cn"] == "Dr. Tanvir Karim"
