@@ -148,8 +148,11 @@ def publish_to():
     saved = (app.conf.task_always_eager, app.conf.broker_url)
 
     def reset_connections():
-        if app._pool is not None:
-            app._pool.force_close_all()
+        # Forget the connections to the previous broker without closing pools that
+        # kombu's global registry may hand out again.
+        from kombu import pools
+
+        pools.reset()
         app._pool = None
         app.amqp._producer_pool = None
 
