@@ -57,6 +57,9 @@ class OutboxMessage(models.Model):
     last_error = models.TextField(blank=True, default="")
     next_attempt_at = models.DateTimeField()
     claimed_until = models.DateTimeField(null=True, blank=True)
+    # When the row was last given to the broker: the sweep gives it again only if it
+    # has become due since, or that hand-over was lost; never once per tick.
+    handed_over_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

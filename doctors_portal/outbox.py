@@ -83,6 +83,7 @@ def outbox_enqueue(
                 offset=offset,
                 params=params or {},
                 next_attempt_at=now or timezone.now(),
+                handed_over_at=now or timezone.now(),
             )
         ],
         ignore_conflicts=True,
@@ -183,13 +184,21 @@ def _renderer(kind: str) -> Callable[[OutboxMessage], EmailMessage | None]:
 
 
 def outbox_sweep(*, now: datetime | None = None) -> int:
-    """Hand over every due row: lost enqueues, retries whose time came, lapsed claims."""
+    """Hand over every due row not handed over since it became due (retries whose time
+    came), or whose hand-over is older than a claim (lost enqueues, killed workers)."""
     now = now or timezone.now()
+    lost = now - timedelta(seconds=settings.OUTBOX_CLAIM_SECONDS)
     ids = list(
         OutboxMessage.objects.filter(_due(now))
+        .filter(
+            Q(handed_over_at__isnull=True)
+            | Q(handed_over_at__lt=F("next_attempt_at"))
+            | Q(handed_over_at__lt=lost)
+        )
         .order_by("next_attempt_at", "id")
         .values_list("pk", flat=True)[:SWEEP_BATCH]
     )
+    OutboxMessage.objects.filter(pk__in=ids).update(handed_over_at=now)
     for message_id in ids:
         if not outbox_hand_over(message_id=message_id):
             break
@@ -201,7 +210,11 @@ def outbox_retry_now(*, message_id: int) -> bool:
     """The admin's "retry now": a waiting or failed row is due at once."""
     updated = OutboxMessage.objects.filter(
         pk=message_id, status__in=[OutboxStatus.PENDING, OutboxStatus.FAILED]
-    ).update(status=OutboxStatus.PENDING, next_attempt_at=timezone.now())
+    ).update(
+        status=OutboxStatus.PENDING,
+        next_attempt_at=timezone.now(),
+        handed_over_at=timezone.now(),
+    )
     if updated:
         transaction.on_commit(lambda: outbox_hand_over(message_id=message_id), robust=True)
     return bool(updated)

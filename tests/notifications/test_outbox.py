@@ -278,3 +278,23 @@ def test_admin_lists_failed_rows_and_retries_them(admin_user, client, settings, 
     row.refresh_from_db()
     assert (row.status, row.attempts) == (OutboxStatus.SENT, 9)
     assert [m.to for m in mail.outbox] == [[booking.doctor.email]]
+
+
+def test_the_sweep_hands_a_row_over_once_not_on_every_tick(settings):
+    booking = confirmed_booking()
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    from doctors_portal.celery import app
+
+    app.conf.task_always_eager = False  # nothing runs: only what is handed over counts
+    try:
+        with transaction.atomic():
+            outbox_enqueue(kind=OutboxKind.BOOKING_NEW_FOR_DOCTOR, key="k", booking_id=booking.pk)
+        # Handed over at commit (here: never run): the next ticks leave it alone...
+        assert outbox_sweep() == 0
+        # ...until a claim's time has passed without a delivery: the hand-over was lost.
+        later = timezone.now() + timedelta(seconds=settings.OUTBOX_CLAIM_SECONDS + 1)
+        OutboxMessage.objects.update(handed_over_at=timezone.now())
+        assert outbox_sweep(now=later) == 1
+        assert outbox_sweep(now=later) == 0
+    finally:
+        app.conf.task_always_eager = True
