@@ -3,6 +3,7 @@ from django.test import Client
 
 from bookings import services as booking_services
 from bookings.models import Booking, BookingStatus
+from scheduling import timefmt
 from scheduling.models import Slot, SlotStatus
 from tests.factories import BookingFactory, PatientFactory, ServiceFactory, SlotFactory
 
@@ -61,15 +62,17 @@ def test_cancel_slot_action_goes_through_the_service(admin_client):
 
 def test_admin_slot_form_refuses_overlap(admin_client, doctor):
     existing = SlotFactory(doctor=doctor)
+    # The admin reads and shows times in clinic time.
+    start, end = (at.astimezone(timefmt.clinic_tz()) for at in (existing.start, existing.end))
     response = admin_client.post(
         "/admin/scheduling/slot/add/",
         {
             "doctor": doctor.pk,
             "service": existing.service_id,
-            "start_0": existing.start.strftime("%Y-%m-%d"),
-            "start_1": existing.start.strftime("%H:%M:%S"),
-            "end_0": existing.end.strftime("%Y-%m-%d"),
-            "end_1": existing.end.strftime("%H:%M:%S"),
+            "start_0": start.strftime("%Y-%m-%d"),
+            "start_1": start.strftime("%H:%M:%S"),
+            "end_0": end.strftime("%Y-%m-%d"),
+            "end_1": end.strftime("%H:%M:%S"),
             "capacity": 1,
             "status": "published",
         },
