@@ -65,7 +65,7 @@ class UserAdmin(admin.ModelAdmin):
     @admin.display(description="licence", ordering="doctor_profile__license_number")
     def licence_number(self, user):
         profile = getattr(user, "doctor_profile", None) if user.role == Role.DOCTOR else None
-        return (profile.license_number or "–") if profile else ""
+        return (profile.license_number or "-") if profile else ""
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not DoctorProfile:
