@@ -3,6 +3,8 @@
 from django import forms
 from django.contrib import admin, messages
 from django.db import models
+from django.utils import timezone
+from django.utils.formats import date_format
 from rest_framework.exceptions import APIException
 
 from accounts import services
@@ -33,7 +35,7 @@ class UserAdmin(admin.ModelAdmin):
         "doctor_verified",
         "licence_number",
         "is_active",
-        "created_at",
+        "joined",
     ]
     list_filter = ["role", "is_active", "doctor_profile__is_verified"]
     search_fields = ["email", "name", "phone"]
@@ -61,6 +63,11 @@ class UserAdmin(admin.ModelAdmin):
             return None
         profile = getattr(user, "doctor_profile", None)
         return bool(profile and profile.is_verified)
+
+    @admin.display(description="joined", ordering="created_at")
+    def joined(self, user):
+        # The date alone (clinic time), so the list fits a 1366 px screen.
+        return date_format(timezone.localdate(user.created_at), "SHORT_DATE_FORMAT")
 
     @admin.display(description="licence", ordering="doctor_profile__license_number")
     def licence_number(self, user):
