@@ -40,8 +40,8 @@ EMAIL_PARAM = OpenApiParameter(
     description="Whose bookings (self, or any for admins)",
 )
 PAGE_PARAMS = [
-    OpenApiParameter("page", {"type": "integer", "minimum": 1}),
-    OpenApiParameter("limit", {"type": "integer", "minimum": 1}, description="At most 100"),
+    OpenApiParameter(name=p["name"], type=p["schema"], description=p["description"])
+    for p in PageLimitPagination().get_schema_operation_parameters(None)
 ]
 
 
@@ -169,21 +169,18 @@ class BookingViewSet(viewsets.ViewSet):
         doctor = _subject(request, role=Role.DOCTOR)
         raw_date = request.query_params.get("date")
         raw_status = request.query_params.get("status")
-        try:
-            day = None if raw_date is None else timefmt.parse_date(raw_date)
-        except timefmt.TimeFormatError as exc:
-            raise ValidationError({"date": [str(exc)]}) from None
         if raw_status is not None and raw_status not in BookingStatus.values:
             raise ValidationError({"status": [f"One of: {', '.join(BookingStatus.values)}."]})
         now = timezone.now()
-        paginator = PageLimitPagination()
-        page = paginator.paginate_compiled(
-            selectors.DOCTOR_BOOKING_ROWS,
-            request,
-            **selectors.doctor_booking_arguments(
+        try:
+            day = None if raw_date is None else timefmt.parse_date(raw_date)
+            arguments = selectors.doctor_booking_arguments(
                 doctor=doctor, day=day, status=raw_status, now=now
-            ),
-        )
+            )
+        except timefmt.TimeFormatError as exc:  # a day whose bounds the calendar cannot hold
+            raise ValidationError({"date": [str(exc)]}) from None
+        paginator = PageLimitPagination()
+        page = paginator.paginate_compiled(selectors.DOCTOR_BOOKING_ROWS, request, **arguments)
         return ok(
             [doctor_row(b, now=now) for b in page],
             message="Patients retrieved",
