@@ -8,6 +8,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE as CSP_NONCE
+from csp.constants import NONE as CSP_NONE
+from csp.constants import SELF as CSP_SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -17,7 +20,8 @@ env_file = BASE_DIR / ".env"
 if env_file.exists():
     env.read_env(str(env_file))
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# Fails closed: unset means production; `make run` and `make test` set DJANGO_DEBUG=1.
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
 TESTING = env.bool("DJANGO_TESTING", default=False)
 APPEND_SLASH = True
 
@@ -51,15 +55,23 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, pinned and served by us
     "django_filters",
+    "corsheaders",
+    "axes",
     "accounts",
     "scheduling",
     "bookings",
     "payments",
+    # The project package itself: its migration creates the database cache's table.
+    "doctors_portal",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # High: answers preflights before anything authenticates, and marks every API answer
+    # (the envelope middleware's 413/400 too) for the browser clients it allows.
+    "corsheaders.middleware.CorsMiddleware",
     "doctors_portal.api.middleware.ApiEnvelopeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -67,7 +79,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "doctors_portal.csp.PortalCSPMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as axes asks: turns a lockout flagged during the request into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "doctors_portal.urls"
@@ -194,7 +209,33 @@ else:
         "availability": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
     }
 
+# --- Client address and lockout (django-axes) ---
+# How many reverse proxies in front of the app append to X-Forwarded-For. 0: the
+# connecting address is the client, and a client's own X-Forwarded-For is ignored.
+# DRF's throttles (NUM_PROXIES) and axes (accounts.lockout.client_ip, which asks DRF)
+# read the client address by this one rule.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out account or address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+# Counted per account and, separately, per client address.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# A failure while locked does not push the end of the lockout further away, so a
+# stranger hammering an address cannot keep its owner out for good.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
+AXES_USERNAME_CALLABLE = "accounts.lockout.username_of"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_VERBOSE = False
+
 REST_FRAMEWORK = {
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.JWTAuthentication",
     ],
@@ -215,6 +256,26 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
+# Cross-origin browser clients (django-cors-headers), e.g. the reference web client served
+# from a static host. Tokens only, never cookies, so no credentials. Production allows no
+# origin unless CORS_ALLOWED_ORIGINS names it; development allows the usual local front
+# ends (create-react-app :3000, Vite :5173 and :4173, Angular :4200, Vue CLI :8080).
+_LOCAL_FRONT_END_PORTS = (3000, 5173, 4173, 4200, 8080)
+CORS_ALLOWED_ORIGINS = env.list(
+    "CORS_ALLOWED_ORIGINS",
+    default=[
+        f"http://{host}:{port}"
+        for port in _LOCAL_FRONT_END_PORTS
+        for host in ("localhost", "127.0.0.1")
+    ]
+    if DEBUG
+    else [],
+)
+CORS_URLS_REGEX = r"^/api/"
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_HEADERS = ("accept", "authorization", "content-type")
+CORS_EXPOSE_HEADERS = ("Retry-After", "Content-Disposition")
+
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=15),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=7),
@@ -223,6 +284,9 @@ SIMPLE_JWT = {
     "UPDATE_LAST_LOGIN": False,
     "SIGNING_KEY": env("JWT_SIGNING_KEY", default=SECRET_KEY),
     "AUTH_HEADER_TYPES": ("Bearer",),
+    # Tokens carry a hash of the password they were issued under: a reset or a takeover
+    # (which clears an unproven password) ends every access token at once, not in 15 min.
+    "CHECK_REVOKE_TOKEN": True,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -235,16 +299,19 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from drf-spectacular-sidecar (a pinned dependency), served as our static
+    # files: no CDN, nothing unpinned, and it works offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No validator badge: Swagger UI would fetch it from a third-party host.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "doctors_portal.api.schema.wrap_responses_in_envelope",
         "doctors_portal.api.schema.describe_request_text",
     ],
 }
-
-# GET api/v1/bench/floor: the benchmark's framework floor (one indexed read, no DRF).
-# Off (404) unless the benchmark turns it on.
-BENCH_FLOOR_VIEW = env.bool("BENCH_FLOOR_VIEW", default=False)
 
 # Domain settings.
 BOOKING_HOLD_MINUTES = env.int("BOOKING_HOLD_MINUTES", default=15)
@@ -294,6 +361,25 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 30)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+
+# Content-Security-Policy (django-csp) on every page, the admin and the Swagger UI. Scripts
+# only from our origin (a script that must be inline carries the request's nonce); the
+# Stripe.js and Firebase origins are added per request by doctors_portal.csp. Styles allow
+# 'unsafe-inline': the admin and Swagger UI set style attributes, and a style runs no code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [CSP_SELF],
+        "script-src": [CSP_SELF, CSP_NONCE],
+        "style-src": [CSP_SELF, "'unsafe-inline'"],
+        "img-src": [CSP_SELF, "data:"],
+        "font-src": [CSP_SELF, "data:"],
+        "connect-src": [CSP_SELF],
+        "object-src": [CSP_NONE],
+        "base-uri": [CSP_SELF],
+        "form-action": [CSP_SELF],
+        "frame-ancestors": [CSP_NONE],
+    }
+}
 
 LOGGING = {
     "version": 1,

@@ -6,7 +6,7 @@ import logging
 from django.conf import settings
 from django.http import JsonResponse
 
-from doctors_portal.api.exceptions import DATABASE_UNAVAILABLE, KIND_BY_STATUS, error_body
+from doctors_portal.api.exceptions import KIND_BY_STATUS, database_failure_message, error_body
 
 logger = logging.getLogger(__name__)
 API_PREFIX = "/api/v1/"
@@ -45,9 +45,10 @@ class ApiEnvelopeMiddleware:
     def process_exception(self, request, exception):
         if not request.path.startswith(API_PREFIX):
             return None
-        if isinstance(exception, DATABASE_UNAVAILABLE):
-            logger.warning("Database unavailable at %s: %s", request.path, exception)
-            response = envelope_error(503, "The database is unavailable; try again.", exc=exception)
+        database_message = database_failure_message(exception)
+        if database_message:
+            logger.warning("Database failure at %s: %s", request.path, exception)
+            response = envelope_error(503, database_message, exc=exception)
             response["Retry-After"] = "1"
             return response
         logger.exception("Unhandled error at %s", request.path)

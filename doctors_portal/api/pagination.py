@@ -1,3 +1,5 @@
+from collections.abc import Callable
+
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 
@@ -47,19 +49,16 @@ class PageLimitPagination(BasePagination):
         )
         return (self.page - 1) * self.limit
 
-    def paginate_compiled(self, compiled, request, **arguments) -> list:
-        """One page of a CompiledQuery's rows (doctors_portal.db.compiled)."""
+    def paginate_rows(self, request, read_page: Callable[..., tuple[list, int]]) -> list:
+        """The page the request asks for, from a selector's `read_page(limit=, offset=)`
+        answering (rows, total)."""
         offset = self._read_page(request)
-        rows, self.total = compiled.page(limit=self.limit, offset=offset, **arguments)
+        rows, self.total = read_page(limit=self.limit, offset=offset)
         return rows
 
-    def paginate_queryset(self, queryset, request, view=None, *, values=None):
-        """One page of `queryset`; with `values`, as dicts of those fields (counted without
-        the joins they need, so the count stays an index scan)."""
+    def paginate_queryset(self, queryset, request, view=None):
         offset = self._read_page(request)
         self.total = queryset.count()
-        if values is not None:
-            queryset = queryset.values(*values)
         return list(queryset[offset : offset + self.limit])
 
     @property

@@ -1,0 +1,35 @@
+"""The Procfile's production server survives slow clients: with 50 sockets stalled in the
+middle of a request (headers sent, Content-Length 100000, the body never finished),
+/api/v1/health still answers within a second. Loopback only, bounded: the server, every
+socket and the requests end with the test. (gunicorn's sync workers, as the README used
+to run them, answer nothing while 6 such sockets are open: bench/RESULTS.md.)"""
+
+import pytest
+
+from bench.slowclient import (
+    health_latencies,
+    procfile_command,
+    production_env,
+    serving,
+    stalled_sockets,
+)
+
+# The autouse cache fixture clears the database cache, so every test touches the DB.
+pytestmark = pytest.mark.django_db
+
+
+def test_the_procfile_names_the_production_web_server():
+    command = procfile_command("web")
+    assert "doctors_portal.wsgi" in command
+    assert "--interface wsgi" in command
+
+
+def test_health_answers_within_a_second_with_50_stalled_sockets(tmp_path):
+    # Production mode: DJANGO_DEBUG=0 and made-up secrets. Health needs a database it can
+    # reach, not a migrated one.
+    env = production_env(f"sqlite:///{tmp_path / 'health.sqlite3'}")
+    with serving(procfile_command("web"), env) as server, stalled_sockets(server.port, 50):
+        times, failed = health_latencies(server.port, requests=20, timeout=1.0)
+        assert server.proc.poll() is None, server.read_log()
+    assert failed == 0, times
+    assert max(times) < 1.0, times
