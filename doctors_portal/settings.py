@@ -321,6 +321,7 @@ DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", default="usd")
 # Scheduling limits (scheduling/timefmt.py, scheduling/services.py, scheduling/selectors.py).
 MAX_SLOT_MINUTES = env.int("MAX_SLOT_MINUTES", default=240)
 BOOKING_HORIZON_DAYS = env.int("BOOKING_HORIZON_DAYS", default=14)
+PUBLISH_HORIZON_DAYS = env.int("PUBLISH_HORIZON_DAYS", default=365)
 
 # Firebase: only the project id is needed to verify ID tokens.
 FIREBASE_PROJECT_ID = env("FIREBASE_PROJECT_ID", default="demo-doctors-portal" if DEBUG else "")
