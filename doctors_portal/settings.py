@@ -313,10 +313,6 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-# GET api/v1/bench/floor: the benchmark's framework floor (one indexed read, no DRF).
-# Off (404) unless the benchmark turns it on.
-BENCH_FLOOR_VIEW = env.bool("BENCH_FLOOR_VIEW", default=False)
-
 # Domain settings.
 BOOKING_HOLD_MINUTES = env.int("BOOKING_HOLD_MINUTES", default=15)
 CANCELLATION_REFUND_HOURS = env.int("CANCELLATION_REFUND_HOURS", default=24)

@@ -23,6 +23,11 @@ def in_use() -> bool:
     return bool(settings.STRIPE_API_BASE)
 
 
+def csp_connect_sources() -> list[str]:
+    """The stand-in's API, which its Stripe.js calls from the page (none with real Stripe)."""
+    return [settings.STRIPE_API_BASE] if in_use() else []
+
+
 def pay_page_context() -> dict:
     """What the pay page's template and script need to pay through the stand-in."""
     return {"confirm_on_server": in_use()}

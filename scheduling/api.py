@@ -191,7 +191,7 @@ class SlotViewSet(viewsets.ViewSet):
             )
         if not request.user.is_authenticated:
             raise NotAuthenticated()
-        if request.user.role not in (Role.DOCTOR, Role.ADMIN):
+        if not (request.user.role == Role.DOCTOR or is_admin(request.user)):
             raise PermissionDenied("Only doctors and administrators may change slots.")
         if "id" in body:
             data = SlotPatchByIdInput(data=body)

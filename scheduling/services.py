@@ -18,6 +18,7 @@ from accounts.permissions import is_admin
 from bookings.services import holds_release_lapsed, slot_lock
 from doctors_portal.api.errors import Conflict, NotFoundAt
 from scheduling import timefmt
+from scheduling.availability_cache import availability_changed
 from scheduling.models import Service, Slot, SlotStatus
 
 MAX_LABELS_PER_REQUEST = 500
@@ -158,26 +159,29 @@ def slot_create_many(
     errors = _overlap_errors(doctor=doctor, specs=specs)
     if errors:
         raise _errors_to_validation(errors)
-    created = []
-    for spec in specs:
-        try:
-            with transaction.atomic():
-                created.append(
-                    Slot.objects.create(
-                        doctor=doctor,
-                        service=service,
-                        start=spec.start,
-                        end=spec.end,
-                        capacity=capacity,
-                        status=status,
-                        created_at=now,
-                    )
-                )
-        except IntegrityError:
-            # The exclusion constraint saw an overlap the check above could not.
-            raise ValidationError(
-                {spec.path: [f"{spec.date_text} {spec.path} overlaps another of your slots."]}
-            ) from None
+    new = [
+        Slot(
+            doctor=doctor,
+            service=service,
+            start=spec.start,
+            end=spec.end,
+            capacity=capacity,
+            status=status,
+            created_at=now,
+        )
+        for spec in specs
+    ]
+    try:
+        with transaction.atomic():
+            created = Slot.objects.bulk_create(new)  # one INSERT
+    except IntegrityError:
+        # The exclusion constraint saw an overlap the check above could not (a slot
+        # committed since): name it as the check would have.
+        errors = _overlap_errors(doctor=doctor, specs=specs) or {
+            specs[0].path: [f"{specs[0].date_text} {specs[0].path} overlaps another of your slots."]
+        }
+        raise _errors_to_validation(errors) from None
+    availability_changed()
     return created
 
 
@@ -190,6 +194,7 @@ def _cancel_locked(*, slot: Slot, now: datetime, path: str) -> Slot:
         )
     slot.status = SlotStatus.CANCELLED
     slot.save(update_fields=["status", "updated_at"])
+    availability_changed()
     return slot
 
 
@@ -264,6 +269,7 @@ def slot_update(
         try:
             with transaction.atomic():
                 slot.save(update_fields=[*fields, "updated_at"])
+            availability_changed()
         except IntegrityError:
             raise Conflict(
                 "Another of the doctor's slots overlaps this time.", path="status"

@@ -21,6 +21,7 @@ from decimal import Decimal
 
 import pytest
 import schemathesis
+from django.conf import settings as django_settings
 from django.core.wsgi import get_wsgi_application
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
@@ -51,6 +52,8 @@ def fuzz_world(transactional_db, stripe_settings, firebase_emulator, monkeypatch
         # bookings into 429s before the view runs; off, the fuzz reaches the views.
         for scope in ("auth", "booking", "payment"):
             monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, scope, "100000/min")
+        # Generated wrong passwords and links would lock the one client address out.
+        monkeypatch.setattr(django_settings, "AXES_ENABLED", False)
     services = [ServiceFactory(name=f"Fuzz Service {i}", price=Decimal("40.00")) for i in range(2)]
     patient = PatientFactory()
     doctor = DoctorFactory(profile__specialty=services[0])

@@ -331,3 +331,14 @@ def test_verify_page_followed_by_someone_else_takes_over_and_asks_for_a_password
     set_password = owner.get(response["Location"], follow=True)
     assert set_password.status_code == 200
     assert b"new_password1" in set_password.content
+
+
+def test_a_takeover_sends_a_verified_doctor_back_to_verification(firebase_emulator):
+    from tests.factories import DoctorFactory
+
+    squatter = DoctorFactory(email=unique_email("doc"))
+    assert squatter.doctor_profile.is_verified and not squatter.email_verified
+    owner = unsigned_token(email=squatter.email, uid="doctor-owner", verified=True)
+    assert firebase_client(owner).get(f"/api/v1/jwt?email={squatter.email}").status_code == 200
+    squatter.doctor_profile.refresh_from_db()
+    assert not squatter.doctor_profile.is_verified
