@@ -157,7 +157,7 @@ class UserViewSet(viewsets.GenericViewSet):
             ROLE_AS_REFERENCE_CLIENT_READS_IT[user.role],
             message="User role retrieved successfully",
             role=user.role,
-            isAdmin=user.role == Role.ADMIN,
+            isAdmin=user.is_admin,
         )
 
     @extend_schema(

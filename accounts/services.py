@@ -21,8 +21,9 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import mails, tokens
 from accounts.firebase import FirebaseIdentity
-from accounts.models import DoctorProfile, Role, User
+from accounts.models import DoctorProfile, Role, User, is_admin
 from doctors_portal.api.errors import DomainError, DuplicateEntry
+from scheduling.availability_cache import availability_changed
 
 # "Not given" for optional update fields, where None can be a real value.
 UNSET: Any = object()
@@ -181,6 +182,11 @@ def _take_over(user: User, *, firebase_uid: str | None, site: str, notify: bool 
     user.firebase_uid = firebase_uid
     user.email_verified = True
     user.save(update_fields=["password", "firebase_uid", "email_verified", "updated_at"])
+    # A licence checked for an account nobody had proven was someone's claim, maybe not
+    # the owner's: the owner's account is checked again before it can publish.
+    DoctorProfile.objects.filter(user=user, is_verified=True).update(
+        is_verified=False, verified_by=None, verified_at=None
+    )
     _end_every_sign_in(user)
     if notify:
         how = "a verified Firebase sign-in" if firebase_uid else "the link mailed to it"
@@ -242,11 +248,13 @@ def user_update(
             profile.save(update_fields=changed)
         if is_verified is not UNSET:
             doctor_set_verification(actor=actor, doctor=user, verified=is_verified)
+    if user.role == Role.DOCTOR:
+        availability_changed()  # a doctor's name, picture and specialty are shown
     return user
 
 
 def _require_admin(actor: User) -> None:
-    if not (actor and actor.is_authenticated and actor.is_active and actor.is_admin):
+    if not is_admin(actor):
         raise PermissionDenied("Only administrators may do this.")
 
 
@@ -263,6 +271,7 @@ def user_set_role(*, actor: User, user: User, role: str) -> User:
     user.save(update_fields=["role", "is_superuser", "updated_at"])
     if role == Role.DOCTOR:
         DoctorProfile.objects.get_or_create(user=user)
+    availability_changed()
     return user
 
 
@@ -276,6 +285,7 @@ def doctor_set_verification(*, actor: User, doctor: User, verified: bool) -> Doc
     profile.verified_by = actor if verified else None
     profile.verified_at = timezone.now() if verified else None
     profile.save(update_fields=["is_verified", "verified_by", "verified_at"])
+    availability_changed()
     return profile
 
 
@@ -307,6 +317,7 @@ def user_delete(*, actor: User, user: User) -> User:
     user.deleted_at = timezone.now()
     user.save()
     _blacklist_all_refresh_tokens(user)
+    availability_changed()
     return user
 
 
@@ -337,9 +348,11 @@ def token_obtain_with_firebase(
     same_account = bool(user.firebase_uid) and user.firebase_uid == identity.uid
     if identity.email_verified and not user.email_verified:
         if same_account:
-            # The Firebase account that registered before verifying has proven it now.
-            user.email_verified = True
-            user.save(update_fields=["email_verified", "updated_at"])
+            # The Firebase account that registered before verifying has proven it now. Who
+            # held it before the proof may not be its owner (Firebase hands an unverified
+            # account's uid to the owner who signs in with a trusted provider), so every
+            # sign-in issued before ends here; this answer is the first one after.
+            _take_over(user, firebase_uid=identity.uid, site=site, notify=False)
         else:
             # Whoever created this account never proved the address; its owner just did.
             _take_over(user, firebase_uid=identity.uid, site=site)

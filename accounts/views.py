@@ -235,8 +235,6 @@ def verify_email(request, token: str):
     signed_in_here = request.user.is_authenticated and request.user.pk == account.pk
     form = VerifyEmailForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if lockout.is_locked(request, email=None):
-            return lockout.lockout_response(request)
         taking_over = form.cleaned_data["action"] == "take_over"
         try:
             with lockout.counting_failed_proofs(request, email=None):

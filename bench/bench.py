@@ -90,7 +90,8 @@ def server_env(database_url: str) -> dict:
         STRIPE_SECRET_KEY="sk_test_bench",
         STRIPE_WEBHOOK_SECRET="whsec_bench",
         STRIPE_PUBLISHABLE_KEY="pk_test_bench",
-        BENCH_FLOOR_VIEW="1",
+        # The app's settings with the floor route (doctors_portal.settings_bench).
+        DJANGO_SETTINGS_MODULE="doctors_portal.settings_bench",
         LOG_LEVEL="ERROR",
         REDIS_URL=REDIS_URL,
         PYTHONDONTWRITEBYTECODE="1",

@@ -322,10 +322,6 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-# GET api/v1/bench/floor: the benchmark's framework floor (one indexed read, no DRF).
-# Off (404) unless the benchmark turns it on.
-BENCH_FLOOR_VIEW = env.bool("BENCH_FLOOR_VIEW", default=False)
-
 # Domain settings.
 BOOKING_HOLD_MINUTES = env.int("BOOKING_HOLD_MINUTES", default=15)
 CANCELLATION_REFUND_HOURS = env.int("CANCELLATION_REFUND_HOURS", default=24)
@@ -334,6 +330,7 @@ DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", default="usd")
 # Scheduling limits (scheduling/timefmt.py, scheduling/services.py, scheduling/selectors.py).
 MAX_SLOT_MINUTES = env.int("MAX_SLOT_MINUTES", default=240)
 BOOKING_HORIZON_DAYS = env.int("BOOKING_HORIZON_DAYS", default=14)
+PUBLISH_HORIZON_DAYS = env.int("PUBLISH_HORIZON_DAYS", default=365)
 
 # Firebase: only the project id is needed to verify ID tokens.
 FIREBASE_PROJECT_ID = env("FIREBASE_PROJECT_ID", default="demo-doctors-portal" if DEBUG else "")

@@ -5,17 +5,20 @@ It is the busiest read and the costliest (a few hundred slots, 40 kB of JSON), a
 changes only when someone writes or when time passes. A cached answer carries two guards,
 both checked on every read:
 
-- the version it was computed under. Any write to a slot, a booking, a service, a user
-  or a doctor's profile replaces the version (signals below), once at the write and again
-  after its transaction commits, so every worker sees the change at once: a reader that
-  computed from the data before the commit stored its answer under a version that is
-  already gone.
+- the version it was computed under. Every service that changes what the answer shows
+  (slots, seats, a doctor's name, verification or activity; and the admin's edits of
+  services, slots and users, ChangesAvailabilityAdmin) calls `availability_changed`,
+  which replaces the version once at the write and again after its transaction commits,
+  so every worker sees the change at once: a reader that computed from the data before
+  the commit stored its answer under a version that is already gone. The call is
+  explicit, not a model signal: signals miss bulk writes (bulk_create, QuerySet.update).
 - the instant it stops being true by itself: when the first listed slot starts, when
   the next hold on that date lapses (its seat comes back), for the upcoming window when
   the next slot beyond its end comes within the horizon, and MAX_AGE at the latest.
 
-Writes that bypass signals (QuerySet.update) only release holds that every read already
-counts as free, or come with a saved booking. Without Redis the cache is a dummy (see
+A write made outside the services announces itself with availability_changed, or shows
+after MAX_AGE at the latest. Releasing lapsed holds needs no call: every read already
+counts them as free. Without Redis the cache is a dummy (see
 settings) and every read computes. If Redis fails the read computes from the database.
 """
 
@@ -30,13 +33,8 @@ from typing import Any
 from django.core.cache import caches
 from django.core.cache.backends.dummy import DummyCache
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
 
-from accounts.models import DoctorProfile, User
-from bookings.models import Booking
 from scheduling import selectors, timefmt
-from scheduling.models import Service, Slot
 
 logger = logging.getLogger(__name__)
 
@@ -134,22 +132,22 @@ def _new_version() -> None:
         logger.warning("availability cache unreachable; version not replaced", exc_info=True)
 
 
-@receiver(post_save, sender=Slot)
-@receiver(post_delete, sender=Slot)
-@receiver(post_save, sender=Booking)
-@receiver(post_delete, sender=Booking)
-@receiver(post_save, sender=Service)
-@receiver(post_delete, sender=Service)
-@receiver(post_save, sender=DoctorProfile)
-@receiver(post_delete, sender=DoctorProfile)
-@receiver(post_delete, sender=User)
-def _written(*, using: str, **kwargs) -> None:
-    availability_changed(using=using)
+class ChangesAvailabilityAdmin:
+    """For a ModelAdmin whose saves and deletes change what availability shows (a service's
+    name or price, a slot, a doctor): the admin writes without the services."""
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        availability_changed()
 
-@receiver(post_save, sender=User)
-def _user_written(*, using: str, update_fields=None, **kwargs) -> None:
-    # A doctor's name, email, role or activity shows in availability; a sign-in does not.
-    if update_fields is not None and set(update_fields) <= {"last_login"}:
-        return
-    availability_changed(using=using)
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        availability_changed()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        availability_changed()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        availability_changed()

@@ -217,10 +217,6 @@ MATRIX: dict[tuple[str, str], Row] = {
     (API + "^schema/?$", "GET"): Row(lambda w: "/api/v1/schema", same(200)),
     (API + "^docs/?$", "GET"): Row(lambda w: "/api/v1/docs", same(200)),
     (API + "^health/?$", "GET"): Row(lambda w: "/api/v1/health", same(200)),
-    # Off unless BENCH_FLOOR_VIEW is set (only the benchmark turns it on).
-    (API + "^bench/floor/?$", "*"): Row(
-        lambda w: f"/api/v1/bench/floor?id={w.service.pk}", same(404)
-    ),
     # Identity and users.
     (API + "^users/?$", "GET"): Row(lambda w: "/api/v1/users?userType=Doctor", ONLY_ADMIN),
     (API + "^users/?$", "POST"): Row(

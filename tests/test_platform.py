@@ -166,7 +166,9 @@ def test_health_is_503_when_the_database_is_unreachable():
     result = subprocess.run(
         [sys.executable, "-c", script],
         cwd=BASE_DIR,
-        env=_clean_env(DATABASE_URL="postgres://postgres@127.0.0.1:1/unreachable"),
+        env=_clean_env(
+            DJANGO_DEBUG="1", DATABASE_URL="postgres://postgres@127.0.0.1:1/unreachable"
+        ),
         capture_output=True,
         text=True,
         timeout=120,
@@ -238,6 +240,21 @@ def test_deploy_check_is_clean_with_a_production_environment():
     result = _manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_unset_django_debug_is_production_and_refuses_to_start_without_secrets():
+    """Fails closed: no DJANGO_DEBUG in the environment means production, not debug."""
+    result = _manage("check")
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_unset_django_debug_passes_the_deploy_check_with_debug_off():
+    env = {k: v for k, v in PRODUCTION.items() if k != "DJANGO_DEBUG"}
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", **env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    shown = _manage("shell", "-c", "from django.conf import settings; print(settings.DEBUG)", **env)
+    assert shown.stdout.strip().splitlines()[-1] == "False", shown.stdout + shown.stderr
 
 
 def test_env_example_lists_every_variable_settings_reads():

@@ -24,8 +24,10 @@ import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from urllib.parse import quote
 
 import pytest
+import requests
 from django.test import Client
 from django.utils import timezone
 
@@ -406,7 +408,7 @@ def published(verified_doctor_browser):
 
 def test_patient_signs_up_and_logs_in_as_the_client_does(firebase_emulator):
     browser = ReferenceBrowser()
-    assert load_specialties(ReferenceBrowser()) == []  # `specialties?.map` on a list
+    assert isinstance(load_specialties(ReferenceBrowser()), list)  # `specialties?.map`
     patient, email = sign_up(browser, firebase_emulator)
     assert patient.role == Role.PATIENT and patient.name == "Ref Patient"
     assert role_of(browser, email) == "Patient"
@@ -415,6 +417,45 @@ def test_patient_signs_up_and_logs_in_as_the_client_does(firebase_emulator):
     again = ReferenceBrowser()
     get_token(again, email, firebase_emulator.sign_in(email, "Secret#123"))
     assert role_of(again, email) == "Patient"
+
+
+def google_sign_in(emulator, email: str, *, picture: str | None) -> str:
+    """signInWithPopup(auth, GoogleAuthProvider) as the Auth emulator does it: an ID token
+    whose sign-in provider is google.com (the emulator takes the IdP's claims as JSON)."""
+    claims = {"sub": f"google-{email}", "email": email, "email_verified": True, "name": "G Ref"}
+    if picture:
+        claims["picture"] = picture
+    response = requests.post(
+        f"{emulator.base}/accounts:signInWithIdp?key=fake-api-key",
+        json={
+            "postBody": f"id_token={quote(json.dumps(claims))}&providerId=google.com",
+            "requestUri": "http://localhost",
+            "returnSecureToken": True,
+        },
+        timeout=10,
+    )
+    response.raise_for_status()
+    return response.json()["idToken"]
+
+
+def test_continue_with_google_signs_up_and_logs_in(firebase_emulator):
+    # SignUp.js hadleGoogleSignin: saveUser({name: displayName, email, role: "Patient",
+    # image: photoURL}) through the same saveUser (so with the ID token), then useToken.
+    email = unique_email("google")
+    picture = "https://lh3.googleusercontent.com/a/ref-photo"
+    id_token = google_sign_in(firebase_emulator, email, picture=picture)
+    browser = ReferenceBrowser()
+    answer = browser.fetch(
+        "/users",
+        method="POST",
+        headers={"content-type": JSON, "authorization": f"Bearer {id_token}"},
+        body={"name": "G Ref", "email": email, "role": "Patient", "image": picture},
+    )
+    assert answer.status == 201, answer.body
+    assert answer.data["image"] == picture
+    # Login.js hadleGoogleSignin: useToken(result.user.email).
+    get_token(browser, email, google_sign_in(firebase_emulator, email, picture=picture))
+    assert role_of(browser, email) == "Patient"
 
 
 def test_specialties_are_the_options_of_the_sign_up_form(orthodontics):

@@ -222,3 +222,39 @@ def test_failed_reset_confirmations_lock_out(settings):
     )
     assert_too_many(response)
     assert_too_many(APIClient().post("/api/v1/auth/password-reset", {"email": "a@example.com"}))
+
+
+def test_a_locked_address_cannot_sign_up_on_the_page_either(settings):
+    patient = PatientFactory()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        Client().post("/login/", {"username": patient.email, "password": "wrong"})
+    response = Client().post(
+        "/signup/",
+        {
+            "name": "Page",
+            "email": "someone-new@example.com",
+            "role": "Patient",
+            "password1": "plum-orbit-cascade-91",
+            "password2": "plum-orbit-cascade-91",
+        },
+    )
+    assert response.status_code == 429 and b"Too many" in response.content
+    assert int(response["Retry-After"]) > 0
+
+
+def test_reset_request_is_refused_for_a_locked_address_but_not_for_a_locked_account(settings):
+    patient = PatientFactory()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        token_attempt(patient.email, "wrong", REMOTE_ADDR="192.0.2.1")
+    assert_too_many(token_attempt(patient.email, TEST_PASSWORD, REMOTE_ADDR="198.51.100.1"))
+    # The account is locked by a stranger's guesses; its owner still gets a reset link.
+    response = APIClient().post(
+        "/api/v1/auth/password-reset", {"email": patient.email}, REMOTE_ADDR="198.51.100.1"
+    )
+    assert response.status_code == 200, response.content
+    # The guessing address itself is refused.
+    assert_too_many(
+        APIClient().post(
+            "/api/v1/auth/password-reset", {"email": patient.email}, REMOTE_ADDR="192.0.2.1"
+        )
+    )
