@@ -7,6 +7,7 @@ from rest_framework.exceptions import APIException
 
 from accounts import services
 from accounts.models import DoctorProfile, Role, User
+from scheduling.availability_cache import ChangesAvailabilityAdmin
 
 
 class DoctorProfileInline(admin.StackedInline):
@@ -20,7 +21,7 @@ class DoctorProfileInline(admin.StackedInline):
 
 
 @admin.register(User)
-class UserAdmin(admin.ModelAdmin):
+class UserAdmin(ChangesAvailabilityAdmin, admin.ModelAdmin):
     # Profile image links are https; Django 6 makes that the default for scheme-less input.
     formfield_overrides = {
         models.URLField: {"form_class": forms.URLField, "assume_scheme": "https"}

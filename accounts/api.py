@@ -1,22 +1,34 @@
 """Users and sign-in endpoints: parse → service/selector → serialize, nothing else."""
 
+from functools import partial
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import viewsets
-from rest_framework.exceptions import NotAuthenticated, PermissionDenied, ValidationError
+from rest_framework.exceptions import (
+    AuthenticationFailed,
+    NotAuthenticated,
+    PermissionDenied,
+    ValidationError,
+)
 from rest_framework.permissions import AllowAny, IsAuthenticated
 
-from accounts import selectors, services
+from accounts import lockout, selectors, services, tokens
 from accounts.firebase import bearer_token, verify_id_token
+from accounts.mails import site_of
 from accounts.models import Role
 from accounts.permissions import IsAdmin
 from accounts.serializers import (
     EmailPasswordSerializer,
+    EmailSerializer,
+    PasswordResetConfirmSerializer,
     RefreshSerializer,
     RegisterSerializer,
     TokenPairSerializer,
     UserSerializer,
     UserUpdateSerializer,
+    VerifiedEmailSerializer,
+    VerifyEmailSerializer,
     user_out,
 )
 from accounts.throttles import AuthRateThrottle
@@ -89,42 +101,38 @@ class UserViewSet(viewsets.GenericViewSet):
     )
     def list(self, request):
         params = request.query_params
-        search_term = (params.get("searchTerm") or "").strip()
-        if search_term:
-            users = selectors.user_list(
+        rows = self.paginator.paginate_rows(
+            request,
+            partial(
+                selectors.user_page,
                 user_type=params.get("userType"),
-                search_term=search_term,
+                search_term=params.get("searchTerm"),
                 ordering=params.get("ordering"),
-            )
-            page = self.paginator.paginate_queryset(
-                users, request, view=self, values=selectors.USER_VALUES
-            )
-        else:  # the common listing, compiled once (a search's LIKE pattern cannot be)
-            filters = selectors.user_list_filters(
-                user_type=params.get("userType"), ordering=params.get("ordering")
-            )
-            page = self.paginator.paginate_compiled(selectors.USER_ROWS, request, **filters)
+            ),
+        )
         return self.paginator.get_paginated_response(
-            [user_out(user) for user in page], message="Users retrieved successfully"
+            [user_out(row) for row in rows], message="Users retrieved successfully"
         )
 
     @extend_schema(summary="Register a patient or doctor", request=RegisterSerializer)
     def create(self, request):
         data = _valid(RegisterSerializer, request.data)
         token = bearer_token(request)
-        identity = verify_id_token(token) if token else None
-        user = services.user_register(
-            name=data["name"],
-            email=data["email"],
-            role=data["role"],
-            password=data.get("password") or None,
-            firebase_identity=identity,
-            image=data.get("image", ""),
-            phone=data.get("phone", ""),
-            specialty=data.get("specialty"),
-            license_number=data.get("licenseNumber", ""),
-            bio=data.get("bio", ""),
-        )
+        with lockout.counting_failed_proofs(request, email=data["email"]):
+            identity = verify_id_token(token) if token else None
+            user = services.user_register(
+                name=data["name"],
+                email=data["email"],
+                role=data["role"],
+                password=data.get("password") or None,
+                firebase_identity=identity,
+                image=data.get("image", ""),
+                phone=data.get("phone", ""),
+                specialty=data.get("specialty"),
+                license_number=data.get("licenseNumber", ""),
+                bio=data.get("bio", ""),
+                site=site_of(request),
+            )
         return created(user_out(user), message="Users created successfully")
 
     @extend_schema(summary="One user (admin, self)")
@@ -149,7 +157,7 @@ class UserViewSet(viewsets.GenericViewSet):
             ROLE_AS_REFERENCE_CLIENT_READS_IT[user.role],
             message="User role retrieved successfully",
             role=user.role,
-            isAdmin=user.role == Role.ADMIN,
+            isAdmin=user.is_admin,
         )
 
     @extend_schema(
@@ -246,8 +254,11 @@ class AuthViewSet(viewsets.ViewSet):
         token = bearer_token(request)
         if not token:
             raise NotAuthenticated("Send your Firebase ID token as Authorization: Bearer <token>.")
-        identity = verify_id_token(token)
-        pair = services.token_obtain_with_firebase(identity=identity, email=email)
+        with lockout.counting_failed_proofs(request, email=email):
+            identity = verify_id_token(token)
+            pair = services.token_obtain_with_firebase(
+                identity=identity, email=email, site=site_of(request)
+            )
         return self._pair(pair, "Token created successfully")
 
     @extend_schema(
@@ -257,7 +268,10 @@ class AuthViewSet(viewsets.ViewSet):
     )
     def password(self, request):
         data = _valid(EmailPasswordSerializer, request.data)
-        pair = services.token_obtain_with_password(email=data["email"], password=data["password"])
+        # django-axes counts this through authenticate(), which needs Django's request.
+        pair = services.token_obtain_with_password(
+            request=request._request, email=data["email"], password=data["password"]
+        )
         return self._pair(pair, "Token created successfully")
 
     @extend_schema(
@@ -274,3 +288,62 @@ class AuthViewSet(viewsets.ViewSet):
         data = _valid(RefreshSerializer, request.data)
         services.token_blacklist(refresh=data["refresh"])
         return ok(None, message="Logged out")
+
+    @extend_schema(
+        summary="Prove the email address with the mailed link",
+        description=(
+            "With the password chosen at sign-up the account is confirmed as it is. Without "
+            "it, whoever reads the mailbox takes the account over: the password is cleared, "
+            "every sign-in ends, and `setPassword` is the pair for password-reset/confirm."
+        ),
+        request=VerifyEmailSerializer,
+        responses=VerifiedEmailSerializer,
+    )
+    def verify_email(self, request):
+        data = _valid(VerifyEmailSerializer, request.data)
+        failures = (services.BadLink, AuthenticationFailed)
+        with lockout.counting_failed_proofs(request, email=None, failures=failures):
+            user, cleared = services.email_verify(
+                token=data["token"], password=data.get("password"), site=site_of(request)
+            )
+        body = {"email": user.email, "emailVerified": True, "passwordCleared": cleared}
+        if cleared:
+            body["setPassword"] = tokens.reset_pair(user)
+        return ok(body, message="Email verified")
+
+    @extend_schema(
+        summary="Mail a new verification link (the same answer whether or not it exists)",
+        request=EmailSerializer,
+        responses=None,
+    )
+    def verify_email_resend(self, request):
+        data = _valid(EmailSerializer, request.data)
+        lockout.refuse_if_locked(request, email=None)
+        services.email_verification_resend(email=data["email"], site=site_of(request))
+        return ok(None, message="If an unverified account has this email, a new link is on its way")
+
+    @extend_schema(
+        summary="Mail a password reset link (the same answer whether or not it exists)",
+        request=EmailSerializer,
+        responses=None,
+    )
+    def password_reset(self, request):
+        data = _valid(EmailSerializer, request.data)
+        # The address alone: a lockout of the account (by a stranger's guesses) must not
+        # also shut its owner's way back in.
+        lockout.refuse_if_locked(request, email=None)
+        services.password_reset_request(email=data["email"], site=site_of(request))
+        return ok(None, message="If an account has this email, a reset link is on its way")
+
+    @extend_schema(
+        summary="Set a new password with the mailed reset link; every refresh token is revoked",
+        request=PasswordResetConfirmSerializer,
+        responses=None,
+    )
+    def password_reset_confirm(self, request):
+        data = _valid(PasswordResetConfirmSerializer, request.data)
+        with lockout.counting_failed_proofs(request, email=None, failures=(services.BadLink,)):
+            services.password_reset_confirm(
+                uid=data["uid"], token=data["token"], password=data["password"]
+            )
+        return ok(None, message="Password changed; sign in with the new one")

@@ -1,9 +1,11 @@
 """Forms of the account pages. They only parse input; accounts.services does the work."""
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from django.contrib.auth.password_validation import validate_password
 
+from accounts import services
+from accounts.mails import site_of
 from accounts.models import Role
 from scheduling.models import Service
 
@@ -80,3 +82,35 @@ class SignUpForm(forms.Form):
             except forms.ValidationError as exc:
                 self.add_error("password1", exc)
         return data
+
+
+class VerifyEmailForm(forms.Form):
+    action = forms.ChoiceField(
+        choices=[("confirm", "It was me"), ("take_over", "It was not me")],
+        widget=forms.HiddenInput,
+    )
+    password = forms.CharField(
+        label="The password you chose at sign-up",
+        strip=False,
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class MailedPasswordResetForm(PasswordResetForm):
+    """Django's reset form; the mail itself goes through accounts.services, which decides
+    who gets one (the same rule as the API)."""
+
+    def save(self, *, request=None, **kwargs):
+        services.password_reset_request(email=self.cleaned_data["email"], site=site_of(request))
+
+
+class MailedSetPasswordForm(SetPasswordForm):
+    """Django's set-password form; saving goes through the service that also proves the
+    address and ends every other sign-in of the account."""
+
+    def save(self, commit=True):
+        self.user = services.user_set_password_by_mail(
+            user=self.user, password=self.cleaned_data["new_password1"]
+        )
+        return self.user

@@ -11,6 +11,14 @@ class Role(models.TextChoices):
     ADMIN = "Admin", "Admin"
 
 
+def is_admin(user) -> bool:
+    """Whether `user` has administrator rights: an active account with the Admin role. The
+    one definition (User.is_admin and User.is_staff are this; anonymous or None: no)."""
+    return bool(
+        user is not None and user.is_authenticated and user.is_active and user.role == Role.ADMIN
+    )
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
@@ -47,6 +55,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     phone = models.CharField(max_length=32, blank=True)
     image = models.URLField(max_length=500, blank=True)
     firebase_uid = models.CharField(max_length=128, null=True, blank=True, unique=True)
+    # Proven by a followed mail link or a Firebase token with email_verified. Until then
+    # the address is nobody's: a proven sign-in takes the account over (services).
+    email_verified = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -81,12 +92,12 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def is_staff(self) -> bool:
-        # Admin role is what opens the Django admin; there is no separate flag to drift.
-        return self.is_active and self.role == Role.ADMIN
+        # Admin rights are what open the Django admin; there is no separate flag to drift.
+        return is_admin(self)
 
     @property
     def is_admin(self) -> bool:
-        return self.role == Role.ADMIN
+        return is_admin(self)
 
     @property
     def is_doctor(self) -> bool:

@@ -2,7 +2,9 @@
 
 from rest_framework.permissions import BasePermission
 
-from accounts.models import Role
+from accounts.models import Role, is_admin
+
+__all__ = ["IsAdmin", "IsDoctor", "IsDoctorOrAdmin", "IsPatient", "is_admin"]
 
 
 def _has_role(request, *roles: str) -> bool:
@@ -14,7 +16,7 @@ class IsAdmin(BasePermission):
     message = "Only administrators may do this."
 
     def has_permission(self, request, view) -> bool:
-        return _has_role(request, Role.ADMIN)
+        return is_admin(request.user)
 
 
 class IsPatient(BasePermission):
@@ -35,8 +37,4 @@ class IsDoctorOrAdmin(BasePermission):
     message = "Only doctors and administrators may do this."
 
     def has_permission(self, request, view) -> bool:
-        return _has_role(request, Role.DOCTOR, Role.ADMIN)
-
-
-def is_admin(user) -> bool:
-    return bool(user and user.is_authenticated and user.role == Role.ADMIN)
+        return _has_role(request, Role.DOCTOR) or is_admin(request.user)

@@ -6,7 +6,8 @@ from django.db.models import Q, QuerySet
 from rest_framework.exceptions import NotFound, ValidationError
 
 from accounts.models import Role, User
-from doctors_portal.db.compiled import CompiledQuery
+from doctors_portal.db.compiled import CompiledQuery, Page
+from doctors_portal.db.text import folded_contains
 
 # Client-facing ordering names → model fields.
 ORDERINGS = {
@@ -28,6 +29,7 @@ USER_VALUES = (
     "phone",
     "created_at",
     "is_active",
+    "email_verified",
     "doctor_profile__id",
     "doctor_profile__specialty_id",
     "doctor_profile__specialty__name",
@@ -48,20 +50,29 @@ def user_list(
     ordering: str | None = None,
     include_deleted: bool = False,
 ) -> QuerySet[User]:
-    users = _users(
-        **user_list_filters(user_type=user_type, ordering=ordering),
+    return _users(
+        **user_list_filters(user_type=user_type, search_term=search_term, ordering=ordering),
         include_deleted=include_deleted,
     )
-    if search_term and search_term.strip():
-        term = search_term.strip()
-        users = users.filter(
-            Q(name__icontains=term) | Q(email__icontains=term) | Q(role__icontains=term)
-        )
-    return users
 
 
-def user_list_filters(*, user_type: str | None, ordering: str | None) -> dict:
-    """The role and order the client asked for, checked: {"role": ..., "order": ...}."""
+def user_page(
+    *,
+    user_type: str | None = None,
+    search_term: str | None = None,
+    ordering: str | None = None,
+    limit: int,
+    offset: int = 0,
+) -> Page:
+    """One page of user_list as USER_VALUES dicts, and the total."""
+    filters = user_list_filters(user_type=user_type, search_term=search_term, ordering=ordering)
+    return _USER_ROWS.page(limit=limit, offset=offset, **filters)
+
+
+def user_list_filters(
+    *, user_type: str | None, search_term: str | None = None, ordering: str | None
+) -> dict:
+    """The role, search and order the client asked for, checked: _users's arguments."""
     role = None
     if user_type:
         by_lower = {role.lower(): role for role in Role.values}
@@ -75,25 +86,34 @@ def user_list_filters(*, user_type: str | None, ordering: str | None) -> dict:
             raise ValidationError({"ordering": [f"Must be one of {', '.join(ORDERINGS)}."]})
         direction = "-" if ordering.startswith("-") else ""
         order = (f"{direction}{field}", f"{direction}id")
-    return {"role": role, "order": order}
+    term = (search_term or "").strip()
+    return {"role": role, "order": order, "search": term, "searching": bool(term)}
 
 
 def _users(
-    *, role: str | None, order: tuple[str, str] | None, include_deleted: bool = False
+    *,
+    role: str | None,
+    order: tuple[str, str] | None,
+    search: str,
+    searching: bool,
+    include_deleted: bool = False,
 ) -> QuerySet[User]:
     users = _base()
     if not include_deleted:
         users = users.filter(deleted_at__isnull=True)
     if role:
         users = users.filter(role=role)
+    if searching:
+        # The term reaches the SQL as one bound value (the database folds and escapes it).
+        users = users.filter(folded_contains("name", "email", "role", term=search))
     if order:
         users = users.order_by(*order)
     return users
 
 
-# The admin's user list without a search term, as USER_VALUES dicts (the role and the
-# order are constants: a few compiled variants).
-USER_ROWS = CompiledQuery(_users, USER_VALUES)
+# The admin's user list as USER_VALUES dicts. The search term is bound at run time; the
+# role, the order and whether there is a term are constants (a few compiled variants).
+_USER_ROWS = CompiledQuery(_users, USER_VALUES, search=str)
 
 
 def user_get_for(*, viewer: User, id: int | str | None = None, email: str | None = None) -> User:

@@ -53,19 +53,67 @@ class ImageURLField(serializers.RegexField):
         )
 
 
+# The reference's own `isverified`: its client compares `isverified === "verified"` and
+# tests it for truth, so a boolean will not do. Null in the enum too, for validators.
+REFERENCE_VERIFIED = "verified"
+
+
+def reference_verified(verified: bool) -> str | None:
+    return REFERENCE_VERIFIED if verified else None
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "enum": [REFERENCE_VERIFIED, None],
+        "nullable": True,
+        "description": '"verified" for a verified doctor, null otherwise (the reference\'s '
+        "field; isVerified is the boolean).",
+    }
+)
+class ReferenceVerifiedField(serializers.CharField):
+    pass
+
+
+@extend_schema_field({"type": "string", "nullable": True})
+class NullableStringField(serializers.CharField):
+    pass
+
+
+@extend_schema_field({"type": "integer", "nullable": True})
+class NullableIntegerField(serializers.IntegerField):
+    pass
+
+
 class UserSerializer(serializers.ModelSerializer):
     """`{id, _id, name, email, role, image, phone, createdAt}`, doctors' fields for doctors."""
 
     _id = serializers.IntegerField(source="id", read_only=True)
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)
     isActive = serializers.BooleanField(source="is_active", read_only=True)
+    # Whether the address is proven (a followed mail link or a verified Firebase email).
+    emailVerified = serializers.BooleanField(source="email_verified", read_only=True)
     # Often "" (no picture): a plain string, not a URI, in the schema.
     image = serializers.CharField(read_only=True)
+    # Doctors only, written by to_representation: optional (not read-only, which the
+    # schema would mark required), and skipped for everyone else (no such attribute).
+    specialty = NullableStringField(required=False)
+    specialtyId = NullableIntegerField(required=False)
+    licenseNumber = serializers.CharField(required=False)
+    registrationnumber = serializers.CharField(required=False, help_text="licenseNumber")
+    bio = serializers.CharField(required=False)
+    isVerified = serializers.BooleanField(required=False)
+    isverified = ReferenceVerifiedField(required=False)
 
     class Meta:
         model = User
-        fields = ["id", "_id", "name", "email", "role", "image", "phone", "createdAt", "isActive"]
-        read_only_fields = fields
+        read_only_fields = ["id", "_id", "name", "email", "role", "image", "phone"]
+        read_only_fields += ["createdAt", "isActive", "emailVerified"]
+        fields = [
+            *read_only_fields,
+            *("specialty", "specialtyId", "licenseNumber", "registrationnumber", "bio"),
+            *("isVerified", "isverified"),
+        ]
 
     def to_representation(self, user):
         data = super().to_representation(user)
@@ -81,7 +129,7 @@ class UserSerializer(serializers.ModelSerializer):
                 registrationnumber=license_number,
                 bio=profile.bio if profile else "",
                 isVerified=verified,
-                isverified=verified,
+                isverified=reference_verified(verified),
             )
         return data
 
@@ -106,6 +154,7 @@ def user_values(user: User) -> dict:
         "phone": user.phone,
         "created_at": user.created_at,
         "is_active": user.is_active,
+        "email_verified": user.email_verified,
     }
     if user.role == Role.DOCTOR:
         profile = getattr(user, "doctor_profile", None)
@@ -137,6 +186,7 @@ def user_out(user: User | dict) -> dict:
         "phone": u["phone"],
         "createdAt": _created_at(u["created_at"]),
         "isActive": bool(u["is_active"]),
+        "emailVerified": bool(u["email_verified"]),
     }
     if u["role"] == Role.DOCTOR:
         has_profile = u["doctor_profile__id"] is not None
@@ -150,7 +200,7 @@ def user_out(user: User | dict) -> dict:
             registrationnumber=license_number,
             bio=u["doctor_profile__bio"] if has_profile else "",
             isVerified=verified,
-            isverified=verified,
+            isverified=reference_verified(verified),
         )
     return data
 
@@ -212,6 +262,39 @@ class UserUpdateSerializer(_DoctorFieldsMixin):
 
 class EmailPasswordSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(trim_whitespace=False, max_length=128)
+
+
+class EmailSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class VerifyEmailSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=200, trim_whitespace=False)
+    # The password chosen at sign-up: with it the link confirms the account as it is;
+    # without it the mailbox's owner takes the account over (the password is cleared).
+    password = serializers.CharField(
+        required=False, write_only=True, trim_whitespace=False, max_length=128
+    )
+
+
+class ResetPairSerializer(serializers.Serializer):
+    uid = serializers.CharField()
+    token = serializers.CharField()
+
+
+class VerifiedEmailSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    emailVerified = serializers.BooleanField()
+    passwordCleared = serializers.BooleanField()
+    setPassword = ResetPairSerializer(
+        required=False, help_text="Only when the password was cleared: for password-reset/confirm."
+    )
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    uid = serializers.CharField(max_length=200)
+    token = serializers.CharField(max_length=200)
     password = serializers.CharField(trim_whitespace=False, max_length=128)
 
 

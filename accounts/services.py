@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
+from axes.utils import reset as axes_reset
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework.exceptions import AuthenticationFailed, NotFound, PermissionDenied
 from rest_framework.exceptions import ValidationError as DRFValidationError
@@ -16,9 +19,11 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts import mails, tokens
 from accounts.firebase import FirebaseIdentity
-from accounts.models import DoctorProfile, Role, User
+from accounts.models import DoctorProfile, Role, User, is_admin
 from doctors_portal.api.errors import DomainError, DuplicateEntry
+from scheduling.availability_cache import availability_changed
 
 # "Not given" for optional update fields, where None can be a real value.
 UNSET: Any = object()
@@ -50,6 +55,14 @@ def _check_password(password: str, *, email: str, name: str) -> None:
         raise DRFValidationError({"password": exc.messages}) from None
 
 
+def _refuse_reserved_domain(email: str) -> None:
+    # Erased accounts live at .invalid (RFC 2606): nobody signs up there, so no sign-up
+    # can ever collide with an erasure.
+    domain = email.rsplit("@", 1)[-1].rstrip(".")
+    if domain == "invalid" or domain.endswith(".invalid"):
+        raise DomainError("Addresses at .invalid cannot receive mail; use your own.", path="email")
+
+
 def _ensure_email_free(email: str, *, exclude_pk: int | None = None) -> None:
     taken = User.objects.filter(email__iexact=email)
     if exclude_pk is not None:
@@ -71,10 +84,14 @@ def user_register(
     specialty: str | int | None = None,
     license_number: str = "",
     bio: str = "",
+    site: str = "",
 ) -> User:
+    """A new account; or, for a verified Firebase email whose account was never proven,
+    that account taken over (invariant 9). A local account is mailed a link to prove it."""
     email = email.strip().lower()
     if role not in SELF_REGISTRABLE_ROLES:
         raise PermissionDenied("Nobody can register as an administrator.")
+    _refuse_reserved_domain(email)
     if firebase_identity is None and not password:
         raise DRFValidationError(
             {"password": ["Give a password, or send a Firebase ID token as Authorization: Bearer."]}
@@ -87,6 +104,14 @@ def user_register(
         # only this Firebase account can later exchange tokens for it (token_obtain_with_firebase).
         if User.objects.filter(firebase_uid=firebase_identity.uid).exists():
             raise DuplicateEntry("This Firebase account is already registered.", path="email")
+        if firebase_identity.email_verified:
+            squatted = _unproven_account(email)
+            if squatted is not None:
+                _take_over(squatted, firebase_uid=firebase_identity.uid, site=site)
+                return _apply_registration(
+                    squatted, name=name, role=role, image=image, phone=phone,
+                    specialty=specialty, license_number=license_number, bio=bio,
+                )  # fmt: skip
     if password:
         _check_password(password, email=email, name=name)
     _ensure_email_free(email)
@@ -103,6 +128,7 @@ def user_register(
                 image=image or "",
                 phone=phone or "",
                 firebase_uid=firebase_identity.uid if firebase_identity else None,
+                email_verified=bool(firebase_identity and firebase_identity.email_verified),
             )
     except IntegrityError:
         raise DuplicateEntry("A user with this email already exists.", path="email") from None
@@ -111,7 +137,60 @@ def user_register(
         DoctorProfile.objects.create(
             user=user, specialty=service, license_number=license_number or "", bio=bio or ""
         )
+    if firebase_identity is None:
+        mails.verification_after_commit(user=user, site=site)
     return user
+
+
+def _unproven_account(email: str) -> User | None:
+    """The active account at this address whose address was never proven, locked."""
+    return (
+        User.objects.select_for_update()
+        .filter(email__iexact=email, email_verified=False, is_active=True)
+        .first()
+    )
+
+
+def _apply_registration(user: User, *, name, role, image, phone, specialty, license_number, bio):
+    """The proven owner's sign-up replaces what the squatter had typed."""
+    user.name = name.strip()
+    user.image = image or ""
+    user.phone = phone or ""
+    user.role = role
+    user.save(update_fields=["name", "image", "phone", "role", "updated_at"])
+    if role == Role.DOCTOR:
+        profile, _ = DoctorProfile.objects.get_or_create(user=user)
+        profile.specialty = _resolve_service(specialty)
+        profile.license_number = license_number or ""
+        profile.bio = bio or ""
+        profile.is_verified, profile.verified_by, profile.verified_at = False, None, None
+        profile.save()
+    return user
+
+
+def _end_every_sign_in(user: User) -> None:
+    """Every refresh token blacklisted. Sessions and access tokens end with the password
+    they were issued under (Django's session auth hash; SIMPLE_JWT CHECK_REVOKE_TOKEN), so
+    callers change the password before calling this."""
+    _blacklist_all_refresh_tokens(user)
+
+
+def _take_over(user: User, *, firebase_uid: str | None, site: str, notify: bool = True) -> None:
+    """The address is proven now, by someone who may not be who created the account:
+    what that creator chose (password, an unverified Firebase binding) stops working."""
+    user.set_unusable_password()
+    user.firebase_uid = firebase_uid
+    user.email_verified = True
+    user.save(update_fields=["password", "firebase_uid", "email_verified", "updated_at"])
+    # A licence checked for an account nobody had proven was someone's claim, maybe not
+    # the owner's: the owner's account is checked again before it can publish.
+    DoctorProfile.objects.filter(user=user, is_verified=True).update(
+        is_verified=False, verified_by=None, verified_at=None
+    )
+    _end_every_sign_in(user)
+    if notify:
+        how = "a verified Firebase sign-in" if firebase_uid else "the link mailed to it"
+        mails.takeover_notice_after_commit(user=user, site=site, how=how)
 
 
 @transaction.atomic
@@ -169,11 +248,13 @@ def user_update(
             profile.save(update_fields=changed)
         if is_verified is not UNSET:
             doctor_set_verification(actor=actor, doctor=user, verified=is_verified)
+    if user.role == Role.DOCTOR:
+        availability_changed()  # a doctor's name, picture and specialty are shown
     return user
 
 
 def _require_admin(actor: User) -> None:
-    if not (actor and actor.is_authenticated and actor.is_active and actor.is_admin):
+    if not is_admin(actor):
         raise PermissionDenied("Only administrators may do this.")
 
 
@@ -190,6 +271,7 @@ def user_set_role(*, actor: User, user: User, role: str) -> User:
     user.save(update_fields=["role", "is_superuser", "updated_at"])
     if role == Role.DOCTOR:
         DoctorProfile.objects.get_or_create(user=user)
+    availability_changed()
     return user
 
 
@@ -203,6 +285,7 @@ def doctor_set_verification(*, actor: User, doctor: User, verified: bool) -> Doc
     profile.verified_by = actor if verified else None
     profile.verified_at = timezone.now() if verified else None
     profile.save(update_fields=["is_verified", "verified_by", "verified_at"])
+    availability_changed()
     return profile
 
 
@@ -222,7 +305,8 @@ def user_delete(*, actor: User, user: User) -> User:
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.deleted_at is not None:
         raise NotFound("This user was already deleted.")
-    user.email = f"deleted-{user.pk}@deleted.invalid"
+    # Unguessable and at .invalid, which sign-up refuses: no registration can block this.
+    user.email = f"deleted-{secrets.token_hex(16)}@deleted.invalid"
     user.name = "Deleted user"
     user.phone = ""
     user.image = ""
@@ -233,6 +317,7 @@ def user_delete(*, actor: User, user: User) -> User:
     user.deleted_at = timezone.now()
     user.save()
     _blacklist_all_refresh_tokens(user)
+    availability_changed()
     return user
 
 
@@ -241,15 +326,18 @@ def token_pair_for(user: User) -> dict[str, str]:
     return {"accessToken": str(refresh.access_token), "refreshToken": str(refresh)}
 
 
-def token_obtain_with_password(*, email: str, password: str) -> dict[str, str]:
-    user = authenticate(username=email.strip(), password=password)
+def token_obtain_with_password(*, request: HttpRequest, email: str, password: str) -> dict:
+    # The request lets django-axes refuse a locked account or address and count a failure.
+    user = authenticate(request, username=email.strip().lower(), password=password)
     if user is None:
         raise AuthenticationFailed("No active account with this email and password.")
     return token_pair_for(user)
 
 
 @transaction.atomic
-def token_obtain_with_firebase(*, identity: FirebaseIdentity, email: str) -> dict[str, str]:
+def token_obtain_with_firebase(
+    *, identity: FirebaseIdentity, email: str, site: str = ""
+) -> dict[str, str]:
     if identity.email != email.strip().lower():
         raise AuthenticationFailed("The Firebase ID token belongs to another email address.")
     user = User.objects.select_for_update().filter(email__iexact=identity.email).first()
@@ -257,20 +345,105 @@ def token_obtain_with_firebase(*, identity: FirebaseIdentity, email: str) -> dic
         raise NotFound("No account with this email; register first.")
     if not user.is_active:
         raise AuthenticationFailed("This account is deactivated.")
-    if user.firebase_uid and user.firebase_uid != identity.uid:
-        raise AuthenticationFailed("This account is linked to another Firebase account.")
-    if not user.firebase_uid:
-        # Linking takes over an existing account, so here the email must be proven:
+    same_account = bool(user.firebase_uid) and user.firebase_uid == identity.uid
+    if identity.email_verified and not user.email_verified:
+        if same_account:
+            # The Firebase account that registered before verifying has proven it now. Who
+            # held it before the proof may not be its owner (Firebase hands an unverified
+            # account's uid to the owner who signs in with a trusted provider), so every
+            # sign-in issued before ends here; this answer is the first one after.
+            _take_over(user, firebase_uid=identity.uid, site=site, notify=False)
+        else:
+            # Whoever created this account never proved the address; its owner just did.
+            _take_over(user, firebase_uid=identity.uid, site=site)
+    elif not same_account:
+        if user.firebase_uid:
+            raise AuthenticationFailed("This account is linked to another Firebase account.")
+        # Linking joins a proven account, so here the email must be proven too:
         # anyone can create an unverified Firebase account with someone else's email.
         if not identity.email_verified:
             raise AuthenticationFailed(
                 "The Firebase account's email address is not verified; verify it to link "
                 "it to this existing account."
             )
-        # A local account whose owner proves the same verified email signs in with Firebase too.
+        # A proven local account whose owner proves the same email signs in with Firebase too.
         user.firebase_uid = identity.uid
         user.save(update_fields=["firebase_uid", "updated_at"])
     return token_pair_for(user)
+
+
+# ---------------------------------------------------------------- proof by mail
+
+
+class BadLink(DomainError):
+    default_detail = "This link is invalid, used or expired. Ask for a new one."
+
+
+@transaction.atomic
+def email_verify(
+    *,
+    token: str,
+    password: str | None = None,
+    signed_in_as: User | None = None,
+    site: str = "",
+) -> tuple[User, bool]:
+    """Prove the address with the mailed link. Shown together with the account's own
+    credential (its password, or a session of it) the account is confirmed as it is; the
+    link alone means the mailbox's owner takes it over. Returns the user and whether the
+    password was cleared."""
+    user = tokens.user_of_verification_token(token)
+    if user is None:
+        raise BadLink(path="token")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    holder = signed_in_as is not None and signed_in_as.pk == user.pk
+    if holder or password is not None:
+        if not holder and not user.check_password(password):
+            raise AuthenticationFailed("This is not the password chosen at sign-up.")
+        user.email_verified = True
+        user.save(update_fields=["email_verified", "updated_at"])
+        return user, False
+    _take_over(user, firebase_uid=None, site=site)
+    return user, True
+
+
+def email_verification_resend(*, email: str, site: str = "") -> None:
+    """A new link for an unproven local account; nothing (and the same answer) otherwise."""
+    user = User.objects.filter(
+        email__iexact=email.strip(), is_active=True, email_verified=False
+    ).first()
+    if user is not None and user.has_usable_password():
+        mails.verification_after_commit(user=user, site=site)
+
+
+def password_reset_request(*, email: str, site: str = "") -> None:
+    """A reset link for an active local account; nothing (and the same answer) otherwise."""
+    user = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
+    if user is not None and user.has_usable_password():
+        mails.password_reset_after_commit(user=user, site=site)
+
+
+@transaction.atomic
+def password_reset_confirm(*, uid: str, token: str, password: str) -> User:
+    user = tokens.checked_user(tokens.password_reset_token, uid=uid, token=token)
+    if user is None:
+        raise BadLink(path="token")
+    return user_set_password_by_mail(user=user, password=password)
+
+
+@transaction.atomic
+def user_set_password_by_mail(*, user: User, password: str) -> User:
+    """A password chosen through a mailed link: the address is proven, and every other
+    sign-in of the account ends. An unverified Firebase binding (never proven) goes too."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    _check_password(password, email=user.email, name=user.name)
+    if not user.email_verified:
+        _take_over(user, firebase_uid=None, site="", notify=False)
+    user.set_password(password)
+    user.save(update_fields=["password", "updated_at"])
+    _end_every_sign_in(user)
+    # The owner proved the mailbox: a lockout against the account has done its job.
+    axes_reset(username=user.email)
+    return user
 
 
 def _parse_refresh(raw: str) -> RefreshToken:

@@ -1,3 +1,5 @@
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from rest_framework.throttling import SimpleRateThrottle
 
 
@@ -10,3 +12,24 @@ class AuthRateThrottle(SimpleRateThrottle):
         user = getattr(request, "user", None)
         ident = user.pk if user is not None and user.is_authenticated else self.get_ident(request)
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+def page_throttle_wait(request: HttpRequest, throttle_class=AuthRateThrottle) -> float | None:
+    """A page counted by its API twin's throttle (the same class, so the same bucket):
+    None while allowed, else the seconds to wait."""
+    throttle = throttle_class()
+    if throttle.allow_request(request, None):
+        return None
+    return throttle.wait() or 1
+
+
+def too_many_requests_page(request: HttpRequest, wait: float) -> HttpResponse:
+    seconds = max(1, int(wait))
+    response = render(
+        request,
+        "accounts/too_many.html",
+        {"message": f"Too many requests from your address. Try again in {seconds} seconds."},
+        status=429,
+    )
+    response["Retry-After"] = str(seconds)
+    return response

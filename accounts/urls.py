@@ -22,4 +22,24 @@ urlpatterns = [
         r"^auth/token/refresh/?$", AuthViewSet.as_view({"post": "refresh"}), name="token-refresh"
     ),
     re_path(r"^auth/logout/?$", AuthViewSet.as_view({"post": "logout"}), name="logout"),
+    re_path(
+        r"^auth/verify-email/?$",
+        AuthViewSet.as_view({"post": "verify_email"}),
+        name="verify-email",
+    ),
+    re_path(
+        r"^auth/verify-email/resend/?$",
+        AuthViewSet.as_view({"post": "verify_email_resend"}),
+        name="verify-email-resend",
+    ),
+    re_path(
+        r"^auth/password-reset/?$",
+        AuthViewSet.as_view({"post": "password_reset"}),
+        name="password-reset",
+    ),
+    re_path(
+        r"^auth/password-reset/confirm/?$",
+        AuthViewSet.as_view({"post": "password_reset_confirm"}),
+        name="password-reset-confirm",
+    ),
 ]

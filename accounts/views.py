@@ -8,16 +8,26 @@ messages a page can show beside the right field.
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.views import LoginView, LogoutView
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
 from rest_framework.exceptions import APIException
 
-from accounts import services
-from accounts.forms import EmailAuthenticationForm, SignUpForm
+from accounts import lockout, services, tokens
+from accounts.forms import (
+    EmailAuthenticationForm,
+    MailedPasswordResetForm,
+    MailedSetPasswordForm,
+    SignUpForm,
+    VerifyEmailForm,
+)
+from accounts.mails import site_of
 from accounts.models import Role
+from accounts.throttles import page_throttle_wait, too_many_requests_page
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -90,10 +100,23 @@ def _safe_next(request) -> str:
     return ""
 
 
+def _throttled(request):
+    """The API twin's throttle (auth/token, POST users) on a page's POST, or None."""
+    if request.method != "POST":
+        return None
+    wait = page_throttle_wait(request)
+    return too_many_requests_page(request, wait) if wait is not None else None
+
+
 class SignInView(LoginView):
+    """Django's sign-in; django-axes refuses locked accounts and addresses inside it."""
+
     template_name = "registration/login.html"
     authentication_form = EmailAuthenticationForm
     redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        return _throttled(request) or super().post(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), **firebase_context()}
@@ -107,9 +130,14 @@ class SignOutView(LogoutView):
 def signup(request):
     if request.user.is_authenticated:
         return redirect(_home_for(request.user))
+    throttled = _throttled(request)
+    if throttled:
+        return throttled
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        if lockout.is_locked(request, email=data["email"]):
+            return lockout.lockout_response(request)
         try:
             user = services.user_register(
                 name=data["name"],
@@ -119,6 +147,7 @@ def signup(request):
                 phone=data["phone"],
                 specialty=data["specialty"].pk if data["specialty"] else None,
                 license_number=data["license_number"],
+                site=site_of(request),
             )
         except APIException as exc:
             add_service_errors(
@@ -143,6 +172,7 @@ def signup(request):
                 )
             else:
                 messages.success(request, f"Welcome, {user.name}. Pick a date and a time to book.")
+            messages.info(request, f"We mailed a link to {user.email}: follow it to confirm it.")
             return redirect(_safe_next(request) or _home_for(user))
     return render(
         request,
@@ -159,21 +189,30 @@ def firebase_signin(request):
     if not firebase_enabled():
         messages.error(request, "Firebase sign-in is not configured on this server.")
         return redirect("pages:login")
+    throttled = _throttled(request)
+    if throttled:
+        return throttled
     from accounts.firebase import verify_id_token
     from accounts.models import User
 
     try:
-        identity = verify_id_token(request.POST.get("id_token", ""))
-        if not User.objects.filter(email__iexact=identity.email).exists():
-            role = request.POST.get("role") or Role.PATIENT
-            services.user_register(
-                name=request.POST.get("name") or identity.email.split("@")[0],
-                email=identity.email,
-                role=role,
-                firebase_identity=identity,
+        with lockout.counting_failed_proofs(request, email=None):
+            identity = verify_id_token(request.POST.get("id_token", ""))
+        with lockout.counting_failed_proofs(request, email=identity.email):
+            if not User.objects.filter(email__iexact=identity.email).exists():
+                role = request.POST.get("role") or Role.PATIENT
+                services.user_register(
+                    name=request.POST.get("name") or identity.email.split("@")[0],
+                    email=identity.email,
+                    role=role,
+                    firebase_identity=identity,
+                )
+            # Same checks as the API's token exchange (verified email, active, same uid).
+            services.token_obtain_with_firebase(
+                identity=identity, email=identity.email, site=site_of(request)
             )
-        # Same checks as the API's token exchange (verified email, active, same uid).
-        services.token_obtain_with_firebase(identity=identity, email=identity.email)
+    except lockout.LockedOut:
+        return lockout.lockout_response(request)
     except APIException as exc:
         for _path, message in service_errors(exc):
             messages.error(request, message)
@@ -181,3 +220,69 @@ def firebase_signin(request):
     user = User.objects.get(email__iexact=identity.email)
     login(request, user, backend=MODEL_BACKEND)
     return redirect(_safe_next(request) or _home_for(user))
+
+
+@sensitive_post_parameters("password")
+def verify_email(request, token: str):
+    """The mailed link. GET only shows the choice (mail scanners follow links); POST acts:
+    the registrant confirms (signed in here, or with their password), or the mailbox's
+    owner takes the account over and chooses a password."""
+    account = tokens.user_of_verification_token(token)
+    if account is None:
+        return render(request, "accounts/verify_email.html", {"invalid": True}, status=400)
+    signed_in_here = request.user.is_authenticated and request.user.pk == account.pk
+    form = VerifyEmailForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        taking_over = form.cleaned_data["action"] == "take_over"
+        try:
+            with lockout.counting_failed_proofs(request, email=None):
+                user, cleared = services.email_verify(
+                    token=token,
+                    password=None if taking_over else form.cleaned_data["password"],
+                    signed_in_as=request.user if signed_in_here else None,
+                    site=site_of(request),
+                )
+        except lockout.LockedOut:
+            return lockout.lockout_response(request)
+        except APIException as exc:
+            add_service_errors(form, exc, {"password": "password"}, default="password")
+        else:
+            if cleared:
+                pair = tokens.reset_pair(user)
+                messages.success(request, "The account is yours now. Choose its password.")
+                return redirect(
+                    reverse(
+                        "pages:password_reset_confirm",
+                        kwargs={"uidb64": pair["uid"], "token": pair["token"]},
+                    )
+                )
+            messages.success(request, "Your email address is confirmed.")
+            return redirect(_home_for(user) if signed_in_here else "pages:login")
+    return render(
+        request,
+        "accounts/verify_email.html",
+        {"form": form, "account_email": account.email, "signed_in_here": signed_in_here},
+        status=400 if form.errors else 200,
+    )
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's view; the form hands the mail to accounts.services (one reset rule)."""
+
+    form_class = MailedPasswordResetForm
+    template_name = "registration/password_reset_form.html"
+    success_url = reverse_lazy("pages:password_reset_done")
+
+    def post(self, request, *args, **kwargs):
+        throttled = _throttled(request)
+        if throttled:
+            return throttled
+        if lockout.is_locked(request, email=None):
+            return lockout.lockout_response(request)
+        return super().post(request, *args, **kwargs)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    form_class = MailedSetPasswordForm
+    template_name = "registration/password_reset_confirm.html"
+    success_url = reverse_lazy("pages:password_reset_complete")

@@ -57,11 +57,18 @@ ENDPOINTS = [
     # key, label, kind (for the ratio target), requests
     ("floor", "floor: bare Django view, one indexed read", "floor", 4000),
     ("options", "appointmentOptions?date=", "options", 1000),
+    ("options_computed", "appointmentOptions?date= (no cache)", "computed", 600),
+    ("upcoming", "appointmentOptions (no date: the next 14 days)", "options", 1000),
+    ("upcoming_computed", "appointmentOptions (no date, no cache)", "computed", 300),
     ("booking_doctor", "booking-doctor?email= (1,000 bookings, one page)", "page", 2000),
     ("bookings_email", "bookings?email=", "page", 2000),
     ("booking_id", "booking/:id", "object", 2000),
     ("users_doctor", "users?userType=Doctor (admin)", "page", 2000),
 ]
+
+# Asked of a second server without the availability cache (the same request as the key
+# named): what each answer costs to compute, beside what the cache serves.
+COMPUTED = {"options_computed": "options", "upcoming_computed": "upcoming"}
 
 
 def log(message: str) -> None:
@@ -83,7 +90,8 @@ def server_env(database_url: str) -> dict:
         STRIPE_SECRET_KEY="sk_test_bench",
         STRIPE_WEBHOOK_SECRET="whsec_bench",
         STRIPE_PUBLISHABLE_KEY="pk_test_bench",
-        BENCH_FLOOR_VIEW="1",
+        # The app's settings with the floor route (doctors_portal.settings_bench).
+        DJANGO_SETTINGS_MODULE="doctors_portal.settings_bench",
         LOG_LEVEL="ERROR",
         REDIS_URL=REDIS_URL,
         PYTHONDONTWRITEBYTECODE="1",
@@ -360,6 +368,7 @@ def requests_for(d: dict) -> dict[str, tuple[str, str]]:
     return {
         "floor": (f"/api/v1/bench/floor?id={d['service_id']}", ""),
         "options": (f"/api/v1/appointmentOptions?date={d['date']}", ""),
+        "upcoming": ("/api/v1/appointmentOptions", ""),
         "booking_doctor": (
             f"/api/v1/booking-doctor?email={quote(d['doctor'].email)}",
             token_for(d["doctor"]),
@@ -405,7 +414,8 @@ def storm(base: str, *, requests: int = 500, slots: int = 50) -> dict:
     DoctorProfile.objects.create(
         user=doctor, specialty=service, is_verified=True, verified_at=timezone.now()
     )
-    start = (timezone.now() + timedelta(days=400)).replace(minute=0, second=0, microsecond=0)
+    # Within PUBLISH_HORIZON_DAYS: appointmentOptions answers 400 for a date beyond it.
+    start = (timezone.now() + timedelta(days=300)).replace(minute=0, second=0, microsecond=0)
     new_slots = Slot.objects.bulk_create(
         Slot(
             doctor=doctor,
@@ -536,6 +546,7 @@ def measure(size: str, workers: int, scale: float, profile: str | None) -> dict:
     )
     connection.close()
     server = Server(dict(os.environ), workers)
+    computing = None
     results: dict = {"size": size, "workers": workers, "dataset": d["totals"], "endpoints": {}}
     results["picked"] = {
         "date": d["date"],
@@ -544,9 +555,15 @@ def measure(size: str, workers: int, scale: float, profile: str | None) -> dict:
         "patient_bookings": d["patient_bookings"],
     }
     try:
+        # Without REDIS_URL the availability cache is a dummy (settings); nothing else these
+        # reads do touches a cache.
+        computing = Server({**os.environ, "REDIS_URL": ""}, workers)
         reqs = requests_for(d)
+        mix_reqs = dict(reqs)
+        reqs.update({key: reqs[same] for key, same in COMPUTED.items()})
+        bases = {key: computing.base if key in COMPUTED else server.base for key in reqs}
         for key, (path, auth) in reqs.items():
-            status, body = fetch(server.base, path, auth)
+            status, body = fetch(bases[key], path, auth)
             if status != 200:
                 raise RuntimeError(f"{path} answered {status}: {body[:300]!r}")
             results["endpoints"].setdefault(key, {})["bytes"] = len(body)
@@ -557,7 +574,7 @@ def measure(size: str, workers: int, scale: float, profile: str | None) -> dict:
         # RSS levels off); after each measured round; and after its last 1,000 of the mix.
         # Growth after the warm-up is the leak test; the warm-up's own growth is reported.
         mix = OUT / f"mix-{size}.txt"
-        mix.write_text("".join(f"{p}\t{a}\n" for p, a in reqs.values()))
+        mix.write_text("".join(f"{p}\t{a}\n" for p, a in mix_reqs.values()))
         per_worker = 1000 * workers
         served = wrk_mix(server.base, mix, requests=per_worker, connections=workers)["requests"]
         rss_start = server.memory("VmRSS")
@@ -567,9 +584,8 @@ def measure(size: str, workers: int, scale: float, profile: str | None) -> dict:
             # 1,000 in a row for each worker: a long run of the large answers raises the
             # allocator's high-water mark once more, which the mix alone does not reach.
             path, auth = reqs[key]
-            served += wrk(server.base, path, auth, requests=per_worker, connections=workers)[
-                "requests"
-            ]
+            done = wrk(bases[key], path, auth, requests=per_worker, connections=workers)
+            served += 0 if key in COMPUTED else done["requests"]
         rss_first = server.memory("VmRSS")
         results["rss_start_mib"] = rss_start
         results["rss_warm_up_growth_mib"] = round(
@@ -585,9 +601,9 @@ def measure(size: str, workers: int, scale: float, profile: str | None) -> dict:
             for key, _label, _kind, count in ENDPOINTS:
                 path, auth = reqs[key]
                 n = max(100, int(count * scale / ROUNDS))
-                result = wrk(server.base, path, auth, requests=n, connections=workers)
+                result = wrk(bases[key], path, auth, requests=n, connections=workers)
                 rounds[key].append(result)
-                served += result["requests"]
+                served += 0 if key in COMPUTED else result["requests"]
                 log(
                     f"{size} round {round_no + 1} {key}: {result['rps']} req/s, "
                     f"p50 {result['p50_us'] / 1000:.1f} ms, p99 {result['p99_us'] / 1000:.1f} ms, "
@@ -621,6 +637,8 @@ def measure(size: str, workers: int, scale: float, profile: str | None) -> dict:
         results["peak_rss_mib"] = max(server.memory("VmHWM").values())
     finally:
         server.stop()
+        if computing is not None:
+            computing.stop()
     if profile:
         results["profile"] = profile_endpoint(profile, reqs[profile])
     return results
@@ -680,7 +698,8 @@ def report(command: str) -> str:
         lines.append(f"- {k}: {v}")
     lines += [
         f"- server: gunicorn, {runs[0]['workers']} sync workers, DJANGO_DEBUG=0, "
-        "PostgreSQL and Redis (throttles, cache) on the same host",
+        "PostgreSQL and Redis (throttles, cache) on the same host; the '(no cache)' rows "
+        "are asked of a second such server without REDIS_URL (availability cache off)",
         "- load: wrk, 1 thread, one connection per worker, a bounded number of requests per "
         f"endpoint after a warm-up (each worker's first {WARM_UP_REQUESTS:,} requests of the "
         f"mix, then 1,000 of each endpoint alone), split over {ROUNDS} rounds that each run "

@@ -1,5 +1,7 @@
 """Bookings over HTTP: parse, call a selector or service, serialize."""
 
+from functools import partial
+
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
@@ -10,23 +12,9 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from accounts.models import Role
 from accounts.permissions import is_admin
-from bookings import selectors, services
+from bookings import selectors, services, shapes
 from bookings.models import BookingStatus
-from bookings.serializers import (
-    BookingBySlotDoc,
-    BookingCreateInput,
-    BookingDetailOut,
-    BookingReferenceDoc,
-    BookingRowOut,
-    CancellationOut,
-    DoctorRowOut,
-    PatientDocumentOut,
-    booking_detail,
-    booking_row,
-    cancellation_out,
-    doctor_row,
-    patient_document,
-)
+from bookings.serializers import BookingBySlotDoc, BookingCreateInput, BookingReferenceDoc
 from doctors_portal.api.errors import NotFoundAt
 from doctors_portal.api.pagination import PageLimitPagination
 from doctors_portal.api.requests import require_json_object
@@ -40,8 +28,8 @@ EMAIL_PARAM = OpenApiParameter(
     description="Whose bookings (self, or any for admins)",
 )
 PAGE_PARAMS = [
-    OpenApiParameter("page", {"type": "integer", "minimum": 1}),
-    OpenApiParameter("limit", {"type": "integer", "minimum": 1}, description="At most 100"),
+    OpenApiParameter(name=p["name"], type=p["schema"], description=p["description"])
+    for p in PageLimitPagination().get_schema_operation_parameters(None)
 ]
 
 
@@ -79,7 +67,7 @@ class BookingViewSet(viewsets.ViewSet):
             serializers=[BookingBySlotDoc, BookingReferenceDoc],
             resource_type_field_name=None,
         ),
-        responses={201: BookingRowOut},
+        responses={201: shapes.BOOKING_ROW.serializer},
     )
     def create(self, request):
         data = BookingCreateInput(data=require_json_object(request.data))
@@ -99,9 +87,9 @@ class BookingViewSet(viewsets.ViewSet):
         booking = services.booking_create(
             patient=user, slot_id=slot_id, patient_phone=values.get("patient_Phone", "")
         )
-        booking = selectors.booking_get(user=user, booking_id=booking.pk)
+        row = selectors.booking_row_get(user=user, booking_id=booking.pk)
         return created(
-            booking_row(booking, now=timezone.now()),
+            shapes.BOOKING_ROW(row, timezone.now()),
             message="Booking held. Pay before it expires to confirm it.",
         )
 
@@ -128,28 +116,28 @@ class BookingViewSet(viewsets.ViewSet):
     @extend_schema(
         summary="One booking (booking/:id)",
         operation_id="booking_detail",
-        responses={200: BookingDetailOut},
+        responses={200: shapes.BOOKING_DETAIL.serializer},
     )
     def retrieve(self, request, pk: str):
-        booking = selectors.booking_row_get(user=request.user, booking_id=pk)
-        if booking is None:
+        row = selectors.booking_row_get(user=request.user, booking_id=pk)
+        if row is None:
             raise NotFoundAt("No such booking.", path="id")
-        return ok(booking_detail(booking, now=timezone.now()), message="Bookings Found.")
+        return ok(shapes.BOOKING_DETAIL(row, timezone.now()), message="Bookings Found.")
 
     @extend_schema(
         summary="A patient's bookings (bookings?email=)",
         operation_id="bookings_of_patient",
-        responses={200: PatientDocumentOut},
+        responses={200: shapes.PATIENT_DOCUMENT.serializer},
         parameters=[EMAIL_PARAM, *PAGE_PARAMS],
     )
     def list_for_patient(self, request):
         patient = _subject(request, role=Role.PATIENT)
         paginator = PageLimitPagination()
-        page = paginator.paginate_compiled(
-            selectors.PATIENT_BOOKING_ROWS, request, patient_id=patient.pk
+        rows = paginator.paginate_rows(
+            request, partial(selectors.booking_page_for_patient, patient=patient)
         )
         return ok(
-            patient_document(patient=patient, bookings=page, now=timezone.now()),
+            shapes.patient_document(patient=patient, rows=rows, now=timezone.now()),
             message="Bookings retrieved",
             meta=paginator.meta,
         )
@@ -157,7 +145,7 @@ class BookingViewSet(viewsets.ViewSet):
     @extend_schema(
         summary="A doctor's patients (booking-doctor?email=)",
         operation_id="bookings_of_doctor",
-        responses={200: DoctorRowOut(many=True)},
+        responses={200: shapes.DOCTOR_ROW.serializer(many=True)},
         parameters=[
             EMAIL_PARAM,
             OpenApiParameter("date", OpenApiTypes.DATE, description="Appointment date"),
@@ -169,23 +157,26 @@ class BookingViewSet(viewsets.ViewSet):
         doctor = _subject(request, role=Role.DOCTOR)
         raw_date = request.query_params.get("date")
         raw_status = request.query_params.get("status")
-        try:
-            day = None if raw_date is None else timefmt.parse_date(raw_date)
-        except timefmt.TimeFormatError as exc:
-            raise ValidationError({"date": [str(exc)]}) from None
         if raw_status is not None and raw_status not in BookingStatus.values:
             raise ValidationError({"status": [f"One of: {', '.join(BookingStatus.values)}."]})
         now = timezone.now()
         paginator = PageLimitPagination()
-        page = paginator.paginate_compiled(
-            selectors.DOCTOR_BOOKING_ROWS,
-            request,
-            **selectors.doctor_booking_arguments(
-                doctor=doctor, day=day, status=raw_status, now=now
-            ),
-        )
+        try:
+            day = None if raw_date is None else timefmt.parse_date(raw_date)
+            rows = paginator.paginate_rows(
+                request,
+                partial(
+                    selectors.booking_page_for_doctor,
+                    doctor=doctor,
+                    day=day,
+                    status=raw_status,
+                    now=now,
+                ),
+            )
+        except timefmt.TimeFormatError as exc:  # also a day whose bounds the calendar lacks
+            raise ValidationError({"date": [str(exc)]}) from None
         return ok(
-            [doctor_row(b, now=now) for b in page],
+            [shapes.DOCTOR_ROW(row, now) for row in rows],
             message="Patients retrieved",
             meta=paginator.meta,
         )
@@ -194,7 +185,7 @@ class BookingViewSet(viewsets.ViewSet):
         summary="Cancel a booking; a paid one is refunded by the policy",
         operation_id="booking_cancel",
         request=None,
-        responses={200: CancellationOut},
+        responses={200: shapes.CANCELLATION.serializer},
     )
     def cancel(self, request, pk: str):
         booking = selectors.booking_get(user=request.user, booking_id=pk)
@@ -206,4 +197,5 @@ class BookingViewSet(viewsets.ViewSet):
             if result.refunded
             else "Booking cancelled."
         )
-        return ok(cancellation_out(result, now=timezone.now()), message=message)
+        row = selectors.booking_row_get(user=request.user, booking_id=booking.pk)
+        return ok(shapes.cancellation(row, result, now=timezone.now()), message=message)

@@ -22,6 +22,14 @@ class PaymentStatus(models.TextChoices):
     PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
 
 
+# "Is paid", the one definition: after a partial refund the appointment is still paid for.
+PAID_PAYMENT_STATUSES = frozenset({PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED})
+
+
+def is_paid(payment_status: str) -> bool:
+    return payment_status in PAID_PAYMENT_STATUSES
+
+
 # Statuses that occupy a seat (a pending one only until its hold expires).
 SEAT_HOLDING_STATUSES = (BookingStatus.PENDING_PAYMENT, BookingStatus.CONFIRMED)
 
@@ -51,6 +59,8 @@ class Booking(models.Model):
     status = models.CharField(
         max_length=20, choices=BookingStatus.choices, default=BookingStatus.PENDING_PAYMENT
     )
+    # Derived from the booking's Payment (payments.models.Payment.booking_payment_status)
+    # and written only by payments.services; kept here so booking rows read one table.
     payment_status = models.CharField(
         max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.UNPAID
     )
@@ -103,3 +113,7 @@ class Booking(models.Model):
 
     def __str__(self) -> str:
         return f"Booking #{self.pk} ({self.status})"
+
+    @property
+    def is_paid(self) -> bool:
+        return is_paid(self.payment_status)

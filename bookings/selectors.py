@@ -6,9 +6,10 @@ from datetime import date, datetime
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.models import User
 from bookings.models import Booking, BookingStatus
-from doctors_portal.db.compiled import CompiledQuery
+from bookings.shapes import BOOKING_ROW
+from doctors_portal.db.compiled import CompiledQuery, Page
 from scheduling import timefmt
 from scheduling.models import Slot, SlotStatus
 
@@ -17,69 +18,61 @@ def _with_relations(queryset: QuerySet[Booking]) -> QuerySet[Booking]:
     return queryset.select_related("patient", "doctor", "service", "slot")
 
 
-def booking_visible_to(*, user: User) -> QuerySet[Booking]:
+def _visible(*, viewer_id: int, sees_all: bool) -> QuerySet[Booking]:
+    """Who sees which booking: an administrator every one, anyone else those they are the
+    patient or the doctor of."""
+    bookings = Booking.objects.all()
+    if not sees_all:
+        bookings = bookings.filter(Q(patient_id=viewer_id) | Q(doctor_id=viewer_id))
+    return bookings
+
+
+def _viewer(user: User) -> dict | None:
+    """_visible's arguments for this caller; None for one who sees no booking."""
     if not user.is_authenticated or not user.is_active:
+        return None
+    return {"viewer_id": user.pk, "sees_all": user.is_admin}
+
+
+def _booking_id(raw) -> int | None:
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        return None
+
+
+def booking_visible_to(*, user: User) -> QuerySet[Booking]:
+    viewer = _viewer(user)
+    if viewer is None:
         return Booking.objects.none()
-    if user.role == Role.ADMIN:
-        return _with_relations(Booking.objects.all())
-    return _with_relations(Booking.objects.filter(Q(patient=user) | Q(doctor=user)))
+    return _with_relations(_visible(**viewer))
 
 
 def booking_get(*, user: User, booking_id) -> Booking | None:
-    try:
-        booking_id = int(booking_id)
-    except (TypeError, ValueError):
+    booking_id = _booking_id(booking_id)
+    if booking_id is None:
         return None
     return booking_visible_to(user=user).filter(pk=booking_id).first()
 
 
-# What a booking row of the API is built from (bookings.serializers.booking_row): read as
-# one `.values()` row with its patient, doctor, slot and service, because compiling a
-# five-model select and building five instances per row cost most of a read's time.
-ROW_VALUES = (
-    "id",
-    "status",
-    "payment_status",
-    "price",
-    "currency",
-    "expires_at",
-    "created_at",
-    "patient_phone",
-    "patient_id",
-    "patient__name",
-    "patient__email",
-    "patient__phone",
-    "doctor_id",
-    "doctor__name",
-    "doctor__email",
-    "slot__start",
-    "slot__end",
-    "service_id",
-    "service__name",
+# A booking as the API shows it is read as one `.values()` row with its patient, doctor,
+# slot and service (BOOKING_ROW.columns), because compiling a five-model select and
+# building five instances per row cost most of a read's time.
+_BOOKING_ROW = CompiledQuery(
+    lambda *, booking_id, **viewer: _visible(**viewer).filter(pk=booking_id).order_by(),
+    BOOKING_ROW.columns,
+    booking_id=int,
+    viewer_id=int,
 )
 
 
-def _booking_row_by_id(*, booking_id: int, viewer_id: int, sees_all: bool) -> QuerySet:
-    bookings = Booking.objects.filter(pk=booking_id)
-    if not sees_all:
-        bookings = bookings.filter(Q(patient_id=viewer_id) | Q(doctor_id=viewer_id))
-    return bookings.order_by()  # one row by primary key: nothing to order
-
-
-_BOOKING_ROW = CompiledQuery(_booking_row_by_id, ROW_VALUES, booking_id=int, viewer_id=int)
-
-
 def booking_row_get(*, user: User, booking_id) -> dict | None:
-    """booking_get as a ROW_VALUES dict."""
-    try:
-        booking_id = int(booking_id)
-    except (TypeError, ValueError):
+    """booking_get as a row of BOOKING_ROW.columns."""
+    booking_id = _booking_id(booking_id)
+    viewer = _viewer(user)
+    if booking_id is None or viewer is None:
         return None
-    if not user.is_authenticated or not user.is_active:
-        return None
-    rows = _BOOKING_ROW.rows(
-        booking_id=booking_id, viewer_id=user.pk, sees_all=user.role == Role.ADMIN
-    )
+    rows = _BOOKING_ROW.rows(booking_id=booking_id, **viewer)
     return rows[0] if rows else None
 
 
@@ -97,12 +90,17 @@ def booking_list_for_patient(*, patient: User) -> QuerySet[Booking]:
     return _with_relations(Booking.objects.filter(patient=patient)).order_by("-created_at", "-id")
 
 
-# The API's pages of a patient's bookings, as ROW_VALUES dicts.
-PATIENT_BOOKING_ROWS = CompiledQuery(
+# The API's pages of a patient's bookings, as rows of BOOKING_ROW.columns.
+_PATIENT_BOOKING_ROWS = CompiledQuery(
     lambda *, patient_id: booking_list_for_patient(patient=User(pk=patient_id)),
-    ROW_VALUES,
+    BOOKING_ROW.columns,
     patient_id=int,
 )
+
+
+def booking_page_for_patient(*, patient: User, limit: int, offset: int = 0) -> Page:
+    """One page of booking_list_for_patient as rows of BOOKING_ROW.columns, and the total."""
+    return _PATIENT_BOOKING_ROWS.page(limit=limit, offset=offset, patient_id=patient.pk)
 
 
 def booking_list_for_doctor(
@@ -113,7 +111,9 @@ def booking_list_for_doctor(
     now: datetime | None = None,
 ) -> QuerySet[Booking]:
     return _doctor_bookings(
-        **doctor_booking_arguments(doctor=doctor, day=day, status=status, now=now or timezone.now())
+        **_doctor_booking_arguments(
+            doctor=doctor, day=day, status=status, now=now or timezone.now()
+        )
     )
 
 
@@ -128,11 +128,11 @@ def _doctor_bookings(
     return _with_relations(queryset).order_by("-created_at", "-id")
 
 
-# The API's pages of a doctor's bookings, as ROW_VALUES dicts: the arguments of
-# booking_list_for_doctor, with the day as its bounds (see doctor_booking_arguments).
-DOCTOR_BOOKING_ROWS = CompiledQuery(
+# The API's pages of a doctor's bookings, as rows of BOOKING_ROW.columns: the arguments
+# of booking_list_for_doctor, with the day as its bounds (see _doctor_booking_arguments).
+_DOCTOR_BOOKING_ROWS = CompiledQuery(
     _doctor_bookings,
-    ROW_VALUES,
+    BOOKING_ROW.columns,
     doctor_id=int,
     since=datetime,
     until=datetime,
@@ -140,10 +140,27 @@ DOCTOR_BOOKING_ROWS = CompiledQuery(
 )
 
 
-def doctor_booking_arguments(
+def booking_page_for_doctor(
+    *,
+    doctor: User,
+    day: date | None = None,
+    status: str | None = None,
+    now: datetime,
+    limit: int,
+    offset: int = 0,
+) -> Page:
+    """One page of booking_list_for_doctor as rows of BOOKING_ROW.columns, and the total."""
+    return _DOCTOR_BOOKING_ROWS.page(
+        limit=limit,
+        offset=offset,
+        **_doctor_booking_arguments(doctor=doctor, day=day, status=status, now=now),
+    )
+
+
+def _doctor_booking_arguments(
     *, doctor: User, day: date | None, status: str | None, now: datetime
 ) -> dict:
-    """DOCTOR_BOOKING_ROWS's arguments for booking_list_for_doctor's filters."""
+    """_doctor_bookings's arguments for booking_list_for_doctor's filters."""
     since, until = timefmt.day_bounds(day) if day is not None else (now, now)
     return {
         "doctor_id": doctor.pk,

@@ -19,10 +19,11 @@ from django.db.models import F
 from django.utils import timezone
 from rest_framework.exceptions import PermissionDenied, ValidationError
 
-from accounts.models import Role, User
-from bookings.models import SEAT_HOLDING_STATUSES, Booking, BookingStatus, PaymentStatus
+from accounts.models import Role, User, is_admin
+from bookings.models import SEAT_HOLDING_STATUSES, Booking, BookingStatus
 from bookings.notifications import send_booking_cancelled
 from doctors_portal.api.errors import Conflict, NotFoundAt
+from scheduling.availability_cache import availability_changed
 from scheduling.models import Slot, SlotStatus
 
 
@@ -62,6 +63,7 @@ def _take_seat(*, slot: Slot) -> None:
     if not taken:
         raise SeatNoLongerAvailable("This slot is fully booked.", path="slotId")
     slot.seats_taken += 1
+    availability_changed()
 
 
 def _slot_is_bookable(slot: Slot) -> bool:
@@ -134,10 +136,10 @@ def booking_confirm_paid(*, booking_id: int, now=None) -> Booking:
         _take_seat(slot=slot)
     elif booking.status != BookingStatus.PENDING_PAYMENT:
         raise SeatNoLongerAvailable("This booking was cancelled; it cannot be confirmed.")
+    # Its payment_status is the payment's to say (payments.services writes it).
     booking.status = BookingStatus.CONFIRMED
-    booking.payment_status = PaymentStatus.PAID
     booking.confirmed_at = now
-    booking.save(update_fields=["status", "payment_status", "confirmed_at", "updated_at"])
+    booking.save(update_fields=["status", "confirmed_at", "updated_at"])
     return booking
 
 
@@ -151,9 +153,9 @@ class CancellationResult:
 
 def booking_refund_policy(*, booking: Booking, by: User, now) -> tuple[Decimal, str]:
     """How much of a paid booking is refunded when `by` cancels it now, and why."""
-    if booking.payment_status != PaymentStatus.PAID:
+    if not booking.is_paid:
         return Decimal("0"), "Nothing was paid, so nothing is refunded."
-    if by.role in (Role.DOCTOR, Role.ADMIN):
+    if by.role == Role.DOCTOR or is_admin(by):
         return booking.price, "Cancelled by the clinic: the full amount is refunded."
     hours = settings.CANCELLATION_REFUND_HOURS
     if booking.slot.start - now >= timedelta(hours=hours):
@@ -192,6 +194,7 @@ def booking_cancel(*, booking_id: int, by: User, now=None) -> CancellationResult
     booking.cancelled_by = by
     booking.save(update_fields=["status", "cancelled_at", "cancelled_by", "updated_at"])
     Slot.objects.filter(pk=slot.pk).update(seats_taken=F("seats_taken") - 1)
+    availability_changed()
     transaction.on_commit(
         lambda: send_booking_cancelled(booking_id=booking_id, refund_amount=refunded, reason=reason)
     )

@@ -29,12 +29,13 @@ def origin(url: str) -> str | None:
 
 def third_party_sources() -> dict[str, list[str]]:
     from accounts.views import firebase_context  # the one place that knows the auth base
+    from payments import stand_in  # the one place that knows the demo's Stripe stand-in
 
     sources: dict[str, list[str]] = {key: list(value) for key, value in STRIPE_SOURCES.items()}
     # A stand-in Stripe.js (localstripe in tests and the demo) and the API it calls.
     for directive, url in (
         ("script-src", settings.STRIPE_JS_URL),
-        ("connect-src", settings.STRIPE_API_BASE),
+        *(("connect-src", url) for url in stand_in.csp_connect_sources()),
     ):
         found = origin(url)
         if found and found not in sources[directive]:

@@ -1,5 +1,6 @@
 """Server-rendered pages (namespace "pages"); each view calls the apps' services."""
 
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from accounts import views as accounts_views
@@ -17,6 +18,27 @@ urlpatterns = [
     path("login/", accounts_views.SignInView.as_view(), name="login"),
     path("logout/", accounts_views.SignOutView.as_view(), name="logout"),
     path("login/firebase/", accounts_views.firebase_signin, name="firebase_signin"),
+    path("verify-email/<str:token>/", accounts_views.verify_email, name="verify_email"),
+    path("password-reset/", accounts_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(
+            template_name="registration/password_reset_done.html"
+        ),
+        name="password_reset_done",
+    ),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        accounts_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password-reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(
+            template_name="registration/password_reset_complete.html"
+        ),
+        name="password_reset_complete",
+    ),
     path("book/<int:slot_id>/", bookings_views.book, name="book"),
     path("appointments/", bookings_views.my_appointments, name="my_appointments"),
     path("appointments/<int:pk>/cancel/", bookings_views.cancel, name="cancel"),

@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's files, pinned and served by us
     "django_filters",
+    "corsheaders",
+    "axes",
     "accounts",
     "scheduling",
     "bookings",
@@ -67,6 +69,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # High: answers preflights before anything authenticates, and marks every API answer
+    # (the envelope middleware's 413/400 too) for the browser clients it allows.
+    "corsheaders.middleware.CorsMiddleware",
     "doctors_portal.api.middleware.ApiEnvelopeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -76,6 +81,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "doctors_portal.csp.PortalCSPMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as axes asks: turns a lockout flagged during the request into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "doctors_portal.urls"
@@ -202,7 +209,33 @@ else:
         "availability": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
     }
 
+# --- Client address and lockout (django-axes) ---
+# How many reverse proxies in front of the app append to X-Forwarded-For. 0: the
+# connecting address is the client, and a client's own X-Forwarded-For is ignored.
+# DRF's throttles (NUM_PROXIES) and axes (accounts.lockout.client_ip, which asks DRF)
+# read the client address by this one rule.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out account or address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+# Counted per account and, separately, per client address.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# A failure while locked does not push the end of the lockout further away, so a
+# stranger hammering an address cannot keep its owner out for good.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
+AXES_USERNAME_CALLABLE = "accounts.lockout.username_of"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_VERBOSE = False
+
 REST_FRAMEWORK = {
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.JWTAuthentication",
     ],
@@ -223,6 +256,26 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
+# Cross-origin browser clients (django-cors-headers), e.g. the reference web client served
+# from a static host. Tokens only, never cookies, so no credentials. Production allows no
+# origin unless CORS_ALLOWED_ORIGINS names it; development allows the usual local front
+# ends (create-react-app :3000, Vite :5173 and :4173, Angular :4200, Vue CLI :8080).
+_LOCAL_FRONT_END_PORTS = (3000, 5173, 4173, 4200, 8080)
+CORS_ALLOWED_ORIGINS = env.list(
+    "CORS_ALLOWED_ORIGINS",
+    default=[
+        f"http://{host}:{port}"
+        for port in _LOCAL_FRONT_END_PORTS
+        for host in ("localhost", "127.0.0.1")
+    ]
+    if DEBUG
+    else [],
+)
+CORS_URLS_REGEX = r"^/api/"
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_HEADERS = ("accept", "authorization", "content-type")
+CORS_EXPOSE_HEADERS = ("Retry-After", "Content-Disposition")
+
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=15),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=7),
@@ -231,6 +284,9 @@ SIMPLE_JWT = {
     "UPDATE_LAST_LOGIN": False,
     "SIGNING_KEY": env("JWT_SIGNING_KEY", default=SECRET_KEY),
     "AUTH_HEADER_TYPES": ("Bearer",),
+    # Tokens carry a hash of the password they were issued under: a reset or a takeover
+    # (which clears an unproven password) ends every access token at once, not in 15 min.
+    "CHECK_REVOKE_TOKEN": True,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -257,14 +313,15 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-# GET api/v1/bench/floor: the benchmark's framework floor (one indexed read, no DRF).
-# Off (404) unless the benchmark turns it on.
-BENCH_FLOOR_VIEW = env.bool("BENCH_FLOOR_VIEW", default=False)
-
 # Domain settings.
 BOOKING_HOLD_MINUTES = env.int("BOOKING_HOLD_MINUTES", default=15)
 CANCELLATION_REFUND_HOURS = env.int("CANCELLATION_REFUND_HOURS", default=24)
 DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", default="usd")
+
+# Scheduling limits (scheduling/timefmt.py, scheduling/services.py, scheduling/selectors.py).
+MAX_SLOT_MINUTES = env.int("MAX_SLOT_MINUTES", default=240)
+BOOKING_HORIZON_DAYS = env.int("BOOKING_HORIZON_DAYS", default=14)
+PUBLISH_HORIZON_DAYS = env.int("PUBLISH_HORIZON_DAYS", default=365)
 
 # Firebase: only the project id is needed to verify ID tokens.
 FIREBASE_PROJECT_ID = env("FIREBASE_PROJECT_ID", default="demo-doctors-portal" if DEBUG else "")

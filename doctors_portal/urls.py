@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from doctors_portal.api.views import bench_floor, health
+from doctors_portal.api.views import health
 
 api_v1 = [
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="schema"),
@@ -10,7 +10,6 @@ api_v1 = [
     # so the page runs under a policy without 'unsafe-inline' for scripts.
     re_path(r"^docs/?$", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
     re_path(r"^health/?$", health, name="health"),
-    re_path(r"^bench/floor/?$", bench_floor, name="bench-floor"),
     path("", include("accounts.urls")),
     path("", include("scheduling.urls")),
     path("", include("bookings.urls")),

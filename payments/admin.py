@@ -58,7 +58,7 @@ class RefundAdmin(ReadOnlyAdmin):
 
 @admin.register(StripeEvent)
 class StripeEventAdmin(ReadOnlyAdmin):
-    list_display = ("event_id", "type", "outcome", "received_at", "applied_at")
+    list_display = ("event_id", "type", "summary", "received_at", "applied_at")
     list_filter = ("type",)
-    search_fields = ("event_id", "type", "outcome")
+    search_fields = ("event_id", "type", "summary")
     date_hierarchy = "received_at"

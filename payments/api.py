@@ -3,7 +3,7 @@
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
@@ -21,6 +21,7 @@ from payments.serializers import (
     payment_data,
     payment_intent_data,
 )
+from payments.services import SyncOutcome
 
 
 class PaymentViewSet(viewsets.ViewSet):
@@ -56,7 +57,10 @@ class PaymentViewSet(viewsets.ViewSet):
         responses={
             200: PaymentResponseSerializer,
             402: OpenApiResponse(description="The card was declined"),
-            409: OpenApiResponse(description="Not succeeded, wrong amount, or seat gone"),
+            409: OpenApiResponse(
+                description="Not succeeded or still processing (recorded), wrong amount, "
+                "seat gone (refunded), or cancelled since"
+            ),
             502: OpenApiResponse(description="Stripe unreachable; nothing changed"),
         },
     )
@@ -64,31 +68,43 @@ class PaymentViewSet(viewsets.ViewSet):
     def confirm(self, request):
         serializer = ConfirmPaymentSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        intent_id = serializer.validated_data["transactionid"]
         booking = selectors.booking_payable_by(
             user=request.user, booking_id=serializer.validated_data["bookingID"]
         )
         if booking is None:
             raise NotFound("No such booking.")
-        payment = selectors.payment_for_booking(booking=booking)
-        if payment is None or payment.intent_id != intent_id:
-            # Checked before asking Stripe: an intent of another booking never applies here.
-            raise ValidationError(
-                {"transactionid": ["This payment does not belong to this booking."]}
-            )
-        intent = gateway.retrieve_payment_intent(intent_id)
-        if not intent.succeeded and intent.error_message:
-            services.payment_record_failure(intent=intent)
-            raise PaymentError(intent.error_message, path="transactionid")
-        outcome = services.payment_confirm_from_intent(intent=intent, booking_id=booking.pk)
-        if outcome.result == services.Outcome.REFUNDED_SEAT_GONE:
-            raise Conflict(
-                "The hold had lapsed and the time was given to another patient, so the "
-                f"payment of {outcome.payment.amount_refunded} {outcome.payment.currency.upper()} "
-                "was refunded.",
-                path="bookingID",
-            )
-        return ok(payment_data(outcome.payment), message="Payment confirmed")
+        synced = services.payment_sync(
+            intent_id=serializer.validated_data["transactionid"], booking_id=booking.pk
+        )
+        _raise_unless_paid(synced)
+        return ok(payment_data(synced.payment), message="Payment confirmed")
+
+
+def _raise_unless_paid(synced: services.PaymentSync) -> None:
+    """POST payment answers 200 only for a paid booking; what Stripe said is recorded."""
+    outcome = synced.outcome
+    if outcome == SyncOutcome.DECLINED:
+        raise PaymentError(synced.decline_message or "The card was declined.", path="transactionid")
+    if outcome == SyncOutcome.PROCESSING:
+        raise Conflict(
+            "The payment is still processing; the booking is confirmed once it succeeds.",
+            path="transactionid",
+        )
+    if outcome == SyncOutcome.NOT_COMPLETED:
+        raise Conflict(
+            f"The payment has not succeeded (Stripe status: {synced.stripe_status}).",
+            path="transactionid",
+        )
+    if outcome == SyncOutcome.REFUNDED_SEAT_GONE:
+        raise Conflict(
+            "The hold had lapsed and the time was given to another patient, so the "
+            f"payment of {synced.payment.amount_refunded} {synced.payment.currency.upper()} "
+            "was refunded.",
+            path="bookingID",
+        )
+    if not synced.booking_is_confirmed:
+        # Paid once, but the booking has since been cancelled or refunded.
+        raise Conflict(services.booking_payment_summary(synced.booking), path="bookingID")
 
 
 class StripeWebhookView(APIView):
@@ -106,13 +122,13 @@ class StripeWebhookView(APIView):
         event = gateway.verify_webhook(
             payload=request.body, signature=request.headers.get("Stripe-Signature")
         )
-        result = services.stripe_event_apply(event=event)
+        receipt = services.stripe_event_apply(event=event)
         return ok(
             {
                 "eventId": event.id,
                 "type": event.type,
-                "duplicate": result.duplicate,
-                "outcome": result.outcome,
+                "duplicate": receipt.duplicate,
+                "summary": receipt.summary,
             },
             message="Event received",
         )

@@ -1,11 +1,22 @@
+"""Payment, Refund and StripeEvent, in the style of saleor's payment module.
+
+A Payment's `status` (ChargeStatus) only moves forward, through its guard methods.
+A booking's `payment_status` is derived from it by `Payment.booking_payment_status`,
+and only `payments.services` writes that derivation onto the booking.
+"""
+
 from decimal import Decimal
 
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from bookings.models import PaymentStatus, is_paid
 
-class PaymentState(models.TextChoices):
+
+class ChargeStatus(models.TextChoices):
+    """Where one Stripe PaymentIntent stands: charged, not yet, or refunded."""
+
     REQUIRES_PAYMENT = "requires_payment", "Requires payment"
     PROCESSING = "processing", "Processing"
     SUCCEEDED = "succeeded", "Succeeded"
@@ -13,6 +24,30 @@ class PaymentState(models.TextChoices):
     PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
     REFUNDED = "refunded", "Refunded"
     CANCELLED = "cancelled", "Cancelled"
+
+
+# How far along each status is; a payment never moves to a lower rank. Failed and
+# processing share a rank: a processing payment may fail, a failed card may be retried.
+CHARGE_STATUS_RANK = {
+    ChargeStatus.REQUIRES_PAYMENT: 0,
+    ChargeStatus.CANCELLED: 0,
+    ChargeStatus.FAILED: 1,
+    ChargeStatus.PROCESSING: 1,
+    ChargeStatus.SUCCEEDED: 2,
+    ChargeStatus.PARTIALLY_REFUNDED: 3,
+    ChargeStatus.REFUNDED: 4,
+}
+
+# The booking's view of each charge status (API.md's `paymentStatus`).
+BOOKING_PAYMENT_STATUS = {
+    ChargeStatus.REQUIRES_PAYMENT: PaymentStatus.UNPAID,
+    ChargeStatus.CANCELLED: PaymentStatus.UNPAID,
+    ChargeStatus.PROCESSING: PaymentStatus.PROCESSING,
+    ChargeStatus.FAILED: PaymentStatus.FAILED,
+    ChargeStatus.SUCCEEDED: PaymentStatus.PAID,
+    ChargeStatus.PARTIALLY_REFUNDED: PaymentStatus.PARTIALLY_REFUNDED,
+    ChargeStatus.REFUNDED: PaymentStatus.REFUNDED,
+}
 
 
 class Payment(models.Model):
@@ -26,7 +61,7 @@ class Payment(models.Model):
     amount = models.DecimalField(max_digits=10, decimal_places=2)
     currency = models.CharField(max_length=3)
     status = models.CharField(
-        max_length=24, choices=PaymentState.choices, default=PaymentState.REQUIRES_PAYMENT
+        max_length=24, choices=ChargeStatus.choices, default=ChargeStatus.REQUIRES_PAYMENT
     )
     amount_refunded = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
     failure_message = models.CharField(max_length=500, blank=True)
@@ -51,29 +86,60 @@ class Payment(models.Model):
     def refundable_amount(self) -> Decimal:
         return self.amount - self.amount_refunded
 
+    @property
+    def booking_payment_status(self) -> PaymentStatus:
+        """The one derivation of a booking's payment state (API.md `paymentStatus`)."""
+        return BOOKING_PAYMENT_STATUS[ChargeStatus(self.status)]
+
     def is_paid(self) -> bool:
-        return self.status in (
-            PaymentState.SUCCEEDED,
-            PaymentState.PARTIALLY_REFUNDED,
-            PaymentState.REFUNDED,
-        )
+        return is_paid(self.booking_payment_status)
+
+    def is_charged(self) -> bool:
+        """Stripe took the money at some point (refunded since, or not)."""
+        return CHARGE_STATUS_RANK[ChargeStatus(self.status)] >= CHARGE_STATUS_RANK["succeeded"]
+
+    # Guards: every status change asks one of these first.
+
+    def can_process(self) -> bool:
+        return self.status in (ChargeStatus.REQUIRES_PAYMENT, ChargeStatus.FAILED)
 
     def can_succeed(self) -> bool:
         return self.status in (
-            PaymentState.REQUIRES_PAYMENT,
-            PaymentState.PROCESSING,
-            PaymentState.FAILED,
+            ChargeStatus.REQUIRES_PAYMENT,
+            ChargeStatus.PROCESSING,
+            ChargeStatus.FAILED,
         )
 
     def can_fail(self) -> bool:
         # A late failure event never un-pays a payment that succeeded.
-        return self.status in (PaymentState.REQUIRES_PAYMENT, PaymentState.PROCESSING)
+        return self.status in (ChargeStatus.REQUIRES_PAYMENT, ChargeStatus.PROCESSING)
 
     def can_refund(self) -> bool:
-        return (
-            self.status in (PaymentState.SUCCEEDED, PaymentState.PARTIALLY_REFUNDED)
-            and self.refundable_amount > 0
-        )
+        return self.is_charged() and self.refundable_amount > 0
+
+    def refunded_status(self) -> ChargeStatus:
+        """The charge status that `amount_refunded` implies for a charged payment."""
+        if self.amount_refunded >= self.amount:
+            return ChargeStatus.REFUNDED
+        if self.amount_refunded > 0:
+            return ChargeStatus.PARTIALLY_REFUNDED
+        return ChargeStatus.SUCCEEDED
+
+
+class RefundStatus(models.TextChoices):
+    """Stripe's refund statuses."""
+
+    PENDING = "pending", "Pending"
+    REQUIRES_ACTION = "requires_action", "Requires action"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    CANCELED = "canceled", "Canceled"
+
+
+# Refund statuses that mean money is (being) returned; failed and canceled ones are not.
+COUNTED_REFUND_STATUSES = frozenset(
+    {RefundStatus.PENDING, RefundStatus.REQUIRES_ACTION, RefundStatus.SUCCEEDED}
+)
 
 
 class Refund(models.Model):
@@ -81,7 +147,9 @@ class Refund(models.Model):
     refund_id = models.CharField(max_length=255, unique=True)
     amount = models.DecimalField(max_digits=10, decimal_places=2)
     reason = models.CharField(max_length=255, blank=True)
-    status = models.CharField(max_length=32, default="succeeded")
+    status = models.CharField(
+        max_length=32, choices=RefundStatus.choices, default=RefundStatus.SUCCEEDED
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -90,16 +158,28 @@ class Refund(models.Model):
     def __str__(self) -> str:
         return f"{self.refund_id} {self.amount}"
 
+    @property
+    def is_counted(self) -> bool:
+        return self.status in COUNTED_REFUND_STATUSES
+
+
+class StripeEventAppendOnly(Exception):
+    """A StripeEvent row was about to be changed or deleted: the log is append-only."""
+
 
 class StripeEvent(models.Model):
-    """Append-only log of every Stripe event received; the unique id applies each once."""
+    """Append-only log of every Stripe event applied, with what applying it did.
+
+    One row per event id (unique), written once in the transaction of the effect.
+    """
 
     event_id = models.CharField(max_length=255, unique=True)
     type = models.CharField(max_length=100)
     payload = models.JSONField()
     received_at = models.DateTimeField(default=timezone.now)
     applied_at = models.DateTimeField(null=True, blank=True)
-    outcome = models.CharField(max_length=255, blank=True)
+    # What applying it did: a SyncOutcome, "refused: …", "ignored: …".
+    summary = models.CharField(max_length=255, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]
@@ -107,3 +187,11 @@ class StripeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_id} {self.type}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise StripeEventAppendOnly(f"Stripe event {self.event_id} is already recorded.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise StripeEventAppendOnly(f"Stripe event {self.event_id} cannot be deleted.")

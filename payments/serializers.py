@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from bookings.models import is_paid
 from payments.models import Payment
 
 BOOKING_ID_REQUIRED = (
@@ -75,7 +76,7 @@ def payment_data(payment: Payment) -> dict:
         "state": payment.status,
         "status": booking.status,
         "paymentStatus": booking.payment_status,
-        "isPaid": booking.payment_status == "paid",
+        "isPaid": is_paid(booking.payment_status),
         "succeededAt": payment.succeeded_at.isoformat() if payment.succeeded_at else None,
     }
 

@@ -1,25 +1,32 @@
 """Every write on payments (ARCHITECTURE invariants 2, 4 and 5).
 
-Lock order is the one bookings.services uses: slot, then booking, then payment.
-Stripe is only asked through payments.stripe_gateway; when it cannot be reached
-the transaction rolls back and nothing here or on the booking changes.
+One flow syncs a booking's payment from Stripe, whoever asks: `payment_sync` asks
+Stripe how the PaymentIntent stands (outside any lock or transaction), then
+`payment_apply_snapshot` applies that answer under the booking's locks. POST payment,
+the payment page and the webhook all call it, so they cannot drift apart.
 
-A Payment's status only moves forward through its guard methods (`can_succeed`,
-`can_fail`, `can_refund`), so the POST payment call and the webhook may both
-arrive, in any order and more than once, and the result is the same.
+A Payment's status only moves forward through its guard methods (`can_process`,
+`can_succeed`, `can_fail`, `can_refund`) and its refunded total never shrinks, so
+answers and events may arrive late, in any order and more than once, and the result is
+the same. The booking's `payment_status` is derived from the Payment
+(`Payment.booking_payment_status`) and written by `_booking_payment_status_write` only.
+
+Lock order is the one bookings.services uses: slot, then booking, then payment.
+When Stripe cannot be reached nothing here or on the booking changes.
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.exceptions import APIException, NotFound, ValidationError
 
 from accounts.models import User
-from bookings.models import Booking, BookingStatus, PaymentStatus
+from bookings.models import Booking, BookingStatus
 from bookings.notifications import (
     send_after_commit,
     send_booking_confirmed,
@@ -29,27 +36,48 @@ from bookings.services import SeatNoLongerAvailable, booking_confirm_paid
 from doctors_portal.api.errors import Conflict, PaymentProviderUnavailable
 from payments import stripe_gateway as gateway
 from payments.errors import PaymentProviderRejected
-from payments.models import Payment, PaymentState, Refund, StripeEvent
+from payments.models import ChargeStatus, Payment, Refund, RefundStatus, StripeEvent
 from scheduling.models import Slot
 
 logger = logging.getLogger(__name__)
 
 SEAT_GONE_REASON = "The seat was given to another patient before the payment arrived."
-# Refund statuses that mean money is (being) returned; failed and canceled ones are not.
-COUNTED_REFUND_STATUSES = ("succeeded", "pending", "requires_action")
+NOT_THIS_BOOKINGS = "This payment does not belong to this booking."
 
 
-class Outcome:
+class SyncOutcome(StrEnum):
+    """What syncing a payment from Stripe found and did."""
+
     CONFIRMED = "confirmed"
     ALREADY_APPLIED = "already applied"
+    REFUND_RECORDED = "refund recorded"
     REFUNDED_SEAT_GONE = "refunded: seat no longer available"
+    PROCESSING = "processing"
+    DECLINED = "declined"
+    NOT_COMPLETED = "not completed"
 
 
 @dataclass(frozen=True)
-class PaymentOutcome:
+class PaymentSync:
     payment: Payment
     booking: Booking
-    result: str
+    outcome: SyncOutcome
+    # Stripe's own word on the intent (`processing`, `requires_payment_method`...).
+    stripe_status: str = ""
+    decline_message: str = ""
+
+    @property
+    def booking_is_confirmed(self) -> bool:
+        """Paid, and the appointment stands (not cancelled or refunded away since)."""
+        return self.booking.status in (BookingStatus.CONFIRMED, BookingStatus.COMPLETED)
+
+
+def booking_payment_summary(booking: Booking) -> str:
+    """A paid-once booking that no longer stands, in words (cancelled, refunded...)."""
+    return (
+        f"This booking is {booking.get_status_display().lower()}; "
+        f"its payment is {booking.get_payment_status_display().lower()}."
+    )
 
 
 def _booking_key(booking: Booking) -> str:
@@ -119,47 +147,67 @@ def payment_intent_for_booking(*, patient: User, booking_id: int, now=None) -> P
         client_secret=intent.client_secret,
         amount=booking.price,
         currency=booking.currency,
-        status=PaymentState.REQUIRES_PAYMENT,
+        status=ChargeStatus.REQUIRES_PAYMENT,
         created_at=now,
     )
 
 
-def _payment_matching(intent: gateway.Intent, booking_id: int | None) -> Payment:
-    """The Payment this intent was created for, if it really is that booking's."""
-    payment = Payment.objects.filter(intent_id=intent.id).first()
-    belongs = (
-        payment is not None
-        and (booking_id is None or payment.booking_id == booking_id)
-        and intent.booking_id == str(payment.booking_id)
-    )
-    if not belongs:
-        raise ValidationError({"transactionid": ["This payment does not belong to this booking."]})
-    return payment
+# The one flow: ask Stripe, then apply the answer ------------------------------------
+
+
+def payment_sync(*, intent_id: str, booking_id: int | None = None, now=None) -> PaymentSync:
+    """Ask Stripe how this PaymentIntent stands and apply the answer to its booking.
+
+    `booking_id`, when the caller names a booking (POST payment, the page), must be the
+    intent's own: checked before Stripe is asked, so another booking's intent never
+    applies here. Stripe is asked outside any transaction: no lock is held while it
+    answers.
+    """
+    payment = Payment.objects.filter(intent_id=intent_id).only("pk", "booking_id").first()
+    if payment is None or (booking_id is not None and payment.booking_id != booking_id):
+        raise ValidationError({"transactionid": [NOT_THIS_BOOKINGS]})
+    snapshot = gateway.retrieve_payment(intent_id)
+    return payment_apply_snapshot(payment_id=payment.pk, snapshot=snapshot, now=now)
 
 
 @transaction.atomic
-def payment_confirm_from_intent(
-    *, intent: gateway.Intent, booking_id: int | None = None, now=None
-) -> PaymentOutcome:
-    """Confirm the booking an intent Stripe reports `succeeded` was created for.
+def payment_apply_snapshot(
+    *, payment_id: int, snapshot: gateway.PaymentSnapshot, now=None
+) -> PaymentSync:
+    """Apply what Stripe said of a payment. Forward only: a stale answer changes nothing.
 
-    Shared by POST payment (which names the booking) and the webhook. The intent
-    must belong to the booking and match its amount and currency. If the seat went
-    to someone else while the payment was late, the money is refunded at once and
-    the booking stays expired: no money is kept for a seat not given.
+    The intent must be the one created for this booking, at its amount and currency.
+    If the seat went to someone else while the payment was late, the money is refunded
+    at once and the booking stays expired: no money is kept for a seat not given.
     """
     now = now or timezone.now()
-    payment = _payment_matching(intent, booking_id)
-    if not intent.succeeded:
-        raise Conflict(
-            f"The payment has not succeeded (Stripe status: {intent.status}).",
-            path="transactionid",
-        )
+    intent = snapshot.intent
+    booking_id = Payment.objects.values_list("booking_id", flat=True).get(pk=payment_id)
+    booking = _lock_booking(booking_id)
+    payment = _lock_payment(payment_id)
+    _check_intent_matches(payment, intent)
+    booking, outcome = _apply_charge(payment=payment, booking=booking, intent=intent, now=now)
+    refunds_moved = _apply_refunds(payment=payment, refunds=snapshot.refunds)
+    if refunds_moved and outcome == SyncOutcome.ALREADY_APPLIED:
+        outcome = SyncOutcome.REFUND_RECORDED
+    _booking_payment_status_write(booking=booking, payment=payment)
+    return PaymentSync(
+        payment=payment,
+        booking=booking,
+        outcome=outcome,
+        stripe_status=intent.status,
+        decline_message=intent.error_message if outcome == SyncOutcome.DECLINED else "",
+    )
+
+
+def _check_intent_matches(payment: Payment, intent: gateway.Intent) -> None:
+    if intent.booking_id != str(payment.booking_id):
+        raise ValidationError({"transactionid": [NOT_THIS_BOOKINGS]})
     if intent.amount != payment.amount or intent.currency != payment.currency.lower():
         # Our intents are created at the booking's price; a different one was altered at
         # Stripe. Nothing is confirmed; admins see the warning and the Stripe record.
         logger.warning(
-            "PaymentIntent %s paid %s %s for booking %s priced %s %s",
+            "PaymentIntent %s is for %s %s, booking %s is priced %s %s",
             intent.id,
             intent.amount,
             intent.currency,
@@ -171,81 +219,105 @@ def payment_confirm_from_intent(
             "The amount paid does not match the booking's price; the booking is unchanged.",
             path="transactionid",
         )
-    booking = _lock_booking(payment.booking_id)
-    payment = _lock_payment(payment.pk)
-    if not payment.can_succeed():
-        return PaymentOutcome(payment, booking, Outcome.ALREADY_APPLIED)
-    payment.status = PaymentState.SUCCEEDED
-    payment.succeeded_at = now
-    payment.failure_message = ""
-    payment.save(update_fields=["status", "succeeded_at", "failure_message", "updated_at"])
-    try:
-        booking = booking_confirm_paid(booking_id=booking.pk, now=now)
-    except SeatNoLongerAvailable:
-        return _refund_unplaceable(payment=payment, booking=booking)
-    send_after_commit(send_booking_confirmed, booking_id=booking.pk)
-    return PaymentOutcome(payment, booking, Outcome.CONFIRMED)
 
 
-def _refund_unplaceable(*, payment: Payment, booking: Booking) -> PaymentOutcome:
+def _apply_charge(
+    *, payment: Payment, booking: Booking, intent: gateway.Intent, now
+) -> tuple[Booking, SyncOutcome]:
+    """Move the payment's charge status as far as the intent says, never back."""
+    if intent.succeeded:
+        if not payment.can_succeed():
+            return booking, SyncOutcome.ALREADY_APPLIED
+        payment.status = ChargeStatus.SUCCEEDED
+        payment.succeeded_at = now
+        payment.failure_message = ""
+        payment.save(update_fields=["status", "succeeded_at", "failure_message", "updated_at"])
+        try:
+            booking = booking_confirm_paid(booking_id=booking.pk, now=now)
+        except SeatNoLongerAvailable:
+            return _refund_unplaceable(payment=payment, booking=booking), (
+                SyncOutcome.REFUNDED_SEAT_GONE
+            )
+        send_after_commit(send_booking_confirmed, booking_id=booking.pk)
+        return booking, SyncOutcome.CONFIRMED
+    if payment.is_charged():
+        # An older answer than the one applied already (a failure after the success).
+        return booking, SyncOutcome.ALREADY_APPLIED
+    if intent.status == "processing":
+        if payment.can_process():
+            payment.status = ChargeStatus.PROCESSING
+            payment.save(update_fields=["status", "updated_at"])
+        return booking, SyncOutcome.PROCESSING
+    if intent.error_code or intent.error_message:
+        if payment.can_fail():
+            payment.status = ChargeStatus.FAILED
+            payment.failure_message = (intent.error_message or "The payment failed.")[:500]
+            payment.save(update_fields=["status", "failure_message", "updated_at"])
+        return booking, SyncOutcome.DECLINED
+    return booking, SyncOutcome.NOT_COMPLETED
+
+
+def _apply_refunds(
+    *, payment: Payment, refunds: Iterable[gateway.RefundResult], reason: str = ""
+) -> bool:
+    """Record Stripe's refunds of this payment; the refunded total only grows.
+
+    Returns whether the total moved.
+    """
+    for refund in refunds:
+        status = refund.status if refund.status in RefundStatus.values else RefundStatus.PENDING
+        row, created = Refund.objects.get_or_create(
+            refund_id=refund.id,
+            defaults={
+                "payment": payment,
+                "amount": refund.amount,
+                # Refunds made outside this app (the Stripe dashboard) are recorded too.
+                "reason": (reason or "Recorded from Stripe")[:255],
+                "status": status,
+            },
+        )
+        if not created and row.status != status:
+            row.status = status
+            row.save(update_fields=["status"])
+    counted = sum(
+        (r.amount for r in payment.refunds.all() if r.is_counted),
+        Decimal("0"),
+    )
+    total = min(max(counted, payment.amount_refunded), payment.amount)
+    if total <= payment.amount_refunded:
+        return False
+    payment.amount_refunded = total
+    fields = ["amount_refunded", "updated_at"]
+    if payment.is_charged():
+        payment.status = payment.refunded_status()
+        fields.append("status")
+    payment.save(update_fields=fields)
+    return True
+
+
+def _booking_payment_status_write(*, booking: Booking, payment: Payment) -> None:
+    """The only writer of `Booking.payment_status`: the value derived from the Payment."""
+    derived = payment.booking_payment_status
+    if booking.payment_status != derived:
+        booking.payment_status = derived
+        booking.save(update_fields=["payment_status", "updated_at"])
+
+
+# Refunds ---------------------------------------------------------------------------
+
+
+def _refund_unplaceable(*, payment: Payment, booking: Booking) -> Booking:
     refunded = _refund(
         payment=payment, booking=booking, amount=payment.amount, reason=SEAT_GONE_REASON
     )
+    booking.refresh_from_db(fields=["status"])
     if booking.status == BookingStatus.PENDING_PAYMENT:
         booking.status = BookingStatus.EXPIRED
         booking.save(update_fields=["status", "updated_at"])
     send_after_commit(
         send_payment_refunded_seat_gone, booking_id=booking.pk, refund_amount=refunded
     )
-    return PaymentOutcome(payment, booking, Outcome.REFUNDED_SEAT_GONE)
-
-
-@transaction.atomic
-def payment_record_failure(*, intent: gateway.Intent) -> Payment | None:
-    """Record a declined or failed attempt. A late failure never un-pays a payment."""
-    payment = Payment.objects.filter(intent_id=intent.id).first()
-    if payment is None:
-        return None
-    booking = _lock_booking(payment.booking_id)
-    payment = _lock_payment(payment.pk)
-    if not payment.can_fail():
-        return payment
-    payment.status = PaymentState.FAILED
-    payment.failure_message = (intent.error_message or "The payment failed.")[:500]
-    payment.save(update_fields=["status", "failure_message", "updated_at"])
-    if booking.payment_status in (PaymentStatus.UNPAID, PaymentStatus.PROCESSING):
-        booking.payment_status = PaymentStatus.FAILED
-        booking.save(update_fields=["payment_status", "updated_at"])
-    return payment
-
-
-@transaction.atomic
-def payment_record_processing(*, intent: gateway.Intent) -> Payment | None:
-    payment = Payment.objects.filter(intent_id=intent.id).first()
-    if payment is None:
-        return None
-    booking = _lock_booking(payment.booking_id)
-    payment = _lock_payment(payment.pk)
-    if payment.status == PaymentState.REQUIRES_PAYMENT:
-        payment.status = PaymentState.PROCESSING
-        payment.save(update_fields=["status", "updated_at"])
-        if booking.payment_status == PaymentStatus.UNPAID:
-            booking.payment_status = PaymentStatus.PROCESSING
-            booking.save(update_fields=["payment_status", "updated_at"])
-    return payment
-
-
-def _apply_refunded_total(*, payment: Payment, booking: Booking, total: Decimal) -> None:
-    """Set how much of the payment is refunded. Moves forward only, never past the amount."""
-    total = min(total, payment.amount)
-    if total <= payment.amount_refunded:
-        return
-    payment.amount_refunded = total
-    fully = total >= payment.amount
-    payment.status = PaymentState.REFUNDED if fully else PaymentState.PARTIALLY_REFUNDED
-    payment.save(update_fields=["amount_refunded", "status", "updated_at"])
-    booking.payment_status = PaymentStatus.REFUNDED if fully else PaymentStatus.PARTIALLY_REFUNDED
-    booking.save(update_fields=["payment_status", "updated_at"])
+    return booking
 
 
 def _refund(*, payment: Payment, booking: Booking, amount: Decimal, reason: str) -> Decimal:
@@ -262,18 +334,8 @@ def _refund(*, payment: Payment, booking: Booking, amount: Decimal, reason: str)
         idempotency_key=f"{_booking_key(booking)}-refund-{amount}-after-{payment.amount_refunded}",
         metadata={"booking_id": booking.pk, "reason": reason},
     )
-    Refund.objects.get_or_create(
-        refund_id=refund.id,
-        defaults={
-            "payment": payment,
-            "amount": refund.amount,
-            "reason": reason[:255],
-            "status": refund.status or "succeeded",
-        },
-    )
-    _apply_refunded_total(
-        payment=payment, booking=booking, total=payment.amount_refunded + refund.amount
-    )
+    _apply_refunds(payment=payment, refunds=[refund], reason=reason)
+    _booking_payment_status_write(booking=booking, payment=payment)
     return refund.amount
 
 
@@ -290,121 +352,79 @@ def payment_refund_booking(*, booking: Booking, amount: Decimal, reason: str) ->
     return _refund(payment=payment, booking=booking, amount=amount, reason=reason)
 
 
-# Webhook events ---------------------------------------------------------------
+# Webhook events --------------------------------------------------------------------
 
 
-def _on_intent_succeeded(obj: dict, now) -> str:
-    return payment_confirm_from_intent(intent=gateway.intent_from_dict(obj), now=now).result
+def _on_payment_intent_event(obj: dict, now) -> str:
+    return payment_sync(intent_id=str(obj.get("id") or ""), now=now).outcome
 
 
-def _on_intent_failed(obj: dict, now) -> str:
-    payment = payment_record_failure(intent=gateway.intent_from_dict(obj))
-    if payment is None:
-        return "ignored: unknown payment"
-    return f"payment {payment.status}"
+def _on_charge_or_refund_event(obj: dict, now) -> str:
+    # Charges and refunds name their PaymentIntent; Stripe is asked for all of it anyway.
+    return payment_sync(intent_id=str(obj.get("payment_intent") or ""), now=now).outcome
 
 
-def _on_intent_processing(obj: dict, now) -> str:
-    payment = payment_record_processing(intent=gateway.intent_from_dict(obj))
-    return "ignored: unknown payment" if payment is None else f"payment {payment.status}"
-
-
-def _locked_payment_for_intent(intent_id: str | None) -> tuple[Payment, Booking] | None:
-    payment = Payment.objects.filter(intent_id=intent_id).first() if intent_id else None
-    if payment is None:
-        return None
-    booking = _lock_booking(payment.booking_id)
-    return _lock_payment(payment.pk), booking
-
-
-def _on_charge_refunded(obj: dict, now) -> str:
-    intent_id, total = gateway.charge_refunded_amount(obj)
-    found = _locked_payment_for_intent(intent_id)
-    if found is None:
-        return "ignored: unknown payment"
-    payment, booking = found
-    _apply_refunded_total(payment=payment, booking=booking, total=total)
-    return f"payment {payment.status}, refunded {payment.amount_refunded}"
-
-
-def _on_refund_event(obj: dict, now) -> str:
-    refund = gateway.refund_from_dict(obj)
-    found = _locked_payment_for_intent(refund.payment_intent_id)
-    if found is None:
-        return "ignored: unknown payment"
-    payment, booking = found
-    # Refunds made outside this app (the Stripe dashboard) are recorded here too.
-    row, created = Refund.objects.get_or_create(
-        refund_id=refund.id,
-        defaults={
-            "payment": payment,
-            "amount": refund.amount,
-            "reason": "Recorded from a Stripe event",
-            "status": refund.status,
-        },
-    )
-    if not created and row.status != refund.status:
-        row.status = refund.status
-        row.save(update_fields=["status"])
-    counted = sum(
-        (r.amount for r in payment.refunds.filter(status__in=COUNTED_REFUND_STATUSES)),
-        Decimal("0"),
-    )
-    _apply_refunded_total(payment=payment, booking=booking, total=counted)
-    return f"refund {refund.status}; payment {payment.status}"
-
-
+# Each handled event type, and what handles it. Every handler syncs the payment from
+# Stripe itself, so events arriving late or out of order apply Stripe's current word.
 EVENT_HANDLERS: dict[str, Callable[[dict, object], str]] = {
-    "payment_intent.succeeded": _on_intent_succeeded,
-    "payment_intent.payment_failed": _on_intent_failed,
-    "payment_intent.processing": _on_intent_processing,
-    "charge.refunded": _on_charge_refunded,
-    "refund.created": _on_refund_event,
-    "refund.updated": _on_refund_event,
+    "payment_intent.succeeded": _on_payment_intent_event,
+    "payment_intent.payment_failed": _on_payment_intent_event,
+    "payment_intent.processing": _on_payment_intent_event,
+    "payment_intent.canceled": _on_payment_intent_event,
+    "charge.refunded": _on_charge_or_refund_event,
+    "refund.created": _on_charge_or_refund_event,
+    "refund.updated": _on_charge_or_refund_event,
 }
+
+DUPLICATE_EVENT = "duplicate: already applied"
+UNHANDLED_EVENT = "ignored: event type not handled"
 
 
 @dataclass(frozen=True)
-class EventResult:
-    event: StripeEvent | None
+class EventReceipt:
+    """A received Stripe event: its log row, whether it was a repeat, what it did."""
+
+    record: StripeEvent | None
     duplicate: bool
-    outcome: str
+    summary: str
 
 
-@transaction.atomic
-def stripe_event_apply(*, event: gateway.WebhookEvent, now=None) -> EventResult:
-    """Apply a verified Stripe event once.
+def stripe_event_apply(*, event: gateway.WebhookEvent, now=None) -> EventReceipt:
+    """Apply a verified Stripe event once, and log it (append-only).
 
-    Its StripeEvent row is inserted first, in the same transaction as the effect:
-    a concurrent duplicate waits on the unique event_id and then changes nothing,
-    and if the effect fails (Stripe unreachable during a refund) the row goes too,
-    so Stripe's retry is applied later.
+    The effect is applied first, in its own transaction, and the event is logged after:
+    if the effect fails (Stripe unreachable) nothing is logged and Stripe's retry is
+    applied later. Applying is idempotent, so a concurrent duplicate changes nothing and
+    the event's unique id keeps one log row.
     """
     now = now or timezone.now()
+    if StripeEvent.objects.filter(event_id=event.id).exists():
+        return EventReceipt(None, True, DUPLICATE_EVENT)
+    handler = EVENT_HANDLERS.get(event.type)
+    if handler is None:
+        summary = UNHANDLED_EVENT
+    else:
+        try:
+            summary = str(handler(event.object, now))
+        except (PaymentProviderUnavailable, PaymentProviderRejected):
+            raise
+        except (APIException, Booking.DoesNotExist, Payment.DoesNotExist) as exc:
+            # A refused event (not ours, wrong amount…) is logged, not retried forever.
+            summary = f"refused: {_detail(exc)}"
+            logger.warning("Stripe event %s (%s) refused: %s", event.id, event.type, summary)
     try:
         with transaction.atomic():
             record = StripeEvent.objects.create(
-                event_id=event.id, type=event.type, payload=event.payload, received_at=now
+                event_id=event.id,
+                type=event.type,
+                payload=event.payload,
+                received_at=now,
+                applied_at=now,
+                summary=summary[:255],
             )
     except IntegrityError:
-        return EventResult(None, True, "duplicate: already applied")
-    handler = EVENT_HANDLERS.get(event.type)
-    if handler is None:
-        outcome = "ignored: event type not handled"
-    else:
-        try:
-            with transaction.atomic():
-                outcome = handler(event.object, now)
-        except (PaymentProviderUnavailable, PaymentProviderRejected):
-            raise
-        except (APIException, Booking.DoesNotExist) as exc:
-            # A refused event (not ours, wrong amount…) is recorded, not retried forever.
-            outcome = f"refused: {_detail(exc)}"
-            logger.warning("Stripe event %s (%s) refused: %s", event.id, event.type, outcome)
-    record.applied_at = now
-    record.outcome = outcome[:255]
-    record.save(update_fields=["applied_at", "outcome"])
-    return EventResult(record, False, record.outcome)
+        return EventReceipt(None, True, DUPLICATE_EVENT)
+    return EventReceipt(record, False, record.summary)
 
 
 def _detail(exc: Exception) -> str:

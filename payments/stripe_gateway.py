@@ -84,6 +84,14 @@ class RefundResult:
 
 
 @dataclass(frozen=True)
+class PaymentSnapshot:
+    """What Stripe says of one PaymentIntent now: its state and its refunds."""
+
+    intent: Intent
+    refunds: tuple[RefundResult, ...] = ()
+
+
+@dataclass(frozen=True)
 class WebhookEvent:
     id: str
     type: str
@@ -188,11 +196,23 @@ def retrieve_payment_intent(intent_id: str) -> Intent:
     return intent_from_dict(_as_dict(intent))
 
 
+def retrieve_payment(intent_id: str) -> PaymentSnapshot:
+    """The intent and, once it is charged, every refund of it (only a charge is refunded)."""
+    intent = retrieve_payment_intent(intent_id)
+    if not intent.succeeded:
+        return PaymentSnapshot(intent)
+    with _stripe_errors():
+        pages = client().v1.refunds.list({"payment_intent": intent_id, "limit": 100})
+        refunds = tuple(refund_from_dict(_as_dict(r)) for r in pages.auto_paging_iter())
+    return PaymentSnapshot(intent, refunds)
+
+
 def confirm_payment_intent(*, intent_id: str, payment_method_id: str) -> Intent:
     """Server-side confirmation with a payment method the browser tokenised.
 
-    For the offline stand-in Stripe.js, which cannot confirm card payments itself;
-    with real Stripe the browser confirms and the server only reads the result.
+    Only for the offline stand-in Stripe.js (payments.stand_in), which cannot confirm
+    card payments itself; with real Stripe the browser confirms and the server only
+    reads the result.
     A decline raises PaymentError (402).
     """
     with _stripe_errors():
@@ -216,14 +236,6 @@ def create_refund(
             options={"idempotency_key": idempotency_key},
         )
     return refund_from_dict(_as_dict(refund))
-
-
-def charge_refunded_amount(charge: Mapping[str, Any]) -> tuple[str | None, Decimal]:
-    """From a `charge.refunded` event's charge: its PaymentIntent and total refunded."""
-    currency = str(charge.get("currency") or "").lower()
-    return charge.get("payment_intent") or None, from_minor_units(
-        int(charge.get("amount_refunded") or 0), currency
-    )
 
 
 def verify_webhook(*, payload: bytes, signature: str | None) -> WebhookEvent:

@@ -1,14 +1,13 @@
 """The payment page: Stripe.js and its Card Element, loaded from STRIPE_JS_URL.
 
+The offline demo's stand-in Stripe.js is handled in payments.stand_in, not here.
+
 The page asks payments.services for the booking's PaymentIntent, the browser pays it
-with Stripe.js, and `pay_complete` asks Stripe (through the gateway) how the intent
-ended and hands it to the same service the API's POST payment uses. The page never
+with Stripe.js, and `pay_complete` calls payments.services.payment_sync, the same
+sync from Stripe that POST payment and the webhook use. The page never
 decides that a booking is paid: only an intent Stripe reports `succeeded` does.
 """
 
-import contextlib
-
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -20,10 +19,8 @@ from rest_framework.exceptions import APIException
 from accounts.views import service_errors
 from bookings.models import BookingStatus
 from bookings.views import describe
-from doctors_portal.api.errors import PaymentError
-from payments import selectors, services
-from payments import stripe_gateway as gateway
-from payments.services import Outcome
+from payments import selectors, services, stand_in
+from payments.services import SyncOutcome
 
 
 def _payable_booking(request, pk):
@@ -31,12 +28,6 @@ def _payable_booking(request, pk):
     if booking is None:
         raise Http404("No such booking.")
     return describe(booking, timezone.now())
-
-
-def uses_stand_in() -> bool:
-    # STRIPE_API_BASE is only set for the local Stripe stand-in (tests, offline demo);
-    # production talks to Stripe itself and pays with confirmCardPayment in the browser.
-    return bool(settings.STRIPE_API_BASE)
 
 
 def _render_pay(request, booking, payment):
@@ -47,7 +38,7 @@ def _render_pay(request, booking, payment):
             "booking": booking,
             "payment": payment,
             "client_secret": payment.client_secret,
-            "confirm_on_server": uses_stand_in(),
+            **stand_in.pay_page_context(),
         },
     )
 
@@ -93,47 +84,44 @@ def pay_complete(request, pk: int):
     payment = selectors.payment_for_booking(booking=booking)
     if payment is None:
         return redirect("pages:pay", pk=booking.pk)
-    card_id = request.POST.get("stand_in_card", "")
+    card_id = request.POST.get(stand_in.CARD_FIELD, "")
     if card_id and booking.shown_status == BookingStatus.EXPIRED:
         # Charging here is ours to decide: a lapsed hold is not charged at all.
         return _expired(request, booking, "Your hold on this time ran out before payment.")
     try:
-        if card_id and uses_stand_in():
-            # A decline is not final here: the intent carries it and it is recorded below.
-            with contextlib.suppress(PaymentError):
-                # Stand-in only: its Stripe.js tokenises the card but cannot confirm.
-                gateway.confirm_payment_intent(
-                    intent_id=payment.intent_id, payment_method_id=card_id
-                )
+        stand_in.confirm_card(payment=payment, card_id=card_id)
         # Whatever the browser says, the intent's state is read from Stripe itself.
-        intent = gateway.retrieve_payment_intent(payment.intent_id)
-        if intent.succeeded:
-            outcome = services.payment_confirm_from_intent(intent=intent, booking_id=booking.pk)
-        elif intent.status == "processing":
-            services.payment_record_processing(intent=intent)
-            messages.info(request, "Your bank is still processing the payment; check back soon.")
-            return redirect("pages:my_appointments")
-        elif not (intent.error_code or intent.error_message):
-            messages.error(request, "The payment was not completed; nothing was charged.")
-            return redirect("pages:pay", pk=booking.pk)
-        else:
-            services.payment_record_failure(intent=intent)
-            reason = intent.error_message or "The card was declined."
-            messages.error(
-                request,
-                f"The payment did not go through: {reason} "
-                "Your booking is still pending; try another card.",
-            )
-            return redirect("pages:pay", pk=booking.pk)
+        synced = services.payment_sync(intent_id=payment.intent_id, booking_id=booking.pk)
     except APIException as exc:
         messages.error(request, " ".join(m for _p, m in service_errors(exc)))
         return redirect("pages:pay", pk=booking.pk)
-    if outcome.result == Outcome.REFUNDED_SEAT_GONE:
+    return _after_sync(request, synced)
+
+
+def _after_sync(request, synced: services.PaymentSync):
+    """Tell the patient what Stripe said; the same outcomes POST payment answers with."""
+    outcome = synced.outcome
+    if outcome == SyncOutcome.PROCESSING:
+        messages.info(request, "Your bank is still processing the payment; check back soon.")
+    elif outcome == SyncOutcome.NOT_COMPLETED:
+        messages.error(request, "The payment was not completed; nothing was charged.")
+        return redirect("pages:pay", pk=synced.booking.pk)
+    elif outcome == SyncOutcome.DECLINED:
+        reason = synced.decline_message or "The card was declined."
+        messages.error(
+            request,
+            f"The payment did not go through: {reason} "
+            "Your booking is still pending; try another card.",
+        )
+        return redirect("pages:pay", pk=synced.booking.pk)
+    elif outcome == SyncOutcome.REFUNDED_SEAT_GONE:
         messages.error(
             request,
             "The payment arrived after your hold ran out and the time went to someone else. "
             "The full amount was refunded.",
         )
+    elif not synced.booking_is_confirmed:
+        messages.error(request, services.booking_payment_summary(synced.booking))
     else:
         messages.success(request, "Payment received: your appointment is confirmed.")
     return redirect("pages:my_appointments")

@@ -4,11 +4,12 @@ from django.db.models import Q
 from rest_framework.exceptions import APIException
 
 from scheduling import services, timefmt
+from scheduling.availability_cache import ChangesAvailabilityAdmin
 from scheduling.models import Service, Slot, SlotStatus
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(ChangesAvailabilityAdmin, admin.ModelAdmin):
     list_display = ["name", "price", "currency", "slot_minutes", "is_active"]
     list_filter = ["is_active", "currency"]
     search_fields = ["name"]
@@ -44,7 +45,7 @@ class SlotAdminForm(forms.ModelForm):
 
 
 @admin.register(Slot)
-class SlotAdmin(admin.ModelAdmin):
+class SlotAdmin(ChangesAvailabilityAdmin, admin.ModelAdmin):
     form = SlotAdminForm
     list_display = [
         "id",

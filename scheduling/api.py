@@ -70,12 +70,16 @@ class ServiceViewSet(viewsets.ViewSet):
         )
 
     @extend_schema(
-        summary="Services with free slots on a date (appointmentOptions)",
+        summary="Services with free slots on a date, or upcoming (appointmentOptions)",
         operation_id="appointment_options",
         responses={200: AvailabilityOut(many=True)},
         parameters=[
             OpenApiParameter(
-                "date", OpenApiTypes.DATE, description="Default: today in the clinic time zone"
+                "date",
+                OpenApiTypes.DATE,
+                description="A clinic-local date, from today to PUBLISH_HORIZON_DAYS ahead "
+                '(another is 400 "Date out of range"). Without it: from now to '
+                "BOOKING_HORIZON_DAYS ahead (how the reference client asks).",
             )
         ],
     )
@@ -83,7 +87,9 @@ class ServiceViewSet(viewsets.ViewSet):
         raw = request.query_params.get("date")
         now = timezone.now()
         try:
-            day = timefmt.clinic_today(now) if raw is None else timefmt.parse_date(raw)
+            day = None if raw is None else timefmt.parse_date(raw)
+            if day is not None:
+                selectors.bookable_day(day=day, now=now)
         except timefmt.TimeFormatError as exc:
             raise ValidationError({"date": [str(exc)]}) from None
         # Kept as JSON: a cached answer goes out without being rebuilt object by object.
@@ -92,7 +98,12 @@ class ServiceViewSet(viewsets.ViewSet):
             now=now,
             render=lambda items: json_bytes([availability_out(item) for item in items]),
         )
-        return ok(json_fragment(rendered), message="All Service Type Found", date=day.isoformat())
+        if day is None:
+            start, end = selectors.upcoming_window(now=now)
+            when = {"from": timefmt.local_iso(start), "until": timefmt.local_iso(end)}
+        else:
+            when = {"date": day.isoformat()}
+        return ok(json_fragment(rendered), message="All Service Type Found", **when)
 
 
 class BodyRequiredSchema(EnvelopeAutoSchema):
@@ -183,7 +194,7 @@ class SlotViewSet(viewsets.ViewSet):
             )
         if not request.user.is_authenticated:
             raise NotAuthenticated()
-        if request.user.role not in (Role.DOCTOR, Role.ADMIN):
+        if not (request.user.role == Role.DOCTOR or is_admin(request.user)):
             raise PermissionDenied("Only doctors and administrators may change slots.")
         if "id" in body:
             data = SlotPatchByIdInput(data=body)

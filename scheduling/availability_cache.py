@@ -1,19 +1,24 @@
-"""appointmentOptions' answer for a date, kept in the shared cache and never served stale.
+"""appointmentOptions' answer for a date (or for the upcoming window, without a date), kept
+in the shared cache and never served stale.
 
 It is the busiest read and the costliest (a few hundred slots, 40 kB of JSON), and it
 changes only when someone writes or when time passes. A cached answer carries two guards,
 both checked on every read:
 
-- the version it was computed under. Any write to a slot, a booking, a service, a user
-  or a doctor's profile replaces the version (signals below), once at the write and again
-  after its transaction commits, so every worker sees the change at once: a reader that
-  computed from the data before the commit stored its answer under a version that is
-  already gone.
+- the version it was computed under. Every service that changes what the answer shows
+  (slots, seats, a doctor's name, verification or activity; and the admin's edits of
+  services, slots and users, ChangesAvailabilityAdmin) calls `availability_changed`,
+  which replaces the version once at the write and again after its transaction commits,
+  so every worker sees the change at once: a reader that computed from the data before
+  the commit stored its answer under a version that is already gone. The call is
+  explicit, not a model signal: signals miss bulk writes (bulk_create, QuerySet.update).
 - the instant it stops being true by itself: when the first listed slot starts, when
-  the next hold on that date lapses (its seat comes back), and MAX_AGE at the latest.
+  the next hold on that date lapses (its seat comes back), for the upcoming window when
+  the next slot beyond its end comes within the horizon, and MAX_AGE at the latest.
 
-Writes that bypass signals (QuerySet.update) only release holds that every read already
-counts as free, or come with a saved booking. Without Redis the cache is a dummy (see
+A write made outside the services announces itself with availability_changed, or shows
+after MAX_AGE at the latest. Releasing lapsed holds needs no call: every read already
+counts them as free. Without Redis the cache is a dummy (see
 settings) and every read computes. If Redis fails the read computes from the database.
 """
 
@@ -28,13 +33,8 @@ from typing import Any
 from django.core.cache import caches
 from django.core.cache.backends.dummy import DummyCache
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
 
-from accounts.models import DoctorProfile, User
-from bookings.models import Booking
-from scheduling import selectors
-from scheduling.models import Service, Slot
+from scheduling import selectors, timefmt
 
 logger = logging.getLogger(__name__)
 
@@ -44,13 +44,17 @@ _VERSION_KEY = "version"
 
 
 def availability_answer(
-    *, day: date, now: datetime, render: Callable[[list[selectors.ServiceAvailability]], Any]
+    *,
+    day: date | None,
+    now: datetime,
+    render: Callable[[list[selectors.ServiceAvailability]], Any],
 ) -> Any:
-    """render(availability_for_date(day, now)), from the cache while it is still true."""
+    """render(availability) of one clinic day, or of the upcoming window (day None: from
+    now to BOOKING_HORIZON_DAYS ahead), from the cache while it is still true."""
     cache = caches[CACHE_ALIAS]
     if isinstance(cache, DummyCache):  # no shared cache configured
-        return render(selectors.availability_for_date(day=day, now=now))
-    key = f"day:{day.isoformat()}"
+        return render(_compute(day=day, now=now))
+    key = "upcoming" if day is None else f"day:{day.isoformat()}"
     try:
         found = cache.get_many([_VERSION_KEY, key])
     except Exception:  # the cache is an optimisation: any failure means "compute"
@@ -62,12 +66,18 @@ def availability_answer(
         entry_version, valid_until, answer = entry
         if entry_version == version and now < valid_until:
             return answer
-    items = selectors.availability_for_date(day=day, now=now)
+    items = _compute(day=day, now=now)
     answer = render(items)
     if cache is not None:
         valid_until = _valid_until(day=day, now=now, items=items)
         _store(cache, key, version, answer, valid_until=valid_until, now=now)
     return answer
+
+
+def _compute(*, day: date | None, now: datetime) -> list[selectors.ServiceAvailability]:
+    if day is None:
+        return selectors.availability_upcoming(now=now)
+    return selectors.availability_for_date(day=day, now=now)
 
 
 def _store(
@@ -86,13 +96,22 @@ def _store(
 
 
 def _valid_until(
-    *, day: date, now: datetime, items: list[selectors.ServiceAvailability]
+    *, day: date | None, now: datetime, items: list[selectors.ServiceAvailability]
 ) -> datetime:
     limits = [now + MAX_AGE]
     starts = [slot.start for item in items for slot in item.slots]
     if starts:
         limits.append(min(starts))  # it leaves the list when it starts
-    lapse = selectors.hold_next_lapse(day=day, now=now)
+    if day is None:
+        start, end = selectors.upcoming_window(now=now)
+        # The window's end moves with the clock: the next slot beyond it enters the answer
+        # once it is BOOKING_HORIZON_DAYS away.
+        entering = selectors.next_slot_start_from(at=end)
+        if entering is not None:
+            limits.append(entering - (end - now))
+    else:
+        start, end = timefmt.day_bounds(day)
+    lapse = selectors.hold_next_lapse(start=start, end=end, now=now)
     if lapse is not None:
         limits.append(lapse)  # its seat comes back
     return min(limits)
@@ -113,22 +132,22 @@ def _new_version() -> None:
         logger.warning("availability cache unreachable; version not replaced", exc_info=True)
 
 
-@receiver(post_save, sender=Slot)
-@receiver(post_delete, sender=Slot)
-@receiver(post_save, sender=Booking)
-@receiver(post_delete, sender=Booking)
-@receiver(post_save, sender=Service)
-@receiver(post_delete, sender=Service)
-@receiver(post_save, sender=DoctorProfile)
-@receiver(post_delete, sender=DoctorProfile)
-@receiver(post_delete, sender=User)
-def _written(*, using: str, **kwargs) -> None:
-    availability_changed(using=using)
+class ChangesAvailabilityAdmin:
+    """For a ModelAdmin whose saves and deletes change what availability shows (a service's
+    name or price, a slot, a doctor): the admin writes without the services."""
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        availability_changed()
 
-@receiver(post_save, sender=User)
-def _user_written(*, using: str, update_fields=None, **kwargs) -> None:
-    # A doctor's name, email, role or activity shows in availability; a sign-in does not.
-    if update_fields is not None and set(update_fields) <= {"last_login"}:
-        return
-    availability_changed(using=using)
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        availability_changed()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        availability_changed()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        availability_changed()

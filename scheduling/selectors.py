@@ -6,8 +6,9 @@ until a writer or `expire_holds` releases them, but they no longer hold a seat).
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Count, F, IntegerField, Min, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -172,32 +173,80 @@ def availability_for_date(*, day: date, now: datetime | None = None) -> list[Ser
     that have a free seat.
     """
     now = now or timezone.now()
-    day_start, day_end = timefmt.day_bounds(day)
+    return availability_between(*timefmt.day_bounds(day), now=now)
+
+
+def publish_horizon(*, now: datetime) -> date:
+    """The last clinic day on which slots are published, and so asked for."""
+    return timefmt.clinic_today(now) + timedelta(days=settings.PUBLISH_HORIZON_DAYS)
+
+
+def bookable_day(*, day: date, now: datetime) -> date:
+    """`day` when the clinic books it (today to the publishing horizon); else DateOutOfRange."""
+    if day < timefmt.clinic_today(now):
+        raise timefmt.DateOutOfRange(day, past=True, detail="is in the past")
+    if day > publish_horizon(now=now):
+        raise timefmt.DateOutOfRange(
+            day,
+            past=False,
+            detail=f"is more than {settings.PUBLISH_HORIZON_DAYS} days ahead",
+        )
+    return day
+
+
+def upcoming_window(*, now: datetime) -> tuple[datetime, datetime]:
+    """[now, now + BOOKING_HORIZON_DAYS): what appointmentOptions answers without a date."""
+    return now, now + timedelta(days=settings.BOOKING_HORIZON_DAYS)
+
+
+def availability_upcoming(*, now: datetime | None = None) -> list[ServiceAvailability]:
+    """Every active service with its free slots from now to the booking horizon (the same
+    two queries as one day's, over a longer range of `start`)."""
+    now = now or timezone.now()
+    return availability_between(*upcoming_window(now=now), now=now)
+
+
+def availability_between(
+    start: datetime, end: datetime, *, now: datetime
+) -> list[ServiceAvailability]:
+    """Every active service with its free slots starting in [start, end), none started."""
     result = {service.pk: ServiceAvailability(service) for service in _active_services()}
     rows = _FREE_SLOT_ROWS.rows(
-        start_from=max(day_start, now), day_end=day_end, now=now, service_ids=tuple(result)
+        start_from=max(start, now), day_end=end, now=now, service_ids=tuple(result)
     )
     doctors: dict[int, DoctorRef] = {}
-    for pk, start, end, capacity, free, service_id, doctor_id, *doctor in rows:
+    for pk, slot_start, slot_end, capacity, free, service_id, doctor_id, *doctor in rows:
         name, email, role, active, verified = doctor
-        if start <= now or free <= 0 or not (active and verified and role == Role.DOCTOR):
+        if slot_start <= now or free <= 0 or not (active and verified and role == Role.DOCTOR):
             continue
         ref = doctors.get(doctor_id) or doctors.setdefault(
             doctor_id, DoctorRef(doctor_id, name, email)
         )
-        result[service_id].slots.append(FreeSlot(pk, start, end, capacity, free, service_id, ref))
+        result[service_id].slots.append(
+            FreeSlot(pk, slot_start, slot_end, capacity, free, service_id, ref)
+        )
     return list(result.values())
 
 
-def hold_next_lapse(*, day: date, now: datetime) -> datetime | None:
-    """When the next unpaid hold on a slot of this clinic day lapses (its seat comes back)."""
-    day_start, day_end = timefmt.day_bounds(day)
+def hold_next_lapse(*, start: datetime, end: datetime, now: datetime) -> datetime | None:
+    """When the next unpaid hold on a slot starting in [start, end) lapses (its seat comes
+    back)."""
     return Booking.objects.filter(
         status=BookingStatus.PENDING_PAYMENT,
         expires_at__gt=now,
-        slot__start__gte=day_start,
-        slot__start__lt=day_end,
+        slot__start__gte=start,
+        slot__start__lt=end,
     ).aggregate(next=Min("expires_at"))["next"]
+
+
+def next_slot_start_from(*, at: datetime) -> datetime | None:
+    """The start of the first published slot at or after `at` (one index probe)."""
+    return (
+        Slot.objects.filter(status=SlotStatus.PUBLISHED, start__gte=at)
+        .order_by("start")
+        .values_list("start", flat=True)
+        .first()
+    )
 
 
 def doctor_get_by_email(*, email: str) -> User | None:

@@ -8,6 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -17,7 +18,8 @@ from accounts.models import Role, User
 from accounts.permissions import is_admin
 from bookings.services import holds_release_lapsed, slot_lock
 from doctors_portal.api.errors import Conflict, NotFoundAt
-from scheduling import timefmt
+from scheduling import selectors, timefmt
+from scheduling.availability_cache import availability_changed
 from scheduling.models import Service, Slot, SlotStatus
 
 MAX_LABELS_PER_REQUEST = 500
@@ -59,9 +61,16 @@ def slot_specs_parse(*, doc_slot, now: datetime) -> list[SlotSpec]:
         except timefmt.TimeFormatError as exc:
             errors[f"docSlot[{i}].date"].append(str(exc))
             continue
+        beyond = day > selectors.publish_horizon(now=now)
         for label in labels:
             count += 1
             path = label if isinstance(label, str) and label.strip() else f"docSlot[{i}].slot"
+            if beyond:
+                errors[path].append(
+                    f"{timefmt.format_date(day)}: slots are published at most "
+                    f"{settings.PUBLISH_HORIZON_DAYS} days ahead."
+                )
+                continue
             try:
                 interval = timefmt.label_to_interval(day, label)
             except timefmt.TimeFormatError as exc:
@@ -158,26 +167,29 @@ def slot_create_many(
     errors = _overlap_errors(doctor=doctor, specs=specs)
     if errors:
         raise _errors_to_validation(errors)
-    created = []
-    for spec in specs:
-        try:
-            with transaction.atomic():
-                created.append(
-                    Slot.objects.create(
-                        doctor=doctor,
-                        service=service,
-                        start=spec.start,
-                        end=spec.end,
-                        capacity=capacity,
-                        status=status,
-                        created_at=now,
-                    )
-                )
-        except IntegrityError:
-            # The exclusion constraint saw an overlap the check above could not.
-            raise ValidationError(
-                {spec.path: [f"{spec.date_text} {spec.path} overlaps another of your slots."]}
-            ) from None
+    new = [
+        Slot(
+            doctor=doctor,
+            service=service,
+            start=spec.start,
+            end=spec.end,
+            capacity=capacity,
+            status=status,
+            created_at=now,
+        )
+        for spec in specs
+    ]
+    try:
+        with transaction.atomic():
+            created = Slot.objects.bulk_create(new)  # one INSERT
+    except IntegrityError:
+        # The exclusion constraint saw an overlap the check above could not (a slot
+        # committed since): name it as the check would have.
+        errors = _overlap_errors(doctor=doctor, specs=specs) or {
+            specs[0].path: [f"{specs[0].date_text} {specs[0].path} overlaps another of your slots."]
+        }
+        raise _errors_to_validation(errors) from None
+    availability_changed()
     return created
 
 
@@ -190,6 +202,7 @@ def _cancel_locked(*, slot: Slot, now: datetime, path: str) -> Slot:
         )
     slot.status = SlotStatus.CANCELLED
     slot.save(update_fields=["status", "updated_at"])
+    availability_changed()
     return slot
 
 
@@ -264,6 +277,7 @@ def slot_update(
         try:
             with transaction.atomic():
                 slot.save(update_fields=[*fields, "updated_at"])
+            availability_changed()
         except IntegrityError:
             raise Conflict(
                 "Another of the doctor's slots overlaps this time.", path="status"

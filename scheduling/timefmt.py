@@ -2,7 +2,8 @@
 
 Input dates: "Saturday, May 27, 2023", "Monday, June 5, 2023", "May 27, 2023",
 "2026-05-27". Input labels: "12.00 PM-02.00 PM", "03.00 Pm-04.00 PM" (any case),
-"12:00-14:00", "10-12". Output is always the reference's form in CLINIC_TIME_ZONE:
+"12:00-14:00", "10-12", and the reference client's noon, "12.00 AM-02.00 PM" (see
+parse_label). Output is always the reference's form in CLINIC_TIME_ZONE:
 "Saturday, May 27, 2023" and "12.00 PM-02.00 PM". Storage is aware UTC.
 
 Daylight saving time, decided once here:
@@ -24,6 +25,22 @@ from django.dispatch import receiver
 
 class TimeFormatError(ValueError):
     """A date or label the clinic cannot read; the message is fit for the client."""
+
+
+class DateOutOfRange(TimeFormatError):
+    """A real date outside what the clinic books: `past`, or `beyond` the publishing
+    horizon (or beyond what the calendar can hold)."""
+
+    def __init__(self, day: date, *, past: bool, detail: str):
+        self.day, self.past = day, past
+        super().__init__(f"Date out of range: {day.isoformat()} {detail}.")
+
+
+def _beyond_the_calendar(day: date) -> DateOutOfRange:
+    # date.min/date.max: a day's bounds in UTC, or the day after, do not exist.
+    return DateOutOfRange(
+        day, past=day.year < 2, detail="is outside the calendar the clinic can book"
+    )
 
 
 @lru_cache(maxsize=1)
@@ -89,8 +106,27 @@ def _to_time(hour: str, minute: str | None, meridiem: str | None, label: str) ->
     return time(h, m)
 
 
+def _readings(hour: str, minute: str | None, meridiem: str | None, label: str) -> list[time]:
+    """What one end of a label may mean: "12.xx AM" is midnight, or noon as the reference
+    client's own labels write it ("10.00 AM-12.00 AM", "12.00 AM-02.00 PM")."""
+    at = _to_time(hour, minute, meridiem, label)
+    if meridiem and meridiem.lower() == "am" and at.hour == 0:
+        return [at, at.replace(hour=12)]
+    return [at]
+
+
+def _wall_minutes(start: time, end: time, next_day: bool) -> int:
+    return (end.hour * 60 + end.minute + (24 * 60 if next_day else 0)) - (
+        start.hour * 60 + start.minute
+    )
+
+
 def parse_label(raw) -> tuple[time, time, bool]:
-    """(start, end, end_is_next_day). An end of midnight closes the day it started."""
+    """(start, end, end_is_next_day). An end of midnight closes the day it started.
+
+    "12.xx AM" is midnight unless that reading ends at or before its start or lasts longer
+    than MAX_SLOT_MINUTES; then it is noon. A range longer than that either way is refused.
+    """
     if not isinstance(raw, str):
         raise TimeFormatError('Enter a time range such as "12.00 PM-02.00 PM" or "12:00-14:00".')
     match = _LABEL.match(raw)
@@ -98,19 +134,37 @@ def parse_label(raw) -> tuple[time, time, bool]:
         raise TimeFormatError(
             f'"{raw}" is not a time range. Use "12.00 PM-02.00 PM" or "12:00-14:00".'
         )
-    start = _to_time(*match.group(1, 2, 3), raw)
-    end = _to_time(*match.group(4, 5, 6), raw)
-    next_day = end == time(0, 0) and start != time(0, 0)
-    if not next_day and end <= start:
-        raise TimeFormatError(f'"{raw}": the end must be after the start.')
-    return start, end, next_day
+    longest = settings.MAX_SLOT_MINUTES
+    too_long = None
+    # Midnight first; a noon reading only where midnight cannot be meant.
+    for start in _readings(*match.group(1, 2, 3), raw):
+        for end in _readings(*match.group(4, 5, 6), raw):
+            next_day = end == time(0, 0) and start != time(0, 0)
+            minutes = _wall_minutes(start, end, next_day)
+            if 0 < minutes <= longest:
+                return start, end, next_day
+            if minutes > longest and too_long is None:
+                too_long = minutes
+    if too_long is not None:
+        raise TimeFormatError(too_long_message(raw, too_long))
+    raise TimeFormatError(f'"{raw}": the end must be after the start.')
+
+
+def too_long_message(label, minutes: int) -> str:
+    return (
+        f'"{label}" lasts {minutes} minutes; a slot lasts at most '
+        f"{settings.MAX_SLOT_MINUTES} minutes."
+    )
 
 
 def local_to_utc(day: date, at: time, *, what: str = "") -> datetime:
     """A wall-clock time in the clinic's zone as an aware UTC instant (see DST rules above)."""
     tz = clinic_tz()
     first = datetime.combine(day, at, tzinfo=tz)  # fold=0: the first of two, if repeated
-    round_trip = first.astimezone(UTC).astimezone(tz)
+    try:
+        round_trip = first.astimezone(UTC).astimezone(tz)
+    except OverflowError:
+        raise _beyond_the_calendar(day) from None
     if round_trip.replace(tzinfo=None) != first.replace(tzinfo=None):
         raise TimeFormatError(
             f"{what or at.strftime('%H:%M')} on {day.isoformat()} does not exist in "
@@ -130,18 +184,32 @@ def label_to_interval(day, label) -> Interval:
     local_day = parse_date(day)
     start, end, next_day = parse_label(label)
     start_at = local_to_utc(local_day, start, what=f'"{label}"')
-    end_day = local_day + timedelta(days=1) if next_day else local_day
+    end_day = _next_day(local_day) if next_day else local_day
     end_at = local_to_utc(end_day, end, what=f'"{label}"')
     if end_at <= start_at:
         raise TimeFormatError(f'"{label}": the end must be after the start.')
+    minutes = int((end_at - start_at).total_seconds() // 60)
+    if minutes > settings.MAX_SLOT_MINUTES:  # longer in real time than on the clock (DST)
+        raise TimeFormatError(too_long_message(label, minutes))
     return Interval(start_at, end_at)
 
 
+def _next_day(day: date) -> date:
+    try:
+        return day + timedelta(days=1)
+    except OverflowError:
+        raise _beyond_the_calendar(day) from None
+
+
 def day_bounds(day: date) -> tuple[datetime, datetime]:
-    """[start, end) of a clinic-local calendar day in UTC (23 or 25 hours on DST days)."""
+    """[start, end) of a clinic-local calendar day in UTC (23 or 25 hours on DST days).
+    DateOutOfRange for the first and last days of the calendar, whose bounds it cannot hold."""
     tz = clinic_tz()
-    start = datetime.combine(day, time(0, 0), tzinfo=tz).astimezone(UTC)
-    end = datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=tz).astimezone(UTC)
+    try:
+        start = datetime.combine(day, time(0, 0), tzinfo=tz).astimezone(UTC)
+        end = datetime.combine(_next_day(day), time(0, 0), tzinfo=tz).astimezone(UTC)
+    except OverflowError:
+        raise _beyond_the_calendar(day) from None
     return start, end
 
 

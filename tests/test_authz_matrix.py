@@ -150,6 +150,18 @@ def refresh_of(user) -> str:
     return str(RefreshToken.for_user(user))
 
 
+def verification_token_of(user) -> str:
+    from accounts.tokens import verification_link_token
+
+    return verification_link_token(user)
+
+
+def reset_pair_of(user) -> dict:
+    from accounts.tokens import reset_pair
+
+    return reset_pair(user)
+
+
 def api_client(world: World, actor: str) -> APIClient:
     client = APIClient()
     if actor != "anon":
@@ -205,10 +217,6 @@ MATRIX: dict[tuple[str, str], Row] = {
     (API + "^schema/?$", "GET"): Row(lambda w: "/api/v1/schema", same(200)),
     (API + "^docs/?$", "GET"): Row(lambda w: "/api/v1/docs", same(200)),
     (API + "^health/?$", "GET"): Row(lambda w: "/api/v1/health", same(200)),
-    # Off unless BENCH_FLOOR_VIEW is set (only the benchmark turns it on).
-    (API + "^bench/floor/?$", "*"): Row(
-        lambda w: f"/api/v1/bench/floor?id={w.service.pk}", same(404)
-    ),
     # Identity and users.
     (API + "^users/?$", "GET"): Row(lambda w: "/api/v1/users?userType=Doctor", ONLY_ADMIN),
     (API + "^users/?$", "POST"): Row(
@@ -273,6 +281,32 @@ MATRIX: dict[tuple[str, str], Row] = {
         same(200),
         method="POST",
         body=lambda w: {"refresh": refresh_of(w.patient)},
+    ),
+    # Proof by mail: the link (and, to keep the password, the password) is the credential.
+    (API + "^auth/verify-email/?$", "POST"): Row(
+        lambda w: "/api/v1/auth/verify-email",
+        same(200),
+        method="POST",
+        body=lambda w: {"token": verification_token_of(w.patient), "password": TEST_PASSWORD},
+    ),
+    # The same answer whether or not the address has an account.
+    (API + "^auth/verify-email/resend/?$", "POST"): Row(
+        lambda w: "/api/v1/auth/verify-email/resend",
+        same(200),
+        method="POST",
+        body=lambda w: {"email": w.patient.email},
+    ),
+    (API + "^auth/password-reset/?$", "POST"): Row(
+        lambda w: "/api/v1/auth/password-reset",
+        same(200),
+        method="POST",
+        body=lambda w: {"email": w.patient.email},
+    ),
+    (API + "^auth/password-reset/confirm/?$", "POST"): Row(
+        lambda w: "/api/v1/auth/password-reset/confirm",
+        same(200),
+        method="POST",
+        body=lambda w: {**reset_pair_of(w.patient), "password": "lantern-quarry-meadow-77"},
     ),
     # Services and slots.
     (API + "^appointmentSpecialty/?$", "GET"): Row(
@@ -367,6 +401,36 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("login/firebase/", "*"): Row(
         lambda w: "/login/firebase/", same(302), method="POST", body=lambda w: {}, page=True
     ),
+    ("verify-email/<str:token>/", "*"): Row(
+        lambda w: f"/verify-email/{verification_token_of(w.patient)}/", same(200), page=True
+    ),
+    # Django's reset views: open to everyone (a signed-in person may reset too).
+    ("password-reset/", "GET"): Row(lambda w: "/password-reset/", same(200), page=True),
+    ("password-reset/", "PUT"): Row(
+        lambda w: "/password-reset/", same(200), method="PUT", page=True
+    ),
+    ("password-reset/", "POST"): Row(
+        lambda w: "/password-reset/",
+        same(302),
+        method="POST",
+        body=lambda w: {"email": w.patient.email},
+        page=True,
+    ),
+    ("password-reset/sent/", "GET"): Row(lambda w: "/password-reset/sent/", same(200), page=True),
+    ("password-reset/done/", "GET"): Row(lambda w: "/password-reset/done/", same(200), page=True),
+    # A valid link is put in the session and the browser sent on to the set-password form.
+    # Signing in spends a reset link made before (Django hashes last_login into it): the
+    # patient, signed in after the link was made, gets the "invalid link" page.
+    **{
+        ("password-reset/<uidb64>/<token>/", method): Row(
+            lambda w: "/password-reset/{uid}/{token}/".format(**reset_pair_of(w.patient)),
+            E(302, 200, 302, 302, 302, 302, 302),
+            method=method,
+            body=(lambda w: {}) if method == "POST" else None,
+            page=True,
+        )
+        for method in ("GET", "POST", "PUT")
+    },
     ("book/<int:slot_id>/", "*"): Row(
         lambda w: f"/book/{w.free_slot.pk}/", E(302, 200, 200, 403, 403, 403, 403), page=True
     ),

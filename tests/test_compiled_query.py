@@ -7,10 +7,10 @@ import pytest
 from django.utils import timezone
 
 from accounts import selectors as account_selectors
-from accounts.authentication import user_by_pk
 from accounts.models import Role, User
 from bookings import selectors as booking_selectors
 from bookings.models import Booking, BookingStatus
+from bookings.shapes import BOOKING_ROW
 from doctors_portal.db.compiled import CompiledQuery, CompileError
 from scheduling import selectors as scheduling_selectors
 from scheduling import timefmt
@@ -66,15 +66,15 @@ def test_patient_pages_equal_the_orms(bookings_world, limit, offset):
     for patient in bookings_world["patients"]:
         expected = orm_page(
             booking_selectors.booking_list_for_patient(patient=patient),
-            booking_selectors.ROW_VALUES,
+            BOOKING_ROW.columns,
             limit,
             offset,
         )
-        got = booking_selectors.PATIENT_BOOKING_ROWS.page(
-            limit=limit, offset=offset, patient_id=patient.pk
+        got = booking_selectors.booking_page_for_patient(
+            patient=patient, limit=limit, offset=offset
         )
         assert got == expected
-        assert booking_selectors.PATIENT_BOOKING_ROWS.count(patient_id=patient.pk) == expected[1]
+        assert got.rows == expected[0] and got.total == expected[1]
 
 
 @pytest.mark.parametrize("status", [None, *BookingStatus.values])
@@ -87,14 +87,13 @@ def test_doctor_pages_equal_the_orms_for_every_filter(bookings_world, status, by
             booking_selectors.booking_list_for_doctor(
                 doctor=doctor, day=day, status=status, now=now
             ),
-            booking_selectors.ROW_VALUES,
+            BOOKING_ROW.columns,
             5,
             0,
         )
-        arguments = booking_selectors.doctor_booking_arguments(
-            doctor=doctor, day=day, status=status, now=now
+        got = booking_selectors.booking_page_for_doctor(
+            doctor=doctor, day=day, status=status, now=now, limit=5
         )
-        got = booking_selectors.DOCTOR_BOOKING_ROWS.page(limit=5, offset=0, **arguments)
         assert got == expected
 
 
@@ -102,7 +101,7 @@ def test_booking_row_is_the_orms_row_and_scoped_to_the_viewer(bookings_world):
     patient, other = bookings_world["patients"][:2]
     admin = AdminFactory()
     for booking in Booking.objects.all():
-        expected = Booking.objects.filter(pk=booking.pk).values(*booking_selectors.ROW_VALUES).get()
+        expected = Booking.objects.filter(pk=booking.pk).values(*BOOKING_ROW.columns).get()
         assert booking_selectors.booking_row_get(user=admin, booking_id=booking.pk) == expected
         owner = booking_selectors.booking_row_get(user=booking.patient, booking_id=booking.pk)
         assert owner == expected
@@ -115,8 +114,10 @@ def test_booking_row_is_the_orms_row_and_scoped_to_the_viewer(bookings_world):
 def test_an_id_beyond_64_bits_matches_nothing_instead_of_failing(bookings_world, booking_id):
     admin = AdminFactory()
     assert booking_selectors.booking_row_get(user=admin, booking_id=booking_id) is None
-    assert user_by_pk(booking_id) is None
-    assert booking_selectors.PATIENT_BOOKING_ROWS.page(limit=10, patient_id=booking_id) == ([], 0)
+    assert booking_selectors.booking_page_for_patient(patient=User(pk=booking_id), limit=10) == (
+        [],
+        0,
+    )
 
 
 def test_an_id_beyond_64_bits_in_the_url_is_404(bookings_world, client_for):
@@ -127,30 +128,20 @@ def test_an_id_beyond_64_bits_in_the_url_is_404(bookings_world, client_for):
 
 @pytest.mark.parametrize("role", [None, *Role.values])
 @pytest.mark.parametrize("ordering", [None, "name", "-createdAt", "email"])
-def test_user_pages_equal_the_orms(role, ordering):
+@pytest.mark.parametrize("search", [None, "example", "DOC", "Zoë", "50%_"])
+def test_user_pages_equal_the_orms(role, ordering, search):
     service = ServiceFactory()
     for i in range(7):
         DoctorFactory(profile__specialty=service) if i % 2 else PatientFactory()
+    PatientFactory(name="ZOË 50%_ off")
     AdminFactory()
-    filters = account_selectors.user_list_filters(user_type=role, ordering=ordering)
+    arguments = {"user_type": role, "ordering": ordering, "search_term": search}
     expected = orm_page(
-        account_selectors.user_list(user_type=role, ordering=ordering),
-        account_selectors.USER_VALUES,
-        4,
-        2,
+        account_selectors.user_list(**arguments), account_selectors.USER_VALUES, 4, 1
     )
-    assert account_selectors.USER_ROWS.page(limit=4, offset=2, **filters) == expected
-
-
-def test_user_by_pk_reads_the_whole_user():
-    user = DoctorFactory()
-    read = user_by_pk(user.pk)
-    assert isinstance(read, User)
-    assert [getattr(read, f.attname) for f in User._meta.concrete_fields] == [
-        getattr(User.objects.get(pk=user.pk), f.attname) for f in User._meta.concrete_fields
-    ]
-    assert read.get_deferred_fields() == set()
-    assert user_by_pk(user.pk + 1000) is None
+    assert account_selectors.user_page(limit=4, offset=1, **arguments) == expected
+    if role is None and search in ("Zoë", "50%_"):
+        assert expected[1] == 1  # folded case; % and _ as themselves
 
 
 def test_availability_rows_equal_the_orms(bookings_world):
@@ -258,12 +249,13 @@ def test_count_binds_its_own_parameters(bookings_world):
 def test_constants_are_written_into_postgresql_statements():
     from django.db import connection
 
+    account_selectors.user_page(user_type="Doctor", limit=5)
     filters = account_selectors.user_list_filters(user_type="Doctor", ordering=None)
-    account_selectors.USER_ROWS.page(limit=5, **filters)
+    del filters["search"]  # the one parameter
     constants = tuple(sorted(filters.items()))
     compiled = next(
         c
-        for (alias, vendor, variant, paged), c in account_selectors.USER_ROWS._cache.items()
+        for (alias, vendor, variant, paged), c in account_selectors._USER_ROWS._cache.items()
         if vendor == connection.vendor and variant == constants and paged
     )
     if connection.vendor == "postgresql":
@@ -272,3 +264,34 @@ def test_constants_are_written_into_postgresql_statements():
         assert compiled.slots == []
     else:
         assert (False, "Doctor") in compiled.slots
+
+
+class _ReadsGoTo:
+    """A database router sending every read to one alias, and noting what it was asked."""
+
+    def __init__(self, alias):
+        self.alias = alias
+        self.asked = []
+
+    def db_for_read(self, model, **hints):
+        self.asked.append(model)
+        return self.alias
+
+
+def test_compiled_reads_take_their_database_from_the_router(bookings_world, settings):
+    from django.db import router
+    from django.utils.connection import ConnectionDoesNotExist
+
+    patient = bookings_world["patients"][0]
+    users = User.objects.count()
+    routed = _ReadsGoTo("default")
+    settings.DATABASE_ROUTERS = [routed]
+    assert router.routers == [routed]
+    page = booking_selectors.booking_page_for_patient(patient=patient, limit=3)
+    assert page.total == 8 and len(page.rows) == 3
+    assert account_selectors.user_page(limit=2).total == users
+    assert routed.asked == [Booking, User]
+    # A replica the router names is the one asked: here one that does not exist.
+    settings.DATABASE_ROUTERS = [_ReadsGoTo("replica")]
+    with pytest.raises(ConnectionDoesNotExist):
+        booking_selectors.booking_row_get(user=patient, booking_id=Booking.objects.first().pk)

@@ -316,7 +316,7 @@ class Gunicorn:
             "DATABASE_URL": database_url,
             "DJANGO_TESTING": "1",
             "DB_CONN_MAX_AGE": "600",
-            "BENCH_FLOOR_VIEW": "1",
+            "DJANGO_SETTINGS_MODULE": "doctors_portal.settings_bench",  # the floor route
             "LOG_LEVEL": "ERROR",
         }
         self.proc = subprocess.Popen(

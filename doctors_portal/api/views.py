@@ -1,6 +1,4 @@
-from django.conf import settings
 from django.db import connection
-from django.http import JsonResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
@@ -9,7 +7,6 @@ from rest_framework.response import Response
 
 from doctors_portal.api.exceptions import error_body
 from doctors_portal.api.responses import ok
-from scheduling.models import Service
 
 
 @extend_schema(
@@ -35,32 +32,3 @@ def health(request):
             status=503,
         )
     return ok({"database": "ok"}, message="Healthy")
-
-
-def bench_floor(request):
-    """The benchmark's framework floor: one indexed read, plain Django, same middleware.
-
-    Not part of the API (no DRF, not in the schema). Answers 404 unless the
-    BENCH_FLOOR_VIEW setting is on; it only shows what appointmentSpecialty shows.
-    """
-    if not settings.BENCH_FLOOR_VIEW or request.method != "GET":
-        return JsonResponse(
-            error_body(
-                status_code=404,
-                messages=[{"path": "", "message": "No route matches this path."}],
-            ),
-            status=404,
-        )
-    try:
-        service_id = int(request.GET.get("id", "1"))
-    except ValueError:
-        service_id = 0
-    row = Service.objects.filter(pk=service_id).values("id", "name", "price").first()
-    if row is None:
-        return JsonResponse(
-            error_body(status_code=404, messages=[{"path": "id", "message": "No such service."}]),
-            status=404,
-        )
-    row["_id"] = row["id"]
-    row["price"] = str(row["price"])
-    return JsonResponse({"success": True, "status": "Success", "message": "Floor", "data": row})

@@ -6,6 +6,9 @@ plan: 0.45 ms against 0.09 ms for one booking (bench/NOTES.md). A `CompiledQuery
 the queryset as the one definition of the read, has the ORM compile it once, and then
 only binds new values, applying the same converters `.values()` would.
 
+The database is the router's choice for reading the queryset's model
+(`router.db_for_read`), as for any ORM read, unless `using` names one.
+
 Int parameters are ids compared for equality: one outside the 64-bit range matches
 nothing (as the ORM answers), instead of reaching the database as an error.
 
@@ -23,10 +26,10 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import EmptyResultSet
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import connections, router
 from django.db.models import IntegerField, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 
@@ -42,6 +45,13 @@ _LIMIT_MARK, _OFFSET_MARK = 7_919_000_017, 6_007_000_019
 
 class CompileError(ValueError):
     """A parameter did not reach the SQL as one bound value."""
+
+
+class Page(NamedTuple):
+    """One page of a list's rows, and how many rows the whole list has."""
+
+    rows: list
+    total: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,14 +106,13 @@ class CompiledQuery:
         self.parameters = parameters
         self._cache: dict[tuple, _Compiled] = {}
         self._lock = threading.Lock()
+        self._model = None  # the queryset's model, known from the first build
 
-    def rows(self, *, using: str = DEFAULT_DB_ALIAS, **kw) -> list:
+    def rows(self, *, using: str | None = None, **kw) -> list:
         """The rows `.values()` (dicts) or `.values_list()` (tuples) would give."""
         return self._rows(kw, using=using)
 
-    def page(
-        self, *, limit: int, offset: int = 0, using: str = DEFAULT_DB_ALIAS, **kw
-    ) -> tuple[list, int]:
+    def page(self, *, limit: int, offset: int = 0, using: str | None = None, **kw) -> Page:
         """One page of rows and the count of all of them, in one statement.
 
         The page's keys are read first, in a subquery with the LIMIT (an index scan in
@@ -113,18 +122,30 @@ class CompiledQuery:
         subquery of the same filters, run once for the statement."""
         rows = self._rows(dict(kw), using=using, page=(limit, offset))
         if not rows:
-            return [], (self.count(using=using, **kw) if offset else 0)
+            return Page([], self.count(using=using, **kw) if offset else 0)
         if self.as_tuples:
-            return [row[:-1] for row in rows], rows[0][-1]
+            return Page([row[:-1] for row in rows], rows[0][-1])
         total = rows[0][_TOTAL]
         for row in rows:
             del row[_TOTAL]
-        return rows, total
+        return Page(rows, total)
 
-    def _rows(self, kw: dict, *, using: str, page: tuple[int, int] | None = None) -> list:
+    def _connection(self, using: str | None, kw: dict):
+        if using is None:
+            if self._model is None:
+                constants = {k: v for k, v in kw.items() if k not in self.parameters}
+                markers = {
+                    name: _marker(kind, 0, index)
+                    for index, (name, kind) in enumerate(self.parameters.items())
+                }
+                self._model = self.build(**markers, **constants).model
+            using = router.db_for_read(self._model)
+        return connections[using]
+
+    def _rows(self, kw: dict, *, using: str | None, page: tuple[int, int] | None = None) -> list:
         if self._out_of_range(kw):
             return []
-        connection = connections[using]
+        connection = self._connection(using, kw)
         compiled, arguments = self._prepare(connection, kw, paged=page is not None)
         if compiled is _NOTHING:
             return []
@@ -156,11 +177,11 @@ class CompiledQuery:
             out.append(dict(zip(names, row, strict=True)) if compiled.as_dict else tuple(row))
         return out
 
-    def count(self, *, using: str = DEFAULT_DB_ALIAS, **kw) -> int:
+    def count(self, *, using: str | None = None, **kw) -> int:
         """How many rows `rows` would give without a limit."""
         if self._out_of_range(kw):
             return 0
-        connection = connections[using]
+        connection = self._connection(using, kw)
         compiled, arguments = self._prepare(connection, kw)
         if compiled is _NOTHING:
             return 0

@@ -1,5 +1,7 @@
 """GET/PATCH/DELETE users, user?email=, usersrole?email=: who may do what."""
 
+import re
+
 import pytest
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
@@ -42,7 +44,7 @@ def test_list_filters_searches_and_paginates(admin_user, client_for):
 
     doctors = client.get("/api/v1/users/?userType=DOCTOR").json()["data"]
     assert [d["email"] for d in doctors] == ["carol@example.com"]
-    assert doctors[0]["isVerified"] is True and doctors[0]["isverified"] is True
+    assert doctors[0]["isVerified"] is True and doctors[0]["isverified"] == "verified"
 
     by_search = client.get("/api/v1/users?searchTerm=CLINIC").json()["data"]
     assert [u["email"] for u in by_search] == ["bob@clinic.org"]
@@ -80,7 +82,7 @@ def test_list_leaves_out_deleted_users(admin_user, client_for):
     client = client_for(admin_user)
     assert client.delete(f"/api/v1/users/{gone.pk}").status_code == 200
     emails = [u["email"] for u in client.get("/api/v1/users?limit=100").json()["data"]]
-    assert gone.email not in emails and f"deleted-{gone.pk}@deleted.invalid" not in emails
+    assert gone.email not in emails and not any(e.endswith(".invalid") for e in emails)
 
 
 @pytest.mark.parametrize("size", [5, 40])
@@ -247,7 +249,7 @@ def test_admin_verifies_and_revokes_a_doctor_recording_who_and_when(
     assert profile.verified_at is not None
 
     response = client.patch(f"/api/v1/users/{unverified_doctor.pk}", {"isverified": False})
-    assert response.json()["data"]["isverified"] is False
+    assert response.json()["data"]["isverified"] is None
     profile.refresh_from_db()
     assert (profile.is_verified, profile.verified_by, profile.verified_at) == (False, None, None)
 
@@ -301,7 +303,7 @@ def test_delete_deactivates_anonymises_and_keeps_bookings(admin_user, client_for
     assert body["data"]["email"] == as_it_was and body["data"]["isActive"] is True
 
     patient.refresh_from_db()
-    assert patient.email == f"deleted-{patient.pk}@deleted.invalid"
+    assert re.fullmatch(r"deleted-[0-9a-f]{32}@deleted\.invalid", patient.email), patient.email
     assert (patient.name, patient.phone, patient.image) == ("Deleted user", "", "")
     assert patient.firebase_uid is None and not patient.has_usable_password()
     assert not patient.is_active and patient.deleted_at is not None

@@ -9,7 +9,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 
 from bookings.models import BookingStatus, PaymentStatus
 from bookings.notifications import booking_calendar
-from payments.models import Payment, PaymentState
+from payments.models import ChargeStatus, Payment
 
 PAY = "/api/v1/payment"
 
@@ -53,7 +53,7 @@ def test_email_failure_does_not_roll_back_the_payment(
     assert "Could not send the booking_confirmed email" in caplog.text
     booking.refresh_from_db()
     assert (booking.status, booking.payment_status) == ("confirmed", "paid")
-    assert Payment.objects.get(booking=booking).status == PaymentState.SUCCEEDED
+    assert Payment.objects.get(booking=booking).status == ChargeStatus.SUCCEEDED
 
 
 @pytest.mark.django_db

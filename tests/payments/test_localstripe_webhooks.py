@@ -6,7 +6,7 @@ import pytest
 
 from bookings.models import BookingStatus, PaymentStatus
 from bookings.services import booking_create
-from payments.models import Payment, PaymentState, StripeEvent
+from payments.models import ChargeStatus, Payment, StripeEvent
 from tests.factories import SlotFactory
 from tests.payments.conftest import DECLINED_CARD
 
@@ -34,13 +34,13 @@ def test_localstripe_delivers_signed_succeeded_event_and_the_booking_is_confirme
     )
     assert wait_for(delivered.exists)
     event = delivered.get()
-    assert event.outcome == "confirmed"
+    assert event.summary == "confirmed"
     booking.refresh_from_db()
     assert (booking.status, booking.payment_status) == (
         BookingStatus.CONFIRMED,
         PaymentStatus.PAID,
     )
-    assert Payment.objects.get(booking=booking).status == PaymentState.SUCCEEDED
+    assert Payment.objects.get(booking=booking).status == ChargeStatus.SUCCEEDED
 
 
 def test_localstripe_delivers_signed_failure_event_and_the_booking_stays_pending(

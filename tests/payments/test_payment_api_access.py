@@ -3,7 +3,7 @@
 import pytest
 
 from bookings.models import Booking, BookingStatus, PaymentStatus
-from payments.models import Payment, PaymentState
+from payments.models import ChargeStatus, Payment
 from tests.payments.conftest import lapse_hold
 
 CREATE = "/api/v1/create-payment-intent"
@@ -165,7 +165,7 @@ def test_payment_with_tampered_amount_is_409_and_changes_nothing(
     assert "amount" in response.json()["errorMessages"][0]["message"]
     booking.refresh_from_db()
     assert booking.status == BookingStatus.PENDING_PAYMENT
-    assert Payment.objects.get(booking=booking).status == PaymentState.REQUIRES_PAYMENT
+    assert Payment.objects.get(booking=booking).status == ChargeStatus.REQUIRES_PAYMENT
 
 
 @pytest.mark.django_db
@@ -179,7 +179,7 @@ def test_webhook_with_tampered_amount_is_refused_and_changes_nothing(
     response = post_event(stripe_events(intent_id, "payment_intent.succeeded"))
 
     assert response.status_code == 200  # recorded, so Stripe does not retry it for ever
-    assert "amount" in response.json()["data"]["outcome"]
+    assert "amount" in response.json()["data"]["summary"]
     booking.refresh_from_db()
     assert booking.status == BookingStatus.PENDING_PAYMENT
 

@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 
 from bookings.models import BookingStatus, PaymentStatus
-from payments.models import Payment, PaymentState, StripeEvent
+from payments.models import ChargeStatus, Payment, StripeEvent
 from tests.payments.conftest import DECLINED_CARD
 
 
@@ -41,7 +41,7 @@ def test_create_payment_intent_is_priced_by_the_server_and_ignores_price(
     assert at_stripe.metadata["booking_id"] == str(booking.pk)
     payment = Payment.objects.get(booking=booking)
     assert payment.amount == Decimal("40.00")
-    assert payment.status == PaymentState.REQUIRES_PAYMENT
+    assert payment.status == ChargeStatus.REQUIRES_PAYMENT
 
 
 @pytest.mark.django_db
@@ -76,7 +76,7 @@ def test_happy_path_by_post_payment_confirms_and_emails(
     assert booking.status == BookingStatus.CONFIRMED
     assert booking.payment_status == PaymentStatus.PAID
     payment = Payment.objects.get(booking=booking)
-    assert payment.status == PaymentState.SUCCEEDED
+    assert payment.status == ChargeStatus.SUCCEEDED
     assert payment.succeeded_at is not None
 
     patient_mail, doctor_mail = mail.outbox
@@ -105,11 +105,11 @@ def test_happy_path_by_webhook_confirms(
         response = post_event(event)
 
     assert response.status_code == 200, response.json()
-    assert response.json()["data"]["outcome"] == "confirmed"
+    assert response.json()["data"]["summary"] == "confirmed"
     booking.refresh_from_db()
     assert booking.status == BookingStatus.CONFIRMED
     assert booking.payment_status == PaymentStatus.PAID
-    assert StripeEvent.objects.get(event_id=event["id"]).outcome == "confirmed"
+    assert StripeEvent.objects.get(event_id=event["id"]).summary == "confirmed"
     assert len(mail.outbox) == 2
 
 
@@ -132,7 +132,7 @@ def test_post_payment_and_webhook_both_arriving_apply_once(
         again = post_payment(client_for, booking, intent_id)
 
     assert webhook.status_code == 200
-    assert webhook.json()["data"]["outcome"] == "already applied"
+    assert webhook.json()["data"]["summary"] == "already applied"
     assert again.status_code == 200
     assert again.json()["data"]["paymentStatus"] == "paid"
     booking.refresh_from_db()
@@ -190,7 +190,7 @@ def test_failed_event_after_succeeded_changes_nothing(
     booking.refresh_from_db()
     assert booking.status == BookingStatus.CONFIRMED
     assert booking.payment_status == PaymentStatus.PAID
-    assert Payment.objects.get(booking=booking).status == PaymentState.SUCCEEDED
+    assert Payment.objects.get(booking=booking).status == ChargeStatus.SUCCEEDED
     assert StripeEvent.objects.count() == 2
 
 
@@ -212,7 +212,7 @@ def test_declined_card_is_402_and_booking_stays_pending(
     booking.refresh_from_db()
     assert booking.status == BookingStatus.PENDING_PAYMENT
     assert booking.payment_status == PaymentStatus.FAILED
-    assert Payment.objects.get(booking=booking).status == PaymentState.FAILED
+    assert Payment.objects.get(booking=booking).status == ChargeStatus.FAILED
     # The failure event localstripe recorded is applied too, and changes nothing more.
     assert post_event(stripe_events(intent_id, "payment_intent.payment_failed")).status_code == 200
     booking.refresh_from_db()

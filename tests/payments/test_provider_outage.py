@@ -6,7 +6,7 @@ import pytest
 
 from bookings.models import BookingStatus, PaymentStatus
 from bookings.services import booking_cancel
-from payments.models import Payment, PaymentState, Refund
+from payments.models import ChargeStatus, Payment, Refund
 from tests.fixtures.stripe import LocalStripe, free_port
 
 CREATE = "/api/v1/create-payment-intent"
@@ -57,7 +57,7 @@ def test_stripe_unreachable_at_confirmation_is_502_and_nothing_changes(
     assert down.status_code == 502
     booking.refresh_from_db()
     assert (booking.status, booking.payment_status) == ("pending_payment", "unpaid")
-    assert Payment.objects.get(booking=booking).status == PaymentState.REQUIRES_PAYMENT
+    assert Payment.objects.get(booking=booking).status == ChargeStatus.REQUIRES_PAYMENT
 
     stripe_settings.STRIPE_API_BASE = reachable
     up = client_for(booking.patient).post(PAY, body, format="json")

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from bookings.models import BookingStatus, PaymentStatus
 from bookings.services import booking_cancel, booking_create
-from payments.models import Payment, PaymentState, Refund
+from payments.models import ChargeStatus, Payment, Refund
 from tests.factories import PatientFactory, SlotFactory
 from tests.payments.conftest import lapse_hold
 
@@ -52,7 +52,7 @@ def test_late_payment_after_the_seat_went_to_someone_else_is_refunded_and_bookin
     assert booking.status == BookingStatus.EXPIRED
     assert booking.payment_status == PaymentStatus.REFUNDED
     payment = Payment.objects.get(booking=booking)
-    assert payment.status == PaymentState.REFUNDED
+    assert payment.status == ChargeStatus.REFUNDED
     assert payment.amount_refunded == Decimal("40.00")
     (refund,) = Refund.objects.filter(payment=payment)
     assert refund.amount == Decimal("40.00")
@@ -79,8 +79,8 @@ def test_late_payment_by_webhook_after_the_seat_went_is_refunded_once(
     replay = post_event({**event, "id": event["id"] + "_redelivered"})
 
     assert first.status_code == replay.status_code == 200
-    assert first.json()["data"]["outcome"] == "refunded: seat no longer available"
-    assert replay.json()["data"]["outcome"] == "already applied"
+    assert first.json()["data"]["summary"] == "refunded: seat no longer available"
+    assert replay.json()["data"]["summary"] == "already applied"
     booking.refresh_from_db()
     assert (booking.status, booking.payment_status) == ("expired", "refunded")
     assert len(refunds_at_stripe(stripe_client, intent_id)) == 1
@@ -217,10 +217,19 @@ def test_cancel_through_the_bookings_api_reports_the_refund(paid_booking, client
     assert Payment.objects.get(booking=paid_booking).amount_refunded == Decimal("40.00")
 
 
+def _charge_of(stripe_client, intent_id) -> dict:
+    latest = stripe_client.v1.payment_intents.retrieve(intent_id).latest_charge
+    # localstripe returns latest_charge expanded; Stripe returns its id.
+    if isinstance(latest, str):
+        latest = stripe_client.v1.charges.retrieve(latest)
+    return latest.to_dict()
+
+
 @pytest.mark.django_db
 def test_refund_events_from_stripe_are_recorded_once(paid_booking, stripe_client, post_event):
-    # localstripe sends no refund events, so this test makes a refund at localstripe
-    # (as from Stripe's dashboard) and signs the events Stripe would send for it.
+    # Refunds made at localstripe (as from Stripe's dashboard). localstripe sends no
+    # refund events, so this test signs the events Stripe would send for them; the app
+    # then reads the refunds from localstripe itself.
     payment = Payment.objects.get(booking=paid_booking)
     refund = stripe_client.v1.refunds.create(
         {"payment_intent": payment.intent_id, "amount": 1500}
@@ -238,28 +247,26 @@ def test_refund_events_from_stripe_are_recorded_once(paid_booking, stripe_client
     payment.refresh_from_db()
     paid_booking.refresh_from_db()
     assert payment.amount_refunded == Decimal("15.00")
-    assert payment.status == PaymentState.PARTIALLY_REFUNDED
+    assert payment.status == ChargeStatus.PARTIALLY_REFUNDED
     assert paid_booking.payment_status == PaymentStatus.PARTIALLY_REFUNDED
     assert Refund.objects.get(refund_id=refund["id"]).amount == Decimal("15.00")
 
-    latest = stripe_client.v1.payment_intents.retrieve(payment.intent_id).latest_charge
-    # localstripe returns latest_charge expanded; Stripe returns its id.
-    if isinstance(latest, str):
-        latest = stripe_client.v1.charges.retrieve(latest)
-    charge = latest.to_dict()
+    stripe_client.v1.refunds.create({"payment_intent": payment.intent_id, "amount": 2500})
+    charge = _charge_of(stripe_client, payment.intent_id)
     charge_refunded = {
         "id": "evt_charge_refunded_" + charge["id"],
         "object": "event",
         "type": "charge.refunded",
-        "data": {"object": {**charge, "amount_refunded": 4000}},
+        "data": {"object": charge},
     }
     assert post_event(charge_refunded).status_code == 200
     payment.refresh_from_db()
     paid_booking.refresh_from_db()
     assert payment.amount_refunded == Decimal("40.00")
     assert paid_booking.payment_status == PaymentStatus.REFUNDED
+    assert Refund.objects.filter(payment=payment).count() == 2
 
-    # An older, smaller total arriving late never moves the record backwards.
+    # An older event, with a smaller total, arriving late never moves the record back.
     stale = {**charge_refunded, "id": charge_refunded["id"] + "_stale"}
     stale["data"] = {"object": {**charge, "amount_refunded": 1500}}
     assert post_event(stale).status_code == 200

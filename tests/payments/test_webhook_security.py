@@ -95,7 +95,7 @@ def test_webhook_needs_no_user_and_answers_with_and_without_slash(post_event, st
     }
     response = post_event(event)
     assert response.status_code == 200
-    assert response.json()["data"]["outcome"] == "ignored: event type not handled"
+    assert response.json()["data"]["summary"] == "ignored: event type not handled"
     assert StripeEvent.objects.get(event_id="evt_unknown_type_1").type == "customer.created"
 
 
@@ -126,6 +126,6 @@ def test_webhook_succeeded_for_an_intent_we_never_created_is_recorded_and_refuse
     response = post_event(stripe_events(foreign.id, "payment_intent.succeeded"))
 
     assert response.status_code == 200
-    assert response.json()["data"]["outcome"].startswith("refused:")
+    assert response.json()["data"]["summary"].startswith("refused:")
     booking.refresh_from_db()
     assert booking.status == BookingStatus.PENDING_PAYMENT

@@ -25,3 +25,8 @@ def slot_at(day, label: str, **fields):
 
 def errors(response) -> dict:
     return {item["path"]: item["message"] for item in response.json()["errorMessages"]}
+
+
+def post_slots(client, doctor, *entries, **extra):
+    body = {"docEmail": doctor.email, "docSlot": list(entries), **extra}
+    return client.post("/api/v1/slots", body, format="json")

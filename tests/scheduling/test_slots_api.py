@@ -6,19 +6,21 @@ from bookings.models import BookingStatus
 from scheduling import timefmt
 from scheduling.models import Slot, SlotStatus
 from tests.factories import BookingFactory, ServiceFactory, SlotFactory
-from tests.scheduling.helpers import clinic_day, errors, slot_at, wordy
+from tests.scheduling.helpers import clinic_day, errors, post_slots, slot_at, wordy
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _far_horizon(settings):
+    # These tests publish on fixed dates years ahead (2099, chosen for its DST days); the
+    # publishing horizon has its own tests (test_dates_out_of_range.py).
+    settings.PUBLISH_HORIZON_DAYS = 100 * 366
 
 
 @pytest.fixture
 def service():
     return ServiceFactory(name="Teeth Cleaning")
-
-
-def post_slots(client, doctor, *entries, **extra):
-    body = {"docEmail": doctor.email, "docSlot": list(entries), **extra}
-    return client.post("/api/v1/slots", body, format="json")
 
 
 class TestCreateSlots:

@@ -6,6 +6,26 @@ C loader psycopg[binary] ships. Lists read several timestamps per row (a day of 
 a page of bookings), so that parsing was a large part of those reads. The loader here
 keeps Django's behaviour exactly (parse, then attach the connection's Django time zone)
 and only parses with the C implementation when there is one.
+
+The upstream gap, and when to delete this module:
+
+- Django ticket #36960 (code.djangoproject.com/ticket/36960): Django's psycopg 3 support
+  (`psycopg_any.BaseTzLoader`, since Django 4.2) derives its timestamptz loader from
+  psycopg's pure-Python `TimestamptzLoader`, so psycopg[binary]'s C loader is never used
+  for timestamptz. Django declined to reach the C class through psycopg's private
+  `AdaptersMap._get_optimised`.
+- psycopg issue #1273 ("Unable to subclass optimised loaders"): the C
+  `TimestamptzLoader` is final, so it cannot be subclassed, and psycopg has no public way
+  to wrap it.
+
+What this module relies on instead: that `psycopg.adapters.get_loader(TIMESTAMPTZ_OID,
+TEXT)` returns the C class when the binary package is installed, and Django's private
+protocol in `DatabaseWrapper.get_connection_params()["context"]` and `create_cursor`
+(a loader class whose `timezone` attribute equals the connection's is kept as it is).
+Delete it, and the ENGINE line in settings, once a Django release parses timestamptz
+with the C loader (ticket #36960 fixed) or psycopg offers a public way to build on it
+(#1273); check with the bench's booking lists (bench/NOTES.md), whose timestamps made
+the difference. tests/test_compiled_query.py compares these reads with the ORM's.
 """
 
 from datetime import UTC

@@ -121,7 +121,10 @@ class Command(BaseCommand):
     def _start_localstripe(self, public_host: str, app_port: int):
         executable = Path(sys.executable).with_name("localstripe")
         if not executable.exists():
-            raise CommandError(f"localstripe is not installed ({executable}); run make install.")
+            raise CommandError(
+                f"localstripe is not installed ({executable}): it is in the demo extra "
+                "(make run installs it)."
+            )
         stripe_port = _free_loopback_port()
         base = f"http://127.0.0.1:{stripe_port}"
         log_path = Path(tempfile.gettempdir()) / f"doctors-portal-localstripe-{stripe_port}.log"
