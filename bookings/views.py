@@ -35,7 +35,10 @@ def describe(booking, now):
     booking.minutes_left = None
     if booking.shown_status == BookingStatus.PENDING_PAYMENT:
         booking.minutes_left = hold_minutes(booking)
-    booking.can_cancel = booking.shown_status in CANCELLABLE and booking.slot.start > now
+    # The rule (not after the start) is the cancel service's; a lapsed hold shows no button.
+    booking.can_cancel = booking.shown_status in CANCELLABLE and not (
+        services.booking_cancel_refusal(booking=booking, now=now)
+    )
     return booking
 
 
