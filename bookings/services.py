@@ -22,6 +22,7 @@ from bookings.seats import (
     SeatNoLongerAvailable,
     booking_lock,
     holds_release_lapsed,
+    patient_lock,
     seat_release,
     seat_take,
     slot_lock,
@@ -42,12 +43,40 @@ def _slot_is_bookable(slot: Slot) -> bool:
     )
 
 
+def _check_hold_cap(*, patient: User, now) -> None:
+    """At most MAX_ACTIVE_HOLDS_PER_PATIENT unpaid holds a patient. Under the patient's
+    row lock (booking_create takes it first), so two bookings of one patient at once are
+    counted one after the other."""
+    held = Booking.objects.filter(
+        patient=patient, status=BookingStatus.PENDING_PAYMENT, expires_at__gt=now
+    ).count()
+    if held >= settings.MAX_ACTIVE_HOLDS_PER_PATIENT:
+        raise Conflict("Pay for or cancel a held appointment first", path="slotId")
+
+
+def _hold_expiry(*, patient: User, slot: Slot, now):
+    """BOOKING_HOLD_MINUTES from now, unless an earlier unpaid hold of this patient on this
+    slot is still within its time: then that hold's end, so cancelling and booking again
+    never renews a hold."""
+    earlier = (
+        Booking.objects.filter(
+            patient=patient, slot=slot, confirmed_at__isnull=True, expires_at__gt=now
+        )
+        .order_by("expires_at")
+        .values_list("expires_at", flat=True)
+        .first()
+    )
+    return earlier or now + timedelta(minutes=settings.BOOKING_HOLD_MINUTES)
+
+
 @transaction.atomic
 def booking_create(*, patient: User, slot_id: int, patient_phone: str = "", now=None) -> Booking:
     """Hold a seat on a slot for a patient, pending payment, for BOOKING_HOLD_MINUTES."""
     if patient.role != Role.PATIENT:
         raise PermissionDenied("Only patients can book appointments.")
     now = now or timezone.now()
+    # The patient before the slot (the seat ledger's order): their bookings queue here.
+    patient_lock(patient=patient)
     slot = slot_lock(slot_id=slot_id)
     if not _slot_is_bookable(slot):
         raise NotFoundAt("No such slot.", path="slotId")
@@ -58,6 +87,8 @@ def booking_create(*, patient: User, slot_id: int, patient_phone: str = "", now=
         slot=slot, patient=patient, status__in=SEAT_HOLDING_STATUSES
     ).exists():
         raise Conflict("You already have a booking for this slot.", path="slotId")
+    _check_hold_cap(patient=patient, now=now)
+    expires_at = _hold_expiry(patient=patient, slot=slot, now=now)
     seat_take(slot=slot)
     try:
         with transaction.atomic():
@@ -69,7 +100,7 @@ def booking_create(*, patient: User, slot_id: int, patient_phone: str = "", now=
                 price=slot.service.price,
                 currency=slot.service.currency,
                 status=BookingStatus.PENDING_PAYMENT,
-                expires_at=now + timedelta(minutes=settings.BOOKING_HOLD_MINUTES),
+                expires_at=expires_at,
                 patient_phone=patient_phone or patient.phone,
                 created_at=now,
             )
