@@ -217,14 +217,15 @@ def test_my_appointments_upcoming_first_by_appointment_time_cancelled_apart(scre
     doctor = DoctorFactory(name="Dr. Farhan Ahmed")
     service = ServiceFactory(name="Teeth Cleaning")
     patient = PatientFactory()
-    later = booking_create(patient=patient, slot_id=future_slot(doctor, days=6, service=service).pk)
-    sooner = booking_create(
-        patient=patient, slot_id=future_slot(doctor, days=2, service=service).pk
-    )
+    # Closed first: a patient holds at most MAX_ACTIVE_HOLDS_PER_PATIENT unpaid seats.
     cancelled = booking_create(
         patient=patient, slot_id=future_slot(doctor, days=4, service=service).pk
     )
     Booking.objects.filter(pk=cancelled.pk).update(status=BookingStatus.CANCELLED)
+    later = booking_create(patient=patient, slot_id=future_slot(doctor, days=6, service=service).pk)
+    sooner = booking_create(
+        patient=patient, slot_id=future_slot(doctor, days=2, service=service).pk
+    )
 
     page = screen()
     sign_in(page, patient.email)

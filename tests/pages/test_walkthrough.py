@@ -101,10 +101,11 @@ def test_my_appointments_by_appointment_time_upcoming_first_closed_apart(patient
         return SlotFactory(doctor=doctor, start=now + timedelta(days=days, hours=1),
                            end=now + timedelta(days=days, hours=2))  # fmt: skip
 
-    later = booking_create(patient=patient, slot_id=at(5).pk)
-    sooner = booking_create(patient=patient, slot_id=at(2).pk)  # booked after `later`
+    # Closed first: a patient holds at most MAX_ACTIVE_HOLDS_PER_PATIENT unpaid seats.
     cancelled = booking_create(patient=patient, slot_id=at(3).pk)
     Booking.objects.filter(pk=cancelled.pk).update(status=BookingStatus.CANCELLED)
+    later = booking_create(patient=patient, slot_id=at(5).pk)
+    sooner = booking_create(patient=patient, slot_id=at(2).pk)  # booked after `later`
     page = logged_in(patient).get(reverse("pages:my_appointments")).content.decode()
     order = [page.index(f'data-booking-id="{b.pk}"') for b in (sooner, later, cancelled)]
     assert order == sorted(order)
