@@ -348,9 +348,11 @@ def token_obtain_with_firebase(
     same_account = bool(user.firebase_uid) and user.firebase_uid == identity.uid
     if identity.email_verified and not user.email_verified:
         if same_account:
-            # The Firebase account that registered before verifying has proven it now.
-            user.email_verified = True
-            user.save(update_fields=["email_verified", "updated_at"])
+            # The Firebase account that registered before verifying has proven it now. Who
+            # held it before the proof may not be its owner (Firebase hands an unverified
+            # account's uid to the owner who signs in with a trusted provider), so every
+            # sign-in issued before ends here; this answer is the first one after.
+            _take_over(user, firebase_uid=identity.uid, site=site, notify=False)
         else:
             # Whoever created this account never proved the address; its owner just did.
             _take_over(user, firebase_uid=identity.uid, site=site)

@@ -171,7 +171,9 @@ def signup(request):
                     "Welcome! An administrator verifies your licence before you can publish times.",
                 )
             else:
-                messages.success(request, f"Welcome, {user.name}. Pick a date and a time to book.")
+                # Signed up on the way to a booking: the next page is that booking.
+                hint = "" if _safe_next(request) else " Pick a date and a time to book."
+                messages.success(request, f"Welcome, {user.name}.{hint}")
             messages.info(request, f"We mailed a link to {user.email}: follow it to confirm it.")
             return redirect(_safe_next(request) or _home_for(user))
     return render(
@@ -233,8 +235,6 @@ def verify_email(request, token: str):
     signed_in_here = request.user.is_authenticated and request.user.pk == account.pk
     form = VerifyEmailForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if lockout.is_locked(request, email=None):
-            return lockout.lockout_response(request)
         taking_over = form.cleaned_data["action"] == "take_over"
         try:
             with lockout.counting_failed_proofs(request, email=None):

@@ -8,13 +8,13 @@ from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, 
 from rest_framework import viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.throttling import ScopedRateThrottle
 
 from accounts.models import Role
 from accounts.permissions import is_admin
 from bookings import selectors, services, shapes
 from bookings.models import BookingStatus
 from bookings.serializers import BookingBySlotDoc, BookingCreateInput, BookingReferenceDoc
+from bookings.throttles import BookingRateThrottle
 from doctors_portal.api.errors import NotFoundAt
 from doctors_portal.api.pagination import PageLimitPagination
 from doctors_portal.api.requests import require_json_object
@@ -28,8 +28,8 @@ EMAIL_PARAM = OpenApiParameter(
     description="Whose bookings (self, or any for admins)",
 )
 PAGE_PARAMS = [
-    OpenApiParameter("page", {"type": "integer", "minimum": 1}),
-    OpenApiParameter("limit", {"type": "integer", "minimum": 1}, description="At most 100"),
+    OpenApiParameter(name=p["name"], type=p["schema"], description=p["description"])
+    for p in PageLimitPagination().get_schema_operation_parameters(None)
 ]
 
 
@@ -53,11 +53,10 @@ def _subject(request, *, role: str):
 
 class BookingViewSet(viewsets.ViewSet):
     permission_classes = [IsAuthenticated]
-    throttle_scope = "booking"
 
     def get_throttles(self):
         # Only taking a seat is throttled; reads are cheap and scoped.
-        return [ScopedRateThrottle()] if self.action == "create" else []
+        return [BookingRateThrottle()] if self.action == "create" else []
 
     @extend_schema(
         summary="Book a slot: {slotId} or the reference's booking shape",
@@ -157,24 +156,24 @@ class BookingViewSet(viewsets.ViewSet):
         doctor = _subject(request, role=Role.DOCTOR)
         raw_date = request.query_params.get("date")
         raw_status = request.query_params.get("status")
-        try:
-            day = None if raw_date is None else timefmt.parse_date(raw_date)
-        except timefmt.TimeFormatError as exc:
-            raise ValidationError({"date": [str(exc)]}) from None
         if raw_status is not None and raw_status not in BookingStatus.values:
             raise ValidationError({"status": [f"One of: {', '.join(BookingStatus.values)}."]})
         now = timezone.now()
         paginator = PageLimitPagination()
-        rows = paginator.paginate_rows(
-            request,
-            partial(
-                selectors.booking_page_for_doctor,
-                doctor=doctor,
-                day=day,
-                status=raw_status,
-                now=now,
-            ),
-        )
+        try:
+            day = None if raw_date is None else timefmt.parse_date(raw_date)
+            rows = paginator.paginate_rows(
+                request,
+                partial(
+                    selectors.booking_page_for_doctor,
+                    doctor=doctor,
+                    day=day,
+                    status=raw_status,
+                    now=now,
+                ),
+            )
+        except timefmt.TimeFormatError as exc:  # also a day whose bounds the calendar lacks
+            raise ValidationError({"date": [str(exc)]}) from None
         return ok(
             [shapes.DOCTOR_ROW(row, now) for row in rows],
             message="Patients retrieved",

@@ -82,6 +82,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "doctors_portal.csp.PortalCSPMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # The admin in clinic time; the product's 404 page in DEBUG too (inside CSP and
+    # CommonMiddleware, so its answer gets the headers and the trailing-slash redirect).
+    "doctors_portal.admin_timezone.ClinicTimeZoneAdminMiddleware",
+    "doctors_portal.not_found.ProductNotFoundMiddleware",
     # Last, as axes asks: turns a lockout flagged during the request into its answer.
     "axes.middleware.AxesMiddleware",
 ]
@@ -161,6 +165,11 @@ CLINIC_TIME_ZONE = env("CLINIC_TIME_ZONE", default="Asia/Dhaka")
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Files served at the site's root (favicon.ico), by whitenoise.
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
+# DEBUG shows the product's 404 page and logs the detail (doctors_portal/not_found.py);
+# 1 brings back Django's technical 404, which lists every URL pattern.
+DEBUG_TECHNICAL_404 = env.bool("DJANGO_DEBUG_TECHNICAL_404", default=False)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -322,6 +331,8 @@ DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", default="usd")
 # Scheduling limits (scheduling/timefmt.py, scheduling/services.py, scheduling/selectors.py).
 MAX_SLOT_MINUTES = env.int("MAX_SLOT_MINUTES", default=240)
 BOOKING_HORIZON_DAYS = env.int("BOOKING_HORIZON_DAYS", default=14)
+PUBLISH_HORIZON_DAYS = env.int("PUBLISH_HORIZON_DAYS", default=365)
+MAX_ACTIVE_HOLDS_PER_PATIENT = env.int("MAX_ACTIVE_HOLDS_PER_PATIENT", default=2)
 
 # Firebase: only the project id is needed to verify ID tokens.
 FIREBASE_PROJECT_ID = env("FIREBASE_PROJECT_ID", default="demo-doctors-portal" if DEBUG else "")

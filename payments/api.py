@@ -57,7 +57,10 @@ class PaymentViewSet(viewsets.ViewSet):
         responses={
             200: PaymentResponseSerializer,
             402: OpenApiResponse(description="The card was declined"),
-            409: OpenApiResponse(description="Not succeeded, wrong amount, or seat gone"),
+            409: OpenApiResponse(
+                description="Not succeeded or still processing (recorded), wrong amount, "
+                "seat gone (refunded), or cancelled since"
+            ),
             502: OpenApiResponse(description="Stripe unreachable; nothing changed"),
         },
     )

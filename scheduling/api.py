@@ -77,7 +77,8 @@ class ServiceViewSet(viewsets.ViewSet):
             OpenApiParameter(
                 "date",
                 OpenApiTypes.DATE,
-                description="A clinic-local date. Without it: from now to "
+                description="A clinic-local date, from today to PUBLISH_HORIZON_DAYS ahead "
+                '(another is 400 "Date out of range"). Without it: from now to '
                 "BOOKING_HORIZON_DAYS ahead (how the reference client asks).",
             )
         ],
@@ -87,6 +88,8 @@ class ServiceViewSet(viewsets.ViewSet):
         now = timezone.now()
         try:
             day = None if raw is None else timefmt.parse_date(raw)
+            if day is not None:
+                selectors.bookable_day(day=day, now=now)
         except timefmt.TimeFormatError as exc:
             raise ValidationError({"date": [str(exc)]}) from None
         # Kept as JSON: a cached answer goes out without being rebuilt object by object.

@@ -176,6 +176,24 @@ def availability_for_date(*, day: date, now: datetime | None = None) -> list[Ser
     return availability_between(*timefmt.day_bounds(day), now=now)
 
 
+def publish_horizon(*, now: datetime) -> date:
+    """The last clinic day on which slots are published, and so asked for."""
+    return timefmt.clinic_today(now) + timedelta(days=settings.PUBLISH_HORIZON_DAYS)
+
+
+def bookable_day(*, day: date, now: datetime) -> date:
+    """`day` when the clinic books it (today to the publishing horizon); else DateOutOfRange."""
+    if day < timefmt.clinic_today(now):
+        raise timefmt.DateOutOfRange(day, past=True, detail="is in the past")
+    if day > publish_horizon(now=now):
+        raise timefmt.DateOutOfRange(
+            day,
+            past=False,
+            detail=f"is more than {settings.PUBLISH_HORIZON_DAYS} days ahead",
+        )
+    return day
+
+
 def upcoming_window(*, now: datetime) -> tuple[datetime, datetime]:
     """[now, now + BOOKING_HORIZON_DAYS): what appointmentOptions answers without a date."""
     return now, now + timedelta(days=settings.BOOKING_HORIZON_DAYS)

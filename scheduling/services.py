@@ -8,6 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -15,9 +16,9 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from accounts.models import Role, User
 from accounts.permissions import is_admin
-from bookings.services import holds_release_lapsed, slot_lock
+from bookings.seats import holds_release_lapsed, slot_lock
 from doctors_portal.api.errors import Conflict, NotFoundAt
-from scheduling import timefmt
+from scheduling import selectors, timefmt
 from scheduling.availability_cache import availability_changed
 from scheduling.models import Service, Slot, SlotStatus
 
@@ -60,9 +61,16 @@ def slot_specs_parse(*, doc_slot, now: datetime) -> list[SlotSpec]:
         except timefmt.TimeFormatError as exc:
             errors[f"docSlot[{i}].date"].append(str(exc))
             continue
+        beyond = day > selectors.publish_horizon(now=now)
         for label in labels:
             count += 1
             path = label if isinstance(label, str) and label.strip() else f"docSlot[{i}].slot"
+            if beyond:
+                errors[path].append(
+                    f"{timefmt.format_date(day)}: slots are published at most "
+                    f"{settings.PUBLISH_HORIZON_DAYS} days ahead."
+                )
+                continue
             try:
                 interval = timefmt.label_to_interval(day, label)
             except timefmt.TimeFormatError as exc:

@@ -27,6 +27,22 @@ class TimeFormatError(ValueError):
     """A date or label the clinic cannot read; the message is fit for the client."""
 
 
+class DateOutOfRange(TimeFormatError):
+    """A real date outside what the clinic books: `past`, or `beyond` the publishing
+    horizon (or beyond what the calendar can hold)."""
+
+    def __init__(self, day: date, *, past: bool, detail: str):
+        self.day, self.past = day, past
+        super().__init__(f"Date out of range: {day.isoformat()} {detail}.")
+
+
+def _beyond_the_calendar(day: date) -> DateOutOfRange:
+    # date.min/date.max: a day's bounds in UTC, or the day after, do not exist.
+    return DateOutOfRange(
+        day, past=day.year < 2, detail="is outside the calendar the clinic can book"
+    )
+
+
 @lru_cache(maxsize=1)
 def clinic_tz() -> tzinfo:
     # Cached: lists ask for it once a row, and reading a setting costs more than the
@@ -145,7 +161,10 @@ def local_to_utc(day: date, at: time, *, what: str = "") -> datetime:
     """A wall-clock time in the clinic's zone as an aware UTC instant (see DST rules above)."""
     tz = clinic_tz()
     first = datetime.combine(day, at, tzinfo=tz)  # fold=0: the first of two, if repeated
-    round_trip = first.astimezone(UTC).astimezone(tz)
+    try:
+        round_trip = first.astimezone(UTC).astimezone(tz)
+    except OverflowError:
+        raise _beyond_the_calendar(day) from None
     if round_trip.replace(tzinfo=None) != first.replace(tzinfo=None):
         raise TimeFormatError(
             f"{what or at.strftime('%H:%M')} on {day.isoformat()} does not exist in "
@@ -165,7 +184,7 @@ def label_to_interval(day, label) -> Interval:
     local_day = parse_date(day)
     start, end, next_day = parse_label(label)
     start_at = local_to_utc(local_day, start, what=f'"{label}"')
-    end_day = local_day + timedelta(days=1) if next_day else local_day
+    end_day = _next_day(local_day) if next_day else local_day
     end_at = local_to_utc(end_day, end, what=f'"{label}"')
     if end_at <= start_at:
         raise TimeFormatError(f'"{label}": the end must be after the start.')
@@ -175,11 +194,22 @@ def label_to_interval(day, label) -> Interval:
     return Interval(start_at, end_at)
 
 
+def _next_day(day: date) -> date:
+    try:
+        return day + timedelta(days=1)
+    except OverflowError:
+        raise _beyond_the_calendar(day) from None
+
+
 def day_bounds(day: date) -> tuple[datetime, datetime]:
-    """[start, end) of a clinic-local calendar day in UTC (23 or 25 hours on DST days)."""
+    """[start, end) of a clinic-local calendar day in UTC (23 or 25 hours on DST days).
+    DateOutOfRange for the first and last days of the calendar, whose bounds it cannot hold."""
     tz = clinic_tz()
-    start = datetime.combine(day, time(0, 0), tzinfo=tz).astimezone(UTC)
-    end = datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=tz).astimezone(UTC)
+    try:
+        start = datetime.combine(day, time(0, 0), tzinfo=tz).astimezone(UTC)
+        end = datetime.combine(_next_day(day), time(0, 0), tzinfo=tz).astimezone(UTC)
+    except OverflowError:
+        raise _beyond_the_calendar(day) from None
     return start, end
 
 

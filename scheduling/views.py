@@ -4,6 +4,7 @@ scheduling.services, exactly as the API's."""
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -29,43 +30,61 @@ def _labelled(slots):
 
 
 def _chosen_day(request):
-    """The ?date= of the request (clinic-local), or today; a bad date says so and uses today."""
-    today = timefmt.clinic_today()
+    """(day, form, notice) for the ?date= of the request (clinic-local), or today. A bad date
+    says so on the form, a date the clinic does not book in a notice; both show today."""
+    now = timezone.now()
+    today = timefmt.clinic_today(now)
     raw = request.GET.get("date")
     if not raw:
-        return today, DatePickForm(initial={"date": today})
+        return today, DatePickForm(initial={"date": today}), ""
     form = DatePickForm(request.GET)
-    if form.is_valid():
-        return form.cleaned_data["date"], form
-    return today, form
+    if not form.is_valid():
+        return today, form, ""
+    try:
+        return selectors.bookable_day(day=form.cleaned_data["date"], now=now), form, ""
+    except timefmt.DateOutOfRange as exc:
+        return today, DatePickForm(initial={"date": today}), _out_of_range_notice(exc)
+
+
+def _out_of_range_notice(exc: timefmt.DateOutOfRange) -> str:
+    if exc.past:
+        return f"{timefmt.format_date(exc.day)} is in the past. Here are today's free places."
+    return (
+        f"We publish appointments up to {settings.PUBLISH_HORIZON_DAYS} days ahead, so "
+        f"{timefmt.format_date(exc.day)} has none yet. Here are today's free places."
+    )
 
 
 def _day_context(day):
+    today = timefmt.clinic_today()
     return {
         "day": day,
         "day_text": timefmt.format_date(day),
-        "prev_day": day - timedelta(days=1),
-        "next_day": day + timedelta(days=1),
-        "is_today": day == timefmt.clinic_today(),
+        # Neither link leads out of the dates the clinic books.
+        "prev_day": day - timedelta(days=1) if day > today else None,
+        "next_day": day + timedelta(days=1)
+        if day < selectors.publish_horizon(now=timezone.now())
+        else None,
+        "is_today": day == today,
     }
 
 
 def home(request):
-    day, form = _chosen_day(request)
+    day, form, notice = _chosen_day(request)
     availability = selectors.availability_for_date(day=day)
     for entry in availability:
         _labelled(entry.slots)
     return render(
         request,
         "pages/home.html",
-        {"form": form, "availability": availability, **_day_context(day)},
-        status=400 if form.errors else 200,
+        {"form": form, "notice": notice, "availability": availability, **_day_context(day)},
+        status=400 if form.errors or notice else 200,
     )
 
 
 def service_slots(request, pk: int):
     service = get_object_or_404(selectors.service_list(), pk=pk)
-    day, form = _chosen_day(request)
+    day, form, notice = _chosen_day(request)
     entry = next(
         (e for e in selectors.availability_for_date(day=day) if e.service.pk == service.pk), None
     )
@@ -73,8 +92,8 @@ def service_slots(request, pk: int):
     return render(
         request,
         "pages/service.html",
-        {"service": service, "slots": slots, "form": form, **_day_context(day)},
-        status=400 if form.errors else 200,
+        {"service": service, "slots": slots, "form": form, "notice": notice, **_day_context(day)},
+        status=400 if form.errors or notice else 200,
     )
 
 

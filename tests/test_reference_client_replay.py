@@ -408,7 +408,7 @@ def published(verified_doctor_browser):
 
 def test_patient_signs_up_and_logs_in_as_the_client_does(firebase_emulator):
     browser = ReferenceBrowser()
-    assert load_specialties(ReferenceBrowser()) == []  # `specialties?.map` on a list
+    assert isinstance(load_specialties(ReferenceBrowser()), list)  # `specialties?.map`
     patient, email = sign_up(browser, firebase_emulator)
     assert patient.role == Role.PATIENT and patient.name == "Ref Patient"
     assert role_of(browser, email) == "Patient"

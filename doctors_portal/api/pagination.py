@@ -5,17 +5,29 @@ from rest_framework.pagination import BasePagination
 
 from doctors_portal.api.responses import ok
 
+# Far beyond any real list, and small enough that (page - 1) x limit stays a 64-bit OFFSET
+# on every database: a larger page is a 400, never an overflow (a 500).
+MAX_PAGE = 1_000_000
+
 
 def positive_int(raw: str | None, *, name: str, default: int, maximum: int | None = None) -> int:
+    """A whole number from 1; above `maximum` it is capped."""
+    value = bounded_int(raw, name=name, default=default)
+    return min(value, maximum) if maximum else value
+
+
+def bounded_int(raw: str | None, *, name: str, default: int, maximum: int | None = None) -> int:
+    """A whole number from 1 to `maximum`; anything else is a 400 naming the parameter."""
     if raw is None:
         return default
+    message = f"A whole number from 1 to {maximum}." if maximum else "A positive whole number."
     try:
         value = int(raw)
-    except (TypeError, ValueError):
-        raise ValidationError({name: ["Must be a positive whole number."]}) from None
-    if value < 1:
-        raise ValidationError({name: ["Must be a positive whole number."]})
-    return min(value, maximum) if maximum else value
+    except (TypeError, ValueError):  # also a string too long to be a number
+        raise ValidationError({name: [message]}) from None
+    if value < 1 or (maximum is not None and value > maximum):
+        raise ValidationError({name: [message]})
+    return value
 
 
 class PageLimitPagination(BasePagination):
@@ -26,7 +38,9 @@ class PageLimitPagination(BasePagination):
 
     def _read_page(self, request) -> int:
         """Reads ?page= and ?limit=; returns the offset."""
-        self.page = positive_int(request.query_params.get("page"), name="page", default=1)
+        self.page = bounded_int(
+            request.query_params.get("page"), name="page", default=1, maximum=MAX_PAGE
+        )
         self.limit = positive_int(
             request.query_params.get("limit"),
             name="limit",
@@ -79,7 +93,9 @@ class PageLimitPagination(BasePagination):
                 "name": "page",
                 "in": "query",
                 "required": False,
-                "schema": {"type": "integer", "minimum": 1},
+                "description": f"1 to {MAX_PAGE} (another is 400); a page beyond the last "
+                "answers 200 with empty data, and meta.total says how many there are",
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
             },
             {
                 "name": "limit",

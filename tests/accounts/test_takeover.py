@@ -174,12 +174,23 @@ def test_the_binding_firebase_account_proves_its_own_address_later(firebase_emul
     uid, unverified = firebase_emulator.sign_up(email, verified=False)
     assert register(firebase_client(unverified), email).status_code == 201
     assert not User.objects.get(email=email).email_verified
-    assert firebase_client(unverified).get(f"/api/v1/jwt?email={email}").status_code == 200
+    before = firebase_client(unverified).get(f"/api/v1/jwt?email={email}")
+    assert before.status_code == 200
     firebase_emulator.set_email_verified(uid)
     verified = firebase_emulator.sign_in(email)
-    assert firebase_client(verified).get(f"/api/v1/jwt?email={email}").status_code == 200
+    after = firebase_client(verified).get(f"/api/v1/jwt?email={email}")
+    assert after.status_code == 200
     user = User.objects.get(email=email)
     assert user.email_verified and user.firebase_uid == uid
+    # Sign-ins from before the proof end (whoever held the uid then may not be the owner);
+    # the pair issued with the proof works.
+    refresh = APIClient().post(
+        "/api/v1/auth/token/refresh", {"refresh": before.json()["refreshToken"]}
+    )
+    assert_error(refresh, 401)
+    fresh = APIClient()
+    fresh.credentials(HTTP_AUTHORIZATION=f"Bearer {after.json()['accessToken']}")
+    assert fresh.get(f"/api/v1/user?email={email}").status_code == 200
     assert not [m for m in mail.outbox if "taken over" in m.subject.lower()]
 
 

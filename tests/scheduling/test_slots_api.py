@@ -11,6 +11,13 @@ from tests.scheduling.helpers import clinic_day, errors, post_slots, slot_at, wo
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _far_horizon(settings):
+    # These tests publish on fixed dates years ahead (2099, chosen for its DST days); the
+    # publishing horizon has its own tests (test_dates_out_of_range.py).
+    settings.PUBLISH_HORIZON_DAYS = 100 * 366
+
+
 @pytest.fixture
 def service():
     return ServiceFactory(name="Teeth Cleaning")
