@@ -154,13 +154,15 @@ def serving(command: str, env: dict):
 
 
 @contextmanager
-def stalled_sockets(port: int, count: int):
-    """`count` connections that sent headers and 10 of 100,000 body bytes, then stall."""
+def stalled_sockets(port: int, count: int, *, first_bytes: str = '{"email": '):
+    """`count` connections that sent headers and `first_bytes` of 100,000 body bytes, then
+    stall. The view reads the body, so with granian's WSGI interface each one holds a
+    Python thread (granian hands Django the request once its headers are in and streams
+    the body on demand)."""
     head = (
         f"POST {STALLED_PATH} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
         "Content-Type: application/json\r\nX-Forwarded-Proto: https\r\n"
-        "Content-Length: 100000\r\n\r\n"
-        '{"email": '
+        "Content-Length: 100000\r\n\r\n" + first_bytes
     ).encode()
     with ExitStack() as stack:
         for _ in range(count):

@@ -33,3 +33,19 @@ def test_health_answers_within_a_second_with_50_stalled_sockets(tmp_path):
         assert server.proc.poll() is None, server.read_log()
     assert failed == 0, times
     assert max(times) < 1.0, times
+
+
+def test_health_survives_50_stalled_bodies_on_a_fresh_server(tmp_path):
+    # An outside tester's order: a fresh server, health checks on new connections, then 50
+    # POSTs to auth/token that send headers and no body. With DJANGO_SECURE_SSL_REDIRECT=0
+    # every one reaches the view, which reads its body; with one Python thread per worker
+    # the stalls held them all and health answered nothing.
+    env = production_env(f"sqlite:///{tmp_path / 'health.sqlite3'}", DJANGO_SECURE_SSL_REDIRECT="0")
+    with serving(procfile_command("web"), env) as server:
+        times, failed = health_latencies(server.port, requests=10, timeout=1.0)
+        assert failed == 0, times
+        with stalled_sockets(server.port, 50, first_bytes=""):
+            times, failed = health_latencies(server.port, requests=10, timeout=1.0)
+            assert server.proc.poll() is None, server.read_log()
+    assert failed == 0, times
+    assert max(times) < 1.0, times
