@@ -69,6 +69,18 @@ def production_env(database_url: str, **extra: str) -> dict:
     }
 
 
+def migrate(env: dict) -> None:
+    """Migrate env's database. A stalled POST only holds a thread once the view reads its
+    body; on an unmigrated database the request fails (500) before it gets that far."""
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--no-input", "-v0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=300,
+    )
+
+
 def http_get(port: int, path: str, *, timeout: float, headers: dict | None = None) -> bytes:
     """One request on a fresh connection; the raw answer (status line, headers, body)."""
     lines = [f"GET {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Connection: close"]
@@ -154,13 +166,15 @@ def serving(command: str, env: dict):
 
 
 @contextmanager
-def stalled_sockets(port: int, count: int):
-    """`count` connections that sent headers and 10 of 100,000 body bytes, then stall."""
+def stalled_sockets(port: int, count: int, *, first_bytes: str = '{"email": '):
+    """`count` connections that sent headers and `first_bytes` of 100,000 body bytes, then
+    stall. The view reads the body, so with granian's WSGI interface each one holds a
+    Python thread (granian hands Django the request once its headers are in and streams
+    the body on demand)."""
     head = (
         f"POST {STALLED_PATH} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
         "Content-Type: application/json\r\nX-Forwarded-Proto: https\r\n"
-        "Content-Length: 100000\r\n\r\n"
-        '{"email": '
+        "Content-Length: 100000\r\n\r\n" + first_bytes
     ).encode()
     with ExitStack() as stack:
         for _ in range(count):
@@ -225,8 +239,8 @@ def main() -> None:
     counts = [int(n) for n in args.stalled.split(",")]
     database_url = os.environ.get("DATABASE_URL")
     with tempfile.TemporaryDirectory() as tmp:
-        # Health needs a reachable database, not a migrated one.
         env = production_env(database_url or f"sqlite:///{tmp}/slowclient.sqlite3")
+        migrate(env)
         rows = measure(command, env, counts, args.requests, args.timeout)
     print(f"server: {command}")
     print(f"database: {'DATABASE_URL' if database_url else 'SQLite'}; cores: {os.cpu_count()}")

@@ -1,11 +1,18 @@
 import gc
 import os
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.wsgi import get_wsgi_application
 from django.urls import get_resolver
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "doctors_portal.settings")
 application = get_wsgi_application()
+
+# Refuse to serve without collectstatic's manifest: every page would be a 500.
+from doctors_portal.checks import static_manifest_errors  # noqa: E402 (needs Django set up)
+
+if errors := static_manifest_errors():
+    raise ImproperlyConfigured(f"{errors[0].msg} {errors[0].hint}")
 
 # Import the URL conf and every view now, then take what lives as long as the process
 # (modules, classes, settings, routes: about 130,000 objects) out of the cyclic garbage
