@@ -45,6 +45,10 @@ ROLE_AS_REFERENCE_CLIENT_READS_IT = {
 EMAIL_PARAM = OpenApiParameter("email", OpenApiTypes.EMAIL, required=True)
 
 
+def export_disposition(user) -> str:
+    return f'attachment; filename="doctors-portal-user-{user.pk}.json"'
+
+
 def _valid(serializer_class, data, **kwargs):
     serializer = serializer_class(data=require_json_object(data), **kwargs)
     serializer.is_valid(raise_exception=True)
@@ -79,7 +83,7 @@ class UserViewSet(viewsets.GenericViewSet):
         action = self._action()
         if action == "create":
             return [AllowAny()]
-        if action in ("list", "destroy"):
+        if action == "list":
             return [IsAuthenticated(), IsAdmin()]
         return [IsAuthenticated()]
 
@@ -206,13 +210,32 @@ class UserViewSet(viewsets.GenericViewSet):
                 {"": ['Nothing to update: send the fields to change, e.g. {"isVerified": true}.']}
             )
 
-    @extend_schema(summary="Delete a user (admin): deactivate and anonymise")
+    @extend_schema(
+        summary="Everything held about a user, as one JSON document (admin, self)",
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def export(self, request, pk=None):
+        user = selectors.user_get_for(viewer=request.user, id=pk)
+        return ok(
+            selectors.user_export(user=user),
+            message="User data exported successfully",
+            headers={"Content-Disposition": export_disposition(user)},
+        )
+
+    @extend_schema(
+        summary="Erase a user (admin, self): anonymise, cancel and refund future bookings"
+    )
     def destroy(self, request, pk=None):
         user = selectors.user_get_for(viewer=request.user, id=_id_from(self.kwargs, request))
         as_it_was = user_out(user)
-        services.user_delete(actor=request.user, user=user)
+        erasure = services.user_erase(actor=request.user, user=user)
         return ok(
-            {**as_it_was, "deletedCount": 1},
+            {
+                **as_it_was,
+                "deletedCount": 1,
+                "bookingsCancelled": erasure.bookings_cancelled,
+                "slotsWithdrawn": erasure.slots_withdrawn,
+            },
             message="User deleted successfully",
             deletedCount=1,
         )

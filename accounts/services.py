@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from axes.utils import reset as axes_reset
@@ -10,6 +11,7 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework.exceptions import AuthenticationFailed, NotFound, PermissionDenied
@@ -296,15 +298,106 @@ def _blacklist_all_refresh_tokens(user: User) -> None:
     )
 
 
-@transaction.atomic
-def user_delete(*, actor: User, user: User) -> User:
-    """Deactivate and anonymise; bookings and payments stay (they PROTECT the user row)."""
-    _require_admin(actor)
+@dataclass(frozen=True)
+class Erasure:
+    user: User
+    bookings_cancelled: int
+    slots_withdrawn: int
+
+
+def _check_may_erase(*, actor: User, user: User) -> None:
     if actor.pk == user.pk:
-        raise PermissionDenied("An administrator cannot delete their own account.")
+        if is_admin(actor):
+            # The last administrator must not be able to lock the clinic out.
+            raise PermissionDenied("An administrator cannot delete their own account.")
+        return
+    _require_admin(actor)
+
+
+def _cancel_future_bookings(*, actor: User, user: User, now) -> int:
+    """Every future hold released and every future appointment, as patient or doctor,
+    cancelled by the clinic: paid ones refunded in full through the refund path, the
+    other side told by the cancellation mails."""
+    from bookings.models import SEAT_HOLDING_STATUSES, Booking
+    from bookings.services import booking_cancel
+
+    future = (
+        Booking.objects.filter(Q(patient=user) | Q(doctor=user))
+        .filter(status__in=SEAT_HOLDING_STATUSES, slot__start__gt=now)
+        .order_by("slot__start", "pk")
+        .values_list("pk", flat=True)
+    )
+    cancelled = 0
+    for booking_id in list(future):
+        booking_cancel(booking_id=booking_id, by=actor, now=now, by_clinic=True)
+        cancelled += 1
+    return cancelled
+
+
+def _withdraw_future_slots(*, doctor: User, now) -> int:
+    from bookings.services import holds_release_lapsed, slot_lock
+    from scheduling.models import Slot, SlotStatus
+
+    slot_ids = list(
+        Slot.objects.filter(doctor=doctor, start__gt=now)
+        .exclude(status=SlotStatus.CANCELLED)
+        .values_list("pk", flat=True)
+    )
+    for slot_id in slot_ids:
+        slot = slot_lock(slot_id=slot_id)
+        holds_release_lapsed(slot=slot, now=now)
+        slot.status = SlotStatus.CANCELLED
+        slot.save(update_fields=["status", "updated_at"])
+    return len(slot_ids)
+
+
+def _anonymise_copies(*, user: User, old_repr: str, old_email: str) -> None:
+    """Personal data copied out of the user row: the booking phone, the sign-in
+    records (django-axes keeps the address typed) and the admin's history texts."""
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+    from django.contrib.admin.models import LogEntry
+    from django.db.models import Value
+    from django.db.models.functions import Replace
+
+    from bookings.models import Booking
+
+    Booking.objects.filter(patient=user).exclude(patient_phone="").update(patient_phone="")
+    for model in (AccessAttempt, AccessFailureLog, AccessLog):
+        model.objects.filter(username__iexact=old_email).delete()
+    # The admin history names objects by str(), which holds "name <email>" (users, and
+    # slots through their doctor) or "Dr. name" (the doctor's profile).
+    entries = LogEntry.objects.filter(object_repr__icontains=old_email)
+    entries.update(object_repr=Replace("object_repr", Value(old_repr), Value(str(user))))
+    entries = LogEntry.objects.filter(object_repr__icontains=old_email)
+    entries.update(object_repr=Replace("object_repr", Value(old_email), Value(user.email)))
+    profile = DoctorProfile.objects.filter(user=user).first()
+    if profile is not None:
+        LogEntry.objects.filter(
+            content_type__app_label="accounts",
+            content_type__model="doctorprofile",
+            object_id=str(profile.pk),
+        ).update(object_repr=str(profile))
+
+
+@transaction.atomic
+def user_erase(*, actor: User, user: User, now=None) -> Erasure:
+    """Erasure (ARCHITECTURE invariant 11), by an administrator or the user themself.
+
+    Future holds are released and future appointments cancelled by the clinic with a
+    full refund; a doctor's future slots are withdrawn. Then name, email, phone, image,
+    licence and Firebase uid are anonymised on the user and on every copy. Payments,
+    refunds and past bookings stay (they PROTECT the user row): they are accounting.
+    """
+    _check_may_erase(actor=actor, user=user)
+    now = now or timezone.now()
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.deleted_at is not None:
         raise NotFound("This user was already deleted.")
+    # Cancelled while the names are still real: mails render after the commit, from the
+    # anonymised rows, so nothing personal of the erased user goes out.
+    cancelled = _cancel_future_bookings(actor=actor, user=user, now=now)
+    withdrawn = _withdraw_future_slots(doctor=user, now=now)
+    old_repr, old_email = str(user), user.email
     # Unguessable and at .invalid, which sign-up refuses: no registration can block this.
     user.email = f"deleted-{secrets.token_hex(16)}@deleted.invalid"
     user.name = "Deleted user"
@@ -314,11 +407,13 @@ def user_delete(*, actor: User, user: User) -> User:
     user.set_unusable_password()
     user.is_active = False
     user.is_superuser = False
-    user.deleted_at = timezone.now()
+    user.deleted_at = now
     user.save()
+    DoctorProfile.objects.filter(user=user).update(license_number="", bio="")
+    _anonymise_copies(user=user, old_repr=old_repr, old_email=old_email)
     _blacklist_all_refresh_tokens(user)
     availability_changed()
-    return user
+    return Erasure(user=user, bookings_cancelled=cancelled, slots_withdrawn=withdrawn)
 
 
 def token_pair_for(user: User) -> dict[str, str]:
