@@ -222,7 +222,8 @@ class RegisterSerializer(_DoctorFieldsMixin):
     name = serializers.CharField(max_length=150)
     email = serializers.EmailField(max_length=254)
     role = SignUpRoleField(max_length=16)
-    image = ImageURLField(required=False, allow_blank=True)
+    # null too: the reference client sends a Google account's missing photo as null.
+    image = ImageURLField(required=False, allow_blank=True, allow_null=True)
     phone = serializers.CharField(required=False, allow_blank=True, max_length=32)
     password = serializers.CharField(
         required=False, allow_blank=True, write_only=True, trim_whitespace=False, max_length=128

@@ -335,7 +335,7 @@ def _cancel_future_bookings(*, actor: User, user: User, now) -> int:
 
 
 def _withdraw_future_slots(*, doctor: User, now) -> int:
-    from bookings.services import holds_release_lapsed, slot_lock
+    from bookings.seats import holds_release_lapsed, slot_lock
     from scheduling.models import Slot, SlotStatus
 
     slot_ids = list(

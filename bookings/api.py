@@ -8,13 +8,13 @@ from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, 
 from rest_framework import viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.throttling import ScopedRateThrottle
 
 from accounts.models import Role
 from accounts.permissions import is_admin
 from bookings import selectors, services, shapes
 from bookings.models import BookingStatus
 from bookings.serializers import BookingBySlotDoc, BookingCreateInput, BookingReferenceDoc
+from bookings.throttles import BookingRateThrottle
 from doctors_portal.api.errors import NotFoundAt
 from doctors_portal.api.pagination import PageLimitPagination
 from doctors_portal.api.requests import require_json_object
@@ -53,11 +53,10 @@ def _subject(request, *, role: str):
 
 class BookingViewSet(viewsets.ViewSet):
     permission_classes = [IsAuthenticated]
-    throttle_scope = "booking"
 
     def get_throttles(self):
         # Only taking a seat is throttled; reads are cheap and scoped.
-        return [ScopedRateThrottle()] if self.action == "create" else []
+        return [BookingRateThrottle()] if self.action == "create" else []
 
     @extend_schema(
         summary="Book a slot: {slotId} or the reference's booking shape",

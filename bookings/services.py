@@ -1,69 +1,36 @@
-"""Every write on bookings. The seat rules (ARCHITECTURE invariants 1 and 3) live here.
+"""Every write on bookings. Seats are taken, given back and locked through the seat
+ledger, bookings.seats (ARCHITECTURE invariants 1 and 3), which owns the lock order.
 
-Lock order, everywhere: the slot row first, then the booking row. `Slot.seats_taken`
-counts pending_payment and confirmed bookings and is only changed under the slot's
-lock; a check constraint keeps it within capacity, so even a bug here cannot
-overbook. A pending booking whose hold has lapsed still counts in `seats_taken`
-until someone releases it, but readers never count it as taken (see selectors),
-and every writer that needs a seat releases lapsed holds first. So a seat comes
-free the moment a hold lapses, with no job running.
+Bookings never imports payments: a paid booking's refund on cancellation is done by the
+refunder payments registers (`booking_refunder_register`, from payments' AppConfig).
+
+booking_create locks the patient's user row before the slot, so one patient's bookings
+queue and the hold cap (MAX_ACTIVE_HOLDS_PER_PATIENT) is counted under that lock.
 """
 
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from typing import Protocol
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from accounts.models import Role, User, is_admin
 from bookings.models import SEAT_HOLDING_STATUSES, Booking, BookingStatus
 from bookings.notifications import send_booking_cancelled
+from bookings.seats import (
+    SeatNoLongerAvailable,
+    booking_lock,
+    holds_release_lapsed,
+    seat_release,
+    seat_take,
+    slot_lock,
+)
 from doctors_portal.api.errors import Conflict, NotFoundAt
-from scheduling.availability_cache import availability_changed
 from scheduling.models import Slot, SlotStatus
-
-
-class SeatNoLongerAvailable(Conflict):
-    default_detail = "This time is no longer available. Please choose another slot."
-
-
-def slot_lock(*, slot_id: int, path: str = "slotId") -> Slot:
-    """Lock a slot's row (with its service and doctor) before changing its seats."""
-    slot = (
-        Slot.objects.select_for_update(of=("self",))
-        .select_related("service", "doctor")
-        .filter(pk=slot_id)
-        .first()
-    )
-    if slot is None:
-        raise NotFoundAt("No such slot.", path=path)
-    return slot
-
-
-def holds_release_lapsed(*, slot: Slot, now) -> int:
-    """Under the slot's lock: mark lapsed holds expired and give their seats back."""
-    released = Booking.objects.filter(
-        slot=slot, status=BookingStatus.PENDING_PAYMENT, expires_at__lte=now
-    ).update(status=BookingStatus.EXPIRED, updated_at=now)
-    if released:
-        Slot.objects.filter(pk=slot.pk).update(seats_taken=F("seats_taken") - released)
-        slot.seats_taken -= released
-    return released
-
-
-def _take_seat(*, slot: Slot) -> None:
-    """Conditional update: succeeds only while a seat is free, whatever else is running."""
-    taken = Slot.objects.filter(pk=slot.pk, seats_taken__lt=F("capacity")).update(
-        seats_taken=F("seats_taken") + 1
-    )
-    if not taken:
-        raise SeatNoLongerAvailable("This slot is fully booked.", path="slotId")
-    slot.seats_taken += 1
-    availability_changed()
 
 
 def _slot_is_bookable(slot: Slot) -> bool:
@@ -78,12 +45,40 @@ def _slot_is_bookable(slot: Slot) -> bool:
     )
 
 
+def _check_hold_cap(*, patient: User, now) -> None:
+    """At most MAX_ACTIVE_HOLDS_PER_PATIENT unpaid holds a patient. Under the patient's
+    row lock (booking_create takes it first), so two bookings of one patient at once are
+    counted one after the other."""
+    held = Booking.objects.filter(
+        patient=patient, status=BookingStatus.PENDING_PAYMENT, expires_at__gt=now
+    ).count()
+    if held >= settings.MAX_ACTIVE_HOLDS_PER_PATIENT:
+        raise Conflict("Pay for or cancel a held appointment first", path="slotId")
+
+
+def _hold_expiry(*, patient: User, slot: Slot, now):
+    """BOOKING_HOLD_MINUTES from now, unless an earlier unpaid hold of this patient on this
+    slot is still within its time: then that hold's end, so cancelling and booking again
+    never renews a hold."""
+    earlier = (
+        Booking.objects.filter(
+            patient=patient, slot=slot, confirmed_at__isnull=True, expires_at__gt=now
+        )
+        .order_by("expires_at")
+        .values_list("expires_at", flat=True)
+        .first()
+    )
+    return earlier or now + timedelta(minutes=settings.BOOKING_HOLD_MINUTES)
+
+
 @transaction.atomic
 def booking_create(*, patient: User, slot_id: int, patient_phone: str = "", now=None) -> Booking:
     """Hold a seat on a slot for a patient, pending payment, for BOOKING_HOLD_MINUTES."""
     if patient.role != Role.PATIENT:
         raise PermissionDenied("Only patients can book appointments.")
     now = now or timezone.now()
+    # Users before slots: the patient's bookings queue here, one at a time.
+    User.objects.select_for_update().filter(pk=patient.pk).values_list("pk").first()
     slot = slot_lock(slot_id=slot_id)
     if not _slot_is_bookable(slot):
         raise NotFoundAt("No such slot.", path="slotId")
@@ -94,7 +89,9 @@ def booking_create(*, patient: User, slot_id: int, patient_phone: str = "", now=
         slot=slot, patient=patient, status__in=SEAT_HOLDING_STATUSES
     ).exists():
         raise Conflict("You already have a booking for this slot.", path="slotId")
-    _take_seat(slot=slot)
+    _check_hold_cap(patient=patient, now=now)
+    expires_at = _hold_expiry(patient=patient, slot=slot, now=now)
+    seat_take(slot=slot)
     try:
         with transaction.atomic():
             return Booking.objects.create(
@@ -105,7 +102,7 @@ def booking_create(*, patient: User, slot_id: int, patient_phone: str = "", now=
                 price=slot.service.price,
                 currency=slot.service.currency,
                 status=BookingStatus.PENDING_PAYMENT,
-                expires_at=now + timedelta(minutes=settings.BOOKING_HOLD_MINUTES),
+                expires_at=expires_at,
                 patient_phone=patient_phone or patient.phone,
                 created_at=now,
             )
@@ -122,9 +119,7 @@ def booking_confirm_paid(*, booking_id: int, now=None) -> Booking:
     is raised and nothing changes, so the caller can refund.
     """
     now = now or timezone.now()
-    slot_id = Booking.objects.values_list("slot_id", flat=True).get(pk=booking_id)
-    slot = slot_lock(slot_id=slot_id)
-    booking = Booking.objects.select_for_update().get(pk=booking_id)
+    slot, booking = booking_lock(booking_id=booking_id)
     if booking.status in (BookingStatus.CONFIRMED, BookingStatus.COMPLETED):
         return booking
     if booking.status == BookingStatus.EXPIRED:
@@ -133,7 +128,7 @@ def booking_confirm_paid(*, booking_id: int, now=None) -> Booking:
             slot=slot, patient=booking.patient_id, status__in=SEAT_HOLDING_STATUSES
         ).exists():
             raise SeatNoLongerAvailable()
-        _take_seat(slot=slot)
+        seat_take(slot=slot)
     elif booking.status != BookingStatus.PENDING_PAYMENT:
         raise SeatNoLongerAvailable("This booking was cancelled; it cannot be confirmed.")
     # Its payment_status is the payment's to say (payments.services writes it).
@@ -166,11 +161,34 @@ def booking_refund_policy(
     return Decimal("0"), f"Cancelled less than {hours} hours before the start: no refund."
 
 
-def _refund_paid_booking(*, booking: Booking, amount: Decimal, reason: str) -> Decimal:
-    # Payments builds on bookings, so the import points that way only at call time.
-    from payments.services import payment_refund_booking
+class Refunder(Protocol):
+    def __call__(self, *, booking: Booking, amount: Decimal, reason: str) -> Decimal: ...
 
-    return payment_refund_booking(booking=booking, amount=amount, reason=reason)
+
+# Who refunds a paid booking that is cancelled. Payments builds on bookings and
+# registers itself when the app registry is ready; bookings never imports payments.
+_refunders: list[Refunder] = []
+
+
+def booking_refunder_register(refunder: Refunder) -> None:
+    """Name the function that refunds a cancelled paid booking (one; set again, replaced)."""
+    _refunders[:] = [refunder]
+
+
+def _refund_paid_booking(*, booking: Booking, amount: Decimal, reason: str) -> Decimal:
+    if not _refunders:
+        # Fail closed: a paid booking is never cancelled without its refund.
+        raise Conflict("Refunds cannot be made right now; the booking is unchanged.")
+    return _refunders[0](booking=booking, amount=amount, reason=reason)
+
+
+def booking_cancel_refusal(*, booking: Booking, now) -> str:
+    """Why this booking cannot be cancelled now, or '' when it can (pages show the same)."""
+    if booking.status not in SEAT_HOLDING_STATUSES:
+        return f"A booking that is {booking.get_status_display().lower()} cannot be cancelled."
+    if booking.slot.start <= now:
+        return "This appointment has already started; it can no longer be cancelled."
+    return ""
 
 
 @transaction.atomic
@@ -183,13 +201,10 @@ def booking_cancel(
     cancellation rolls back and the booking is exactly as it was.
     """
     now = now or timezone.now()
-    slot_id = Booking.objects.values_list("slot_id", flat=True).get(pk=booking_id)
-    slot = slot_lock(slot_id=slot_id)
-    booking = Booking.objects.select_for_update().select_related("slot").get(pk=booking_id)
-    if booking.status not in SEAT_HOLDING_STATUSES:
-        raise Conflict(
-            f"A booking that is {booking.get_status_display().lower()} cannot be cancelled."
-        )
+    slot, booking = booking_lock(booking_id=booking_id)
+    refusal = booking_cancel_refusal(booking=booking, now=now)
+    if refusal:
+        raise Conflict(refusal)
     amount, reason = booking_refund_policy(booking=booking, by=by, now=now, by_clinic=by_clinic)
     refunded = Decimal("0")
     if amount > 0:
@@ -198,8 +213,7 @@ def booking_cancel(
     booking.cancelled_at = now
     booking.cancelled_by = by
     booking.save(update_fields=["status", "cancelled_at", "cancelled_by", "updated_at"])
-    Slot.objects.filter(pk=slot.pk).update(seats_taken=F("seats_taken") - 1)
-    availability_changed()
+    seat_release(slot=slot)
     transaction.on_commit(
         lambda: send_booking_cancelled(booking_id=booking_id, refund_amount=refunded, reason=reason)
     )

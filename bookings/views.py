@@ -11,11 +11,13 @@ from django.utils import timezone
 from rest_framework.exceptions import APIException
 
 from accounts.models import Role
+from accounts.throttles import page_throttle_wait, too_many_requests_page
 from accounts.views import service_errors
 from bookings import selectors, services
 from bookings.forms import BookingForm
 from bookings.models import BookingStatus
 from bookings.serializers import display_status
+from bookings.throttles import BookingRateThrottle
 from scheduling import selectors as slot_selectors
 from scheduling import timefmt
 from scheduling.models import Slot
@@ -33,7 +35,10 @@ def describe(booking, now):
     booking.minutes_left = None
     if booking.shown_status == BookingStatus.PENDING_PAYMENT:
         booking.minutes_left = hold_minutes(booking)
-    booking.can_cancel = booking.shown_status in CANCELLABLE and booking.slot.start > now
+    # The rule (not after the start) is the cancel service's; a lapsed hold shows no button.
+    booking.can_cancel = booking.shown_status in CANCELLABLE and not (
+        services.booking_cancel_refusal(booking=booking, now=now)
+    )
     return booking
 
 
@@ -56,6 +61,11 @@ def _slot_for_page(slot_id: int, now):
 
 @login_required
 def book(request, slot_id: int):
+    if request.method == "POST":
+        # The API twin's throttle (POST bookings), the same bucket.
+        wait = page_throttle_wait(request, BookingRateThrottle)
+        if wait is not None:
+            return too_many_requests_page(request, wait)
     now = timezone.now()
     slot = _slot_for_page(slot_id, now)
     if slot is None:

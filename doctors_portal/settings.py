@@ -322,6 +322,7 @@ DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", default="usd")
 MAX_SLOT_MINUTES = env.int("MAX_SLOT_MINUTES", default=240)
 BOOKING_HORIZON_DAYS = env.int("BOOKING_HORIZON_DAYS", default=14)
 PUBLISH_HORIZON_DAYS = env.int("PUBLISH_HORIZON_DAYS", default=365)
+MAX_ACTIVE_HOLDS_PER_PATIENT = env.int("MAX_ACTIVE_HOLDS_PER_PATIENT", default=2)
 
 # Firebase: only the project id is needed to verify ID tokens.
 FIREBASE_PROJECT_ID = env("FIREBASE_PROJECT_ID", default="demo-doctors-portal" if DEBUG else "")

@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class PaymentsConfig(AppConfig):
     name = "payments"
     verbose_name = "Payments"
+
+    def ready(self):
+        # Payments builds on bookings: it hands bookings its refund, so cancelling a paid
+        # booking refunds it without bookings ever importing payments.
+        from bookings.services import booking_refunder_register
+        from payments.services import payment_refund_booking
+
+        booking_refunder_register(payment_refund_booking)

@@ -11,7 +11,7 @@ answers and events may arrive late, in any order and more than once, and the res
 the same. The booking's `payment_status` is derived from the Payment
 (`Payment.booking_payment_status`) and written by `_booking_payment_status_write` only.
 
-Lock order is the one bookings.services uses: slot, then booking, then payment.
+Lock order is the seat ledger's (bookings.seats): slot, then booking, then payment.
 When Stripe cannot be reached nothing here or on the booking changes.
 """
 
@@ -32,12 +32,12 @@ from bookings.notifications import (
     send_booking_confirmed,
     send_payment_refunded_seat_gone,
 )
-from bookings.services import SeatNoLongerAvailable, booking_confirm_paid
+from bookings.seats import SeatNoLongerAvailable, booking_lock
+from bookings.services import booking_confirm_paid
 from doctors_portal.api.errors import Conflict, PaymentProviderUnavailable
 from payments import stripe_gateway as gateway
 from payments.errors import PaymentProviderRejected
 from payments.models import ChargeStatus, Payment, Refund, RefundStatus, StripeEvent
-from scheduling.models import Slot
 
 logger = logging.getLogger(__name__)
 
@@ -85,17 +85,8 @@ def _booking_key(booking: Booking) -> str:
     return f"doctors-portal-booking-{booking.pk}-{int(booking.created_at.timestamp())}"
 
 
-def _lock_booking(booking_id: int) -> Booking:
-    slot_id = Booking.objects.values_list("slot_id", flat=True).get(pk=booking_id)
-    list(Slot.objects.select_for_update().filter(pk=slot_id))
-    return (
-        Booking.objects.select_for_update(of=("self",))
-        .select_related("slot", "service")
-        .get(pk=booking_id)
-    )
-
-
 def _lock_payment(payment_id: int) -> Payment:
+    # Last in the seat ledger's lock order: slot, booking (bookings.seats), then payment.
     return Payment.objects.select_for_update().get(pk=payment_id)
 
 
@@ -183,7 +174,7 @@ def payment_apply_snapshot(
     now = now or timezone.now()
     intent = snapshot.intent
     booking_id = Payment.objects.values_list("booking_id", flat=True).get(pk=payment_id)
-    booking = _lock_booking(booking_id)
+    _slot, booking = booking_lock(booking_id=booking_id)
     payment = _lock_payment(payment_id)
     _check_intent_matches(payment, intent)
     booking, outcome = _apply_charge(payment=payment, booking=booking, intent=intent, now=now)
@@ -343,8 +334,9 @@ def _refund(*, payment: Payment, booking: Booking, amount: Decimal, reason: str)
 def payment_refund_booking(*, booking: Booking, amount: Decimal, reason: str) -> Decimal:
     """Refund `amount` of a paid booking through Stripe; returns the amount refunded.
 
-    Called by bookings.services.booking_cancel, which holds the slot and booking
-    locks. If Stripe cannot be reached this raises and the cancellation rolls back.
+    Registered as bookings' refunder (payments.apps), so bookings.services.booking_cancel
+    calls it while it holds the slot and booking locks. If Stripe cannot be reached this
+    raises and the cancellation rolls back.
     """
     payment = Payment.objects.select_for_update().filter(booking=booking).first()
     if payment is None:

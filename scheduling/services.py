@@ -16,7 +16,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from accounts.models import Role, User
 from accounts.permissions import is_admin
-from bookings.services import holds_release_lapsed, slot_lock
+from bookings.seats import holds_release_lapsed, slot_lock
 from doctors_portal.api.errors import Conflict, NotFoundAt
 from scheduling import selectors, timefmt
 from scheduling.availability_cache import availability_changed

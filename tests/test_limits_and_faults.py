@@ -103,7 +103,10 @@ class TestThrottles:
         assert_envelope(api_client.get("/api/v1/jwt?email=a@example.com"), 429)
         assert_envelope(api_client.post("/api/v1/auth/token/refresh", {"refresh": "x"}), 429)
 
-    def test_booking_is_throttled_per_patient(self, client_for, patient, other_patient, low_rates):
+    def test_booking_is_throttled_per_patient(
+        self, settings, client_for, patient, other_patient, low_rates
+    ):
+        settings.MAX_ACTIVE_HOLDS_PER_PATIENT = 4  # the throttle, not the hold cap, stops it
         slots = [future_slot(capacity=5) for _ in range(4)]
         client = client_for(patient)
         for slot in slots[:3]:

@@ -148,6 +148,14 @@ def test_image_takes_what_the_schema_describes(image):
     assert User.objects.get(email="mim@example.com").image == image
 
 
+def test_a_null_image_is_no_picture():
+    """The reference client sends a Google account without a photo as `image: null`."""
+    body = {"name": "Mim", "email": "mim@example.com", "role": "Patient", "image": None}
+    response = APIClient().post("/api/v1/users/", {**body, "password": GOOD_PASSWORD})
+    assert response.status_code == 201, response.content
+    assert User.objects.get(email="mim@example.com").image == ""
+
+
 def test_doctor_sign_up_may_say_it_is_not_verified():
     response = sign_up(role="Doctor", isVerified=False, isverified=False)
     assert response.status_code == 201, response.content
