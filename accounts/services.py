@@ -354,6 +354,7 @@ def _withdraw_future_slots(*, doctor: User, now) -> int:
 def _anonymise_copies(*, user: User, old_repr: str, old_email: str) -> None:
     """Personal data copied out of the user row: the booking phone, the sign-in
     records (django-axes keeps the address typed) and the admin's history texts."""
+    from auditlog.models import LogEntry as AuditEntry
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
     from django.contrib.admin.models import LogEntry
     from django.db.models import Value
@@ -364,19 +365,22 @@ def _anonymise_copies(*, user: User, old_repr: str, old_email: str) -> None:
     Booking.objects.filter(patient=user).exclude(patient_phone="").update(patient_phone="")
     for model in (AccessAttempt, AccessFailureLog, AccessLog):
         model.objects.filter(username__iexact=old_email).delete()
-    # The admin history names objects by str(), which holds "name <email>" (users, and
-    # slots through their doctor) or "Dr. name" (the doctor's profile).
-    entries = LogEntry.objects.filter(object_repr__icontains=old_email)
-    entries.update(object_repr=Replace("object_repr", Value(old_repr), Value(str(user))))
-    entries = LogEntry.objects.filter(object_repr__icontains=old_email)
-    entries.update(object_repr=Replace("object_repr", Value(old_email), Value(user.email)))
+    # The admin's history and the audit trail name objects by str(), which holds
+    # "name <email>" (users, and slots through their doctor) or "Dr. name" (the doctor's
+    # profile); the audit trail also copies its actor's email.
+    AuditEntry.objects.filter(actor=user).update(actor_email=user.email)
     profile = DoctorProfile.objects.filter(user=user).first()
-    if profile is not None:
-        LogEntry.objects.filter(
-            content_type__app_label="accounts",
-            content_type__model="doctorprofile",
-            object_id=str(profile.pk),
-        ).update(object_repr=str(profile))
+    for history in (LogEntry, AuditEntry):
+        for old, new in ((old_repr, str(user)), (old_email, user.email)):
+            history.objects.filter(object_repr__icontains=old_email).update(
+                object_repr=Replace("object_repr", Value(old), Value(new))
+            )
+        if profile is not None:
+            history.objects.filter(
+                content_type__app_label="accounts",
+                content_type__model="doctorprofile",
+                object_id=profile.pk,
+            ).update(object_repr=str(profile))
 
 
 @transaction.atomic

@@ -257,6 +257,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     (API + "^users/(?P<pk>[^/]+)/export/?$", "GET"): Row(
         lambda w: f"/api/v1/users/{w.patient.pk}/export", SELF_OR_ADMIN
     ),
+    (API + "^audit/?$", "GET"): Row(
+        lambda w: f"/api/v1/audit?entity=user&id={w.patient.pk}", ONLY_ADMIN
+    ),
     (API + "^user/?$", "GET"): Row(
         lambda w: f"/api/v1/user?email={w.patient.email}", SELF_OR_ADMIN
     ),
