@@ -1,8 +1,8 @@
 """The seat ledger: a slot's seats and the holds on them (ARCHITECTURE invariants 1 and 3).
 
 In the style of saleor's lock_objects.py: every writer that changes seats locks its rows
-through here, so the lock order is written once. Lock order, everywhere: a user row (the
-booking patient's, taken by booking_create for the hold cap), then the slot row,
+through here, so the lock order is written once. Lock order, everywhere: the patient's
+user row (when a booking is made: their holds are counted under it), then the slot row,
 then the booking row, then (payments) the payment row.
 
 `Slot.seats_taken` counts pending_payment and confirmed bookings and is only changed
@@ -15,6 +15,7 @@ moment a hold lapses, with no job running.
 
 from django.db.models import F
 
+from accounts.models import User
 from bookings.models import Booking, BookingStatus
 from doctors_portal.api.errors import Conflict, NotFoundAt
 from scheduling.availability_cache import availability_changed
@@ -23,6 +24,11 @@ from scheduling.models import Slot
 
 class SeatNoLongerAvailable(Conflict):
     default_detail = "This time is no longer available. Please choose another slot."
+
+
+def patient_lock(*, patient: User) -> None:
+    """Lock the patient's row first, so one patient's bookings are made one at a time."""
+    User.objects.select_for_update().filter(pk=patient.pk).values_list("pk").first()
 
 
 def slot_lock(*, slot_id: int, path: str = "slotId") -> Slot:

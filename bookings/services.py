@@ -3,9 +3,6 @@ ledger, bookings.seats (ARCHITECTURE invariants 1 and 3), which owns the lock or
 
 Bookings never imports payments: a paid booking's refund on cancellation is done by the
 refunder payments registers (`booking_refunder_register`, from payments' AppConfig).
-
-booking_create locks the patient's user row before the slot, so one patient's bookings
-queue and the hold cap (MAX_ACTIVE_HOLDS_PER_PATIENT) is counted under that lock.
 """
 
 from dataclasses import dataclass
@@ -25,6 +22,7 @@ from bookings.seats import (
     SeatNoLongerAvailable,
     booking_lock,
     holds_release_lapsed,
+    patient_lock,
     seat_release,
     seat_take,
     slot_lock,
@@ -77,8 +75,8 @@ def booking_create(*, patient: User, slot_id: int, patient_phone: str = "", now=
     if patient.role != Role.PATIENT:
         raise PermissionDenied("Only patients can book appointments.")
     now = now or timezone.now()
-    # Users before slots: the patient's bookings queue here, one at a time.
-    User.objects.select_for_update().filter(pk=patient.pk).values_list("pk").first()
+    # The patient before the slot (the seat ledger's order): their bookings queue here.
+    patient_lock(patient=patient)
     slot = slot_lock(slot_id=slot_id)
     if not _slot_is_bookable(slot):
         raise NotFoundAt("No such slot.", path="slotId")
