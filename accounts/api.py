@@ -49,6 +49,14 @@ def export_disposition(user) -> str:
     return f'attachment; filename="doctors-portal-user-{user.pk}.json"'
 
 
+def user_doc(user, *, viewer) -> dict:
+    """The user object; a doctor's verification history for admins and the doctor."""
+    data = user_out(user)
+    if user.role == Role.DOCTOR and (viewer.is_admin or viewer.pk == user.pk):
+        data["verificationHistory"] = selectors.verification_history(doctor=user)
+    return data
+
+
 def _valid(serializer_class, data, **kwargs):
     serializer = serializer_class(data=require_json_object(data), **kwargs)
     serializer.is_valid(raise_exception=True)
@@ -142,13 +150,13 @@ class UserViewSet(viewsets.GenericViewSet):
     @extend_schema(summary="One user (admin, self)")
     def retrieve(self, request, pk=None):
         user = selectors.user_get_for(viewer=request.user, id=pk)
-        return ok(user_out(user), message="User retrieved successfully")
+        return ok(user_doc(user, viewer=request.user), message="User retrieved successfully")
 
     @extend_schema(summary="One user by email (admin, self)", parameters=[EMAIL_PARAM])
     def by_email(self, request):
         email = request.query_params.get("email") or request.query_params.get("userEmail")
         user = selectors.user_get_for(viewer=request.user, email=email)
-        return ok(user_out(user), message="User retrieved successfully")
+        return ok(user_doc(user, viewer=request.user), message="User retrieved successfully")
 
     @extend_schema(
         summary="A user's role, spelled as the reference client reads it",
@@ -182,11 +190,12 @@ class UserViewSet(viewsets.GenericViewSet):
             "bio": "bio",
             "role": "role",
             "isVerified": "is_verified",
+            "verificationReason": "verification_reason",
         }
         changes = {field_names[key]: value for key, value in data.items()}
         user = services.user_update(actor=request.user, user=user, **changes)
         user = selectors.user_get_for(viewer=request.user, id=user.pk)
-        return ok(user_out(user), message="User updated successfully")
+        return ok(user_doc(user, viewer=request.user), message="User updated successfully")
 
     def _refuse_forbidden_fields(self, request) -> None:
         keys = set(request.data)

@@ -36,6 +36,9 @@ USER_VALUES = (
     "doctor_profile__license_number",
     "doctor_profile__bio",
     "doctor_profile__is_verified",
+    "doctor_profile__verified_by_id",
+    "doctor_profile__verified_by__name",
+    "doctor_profile__verified_at",
 )
 
 
@@ -237,7 +240,7 @@ def user_export(*, user: User) -> dict:
             for r in refunds.order_by("created_at", "pk")
         ],
         "waitlist": [],  # no waitlist exists yet; the key keeps the document's shape
-        "verificationHistory": [],
+        "verificationHistory": verification_history(doctor=user),
     }
     if user.role == Role.DOCTOR:
         document["slots"] = [
@@ -256,3 +259,19 @@ def user_export(*, user: User) -> dict:
             for b in Booking.objects.filter(doctor=user).select_related("service")
         ]
     return document
+
+
+def verification_history(*, doctor: User) -> list[dict]:
+    """Every verification and revocation of a doctor, oldest first (kept forever)."""
+    from accounts.models import VerificationEvent
+
+    events = VerificationEvent.objects.filter(doctor=doctor).select_related("by")
+    return [
+        {
+            "verified": event.verified,
+            "by": {"id": event.by.pk, "name": event.by.name} if event.by else None,
+            "at": _iso(event.at),
+            "reason": event.reason,
+        }
+        for event in events
+    ]

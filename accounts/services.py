@@ -23,7 +23,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import mails, tokens
 from accounts.firebase import FirebaseIdentity
-from accounts.models import DoctorProfile, Role, User, is_admin
+from accounts.models import DoctorProfile, Role, User, VerificationEvent, is_admin
 from doctors_portal.api.errors import DomainError, DuplicateEntry
 from scheduling.availability_cache import availability_changed
 
@@ -186,9 +186,13 @@ def _take_over(user: User, *, firebase_uid: str | None, site: str, notify: bool 
     user.save(update_fields=["password", "firebase_uid", "email_verified", "updated_at"])
     # A licence checked for an account nobody had proven was someone's claim, maybe not
     # the owner's: the owner's account is checked again before it can publish.
-    DoctorProfile.objects.filter(user=user, is_verified=True).update(
-        is_verified=False, verified_by=None, verified_at=None
-    )
+    if DoctorProfile.objects.filter(user=user, is_verified=True).update(is_verified=False):
+        VerificationEvent.objects.create(
+            doctor=user,
+            verified=False,
+            by=None,
+            reason="The account was taken over by the proven owner of its address.",
+        )
     _end_every_sign_in(user)
     if notify:
         how = "a verified Firebase sign-in" if firebase_uid else "the link mailed to it"
@@ -208,6 +212,7 @@ def user_update(
     bio: str = UNSET,
     role: str = UNSET,
     is_verified: bool = UNSET,
+    verification_reason: str = "",
 ) -> User:
     actor_is_admin = actor.is_admin
     if not actor_is_admin and actor.pk != user.pk:
@@ -249,7 +254,9 @@ def user_update(
         if changed:
             profile.save(update_fields=changed)
         if is_verified is not UNSET:
-            doctor_set_verification(actor=actor, doctor=user, verified=is_verified)
+            doctor_set_verification(
+                actor=actor, doctor=user, verified=is_verified, reason=verification_reason
+            )
     if user.role == Role.DOCTOR:
         availability_changed()  # a doctor's name, picture and specialty are shown
     return user
@@ -278,15 +285,23 @@ def user_set_role(*, actor: User, user: User, role: str) -> User:
 
 
 @transaction.atomic
-def doctor_set_verification(*, actor: User, doctor: User, verified: bool) -> DoctorProfile:
+def doctor_set_verification(
+    *, actor: User, doctor: User, verified: bool, reason: str = ""
+) -> DoctorProfile:
+    """Verify or revoke, recorded as an event kept forever. The profile keeps who
+    verified last and when: a revocation no longer wipes it (the history says more)."""
     _require_admin(actor)
     if doctor.role != Role.DOCTOR:
         raise DomainError("Only doctors can be verified.", path="isVerified")
     profile, _ = DoctorProfile.objects.select_for_update().get_or_create(user=doctor)
+    now = timezone.now()
     profile.is_verified = verified
-    profile.verified_by = actor if verified else None
-    profile.verified_at = timezone.now() if verified else None
+    if verified:
+        profile.verified_by, profile.verified_at = actor, now
     profile.save(update_fields=["is_verified", "verified_by", "verified_at"])
+    VerificationEvent.objects.create(
+        doctor=doctor, verified=verified, by=actor, at=now, reason=(reason or "").strip()[:500]
+    )
     availability_changed()
     return profile
 

@@ -59,7 +59,12 @@ def test_verify_and_revoke_actions(admin_client, admin_user):
         CHANGELIST, {"action": "revoke_verification", "_selected_action": [pending.pk]}
     )
     profile.refresh_from_db()
-    assert (profile.is_verified, profile.verified_by, profile.verified_at) == (False, None, None)
+    # Revoking keeps who verified last and when; the events keep the whole history.
+    assert not profile.is_verified and profile.verified_by == admin_user
+    assert list(profile.user.verification_events.values_list("verified", "by")) == [
+        (True, admin_user.pk),
+        (False, admin_user.pk),
+    ]
 
 
 def test_role_change_in_the_form_goes_through_the_service(admin_client):
