@@ -242,8 +242,8 @@ class UserViewSet(viewsets.GenericViewSet):
             {
                 **as_it_was,
                 "deletedCount": 1,
-                "bookingsCancelled": erasure.bookings_cancelled,
-                "slotsWithdrawn": erasure.slots_withdrawn,
+                "bookingsCancelled": erasure.counts.get("bookingsCancelled", 0),
+                "slotsWithdrawn": erasure.counts.get("slotsWithdrawn", 0),
             },
             message="User deleted successfully",
             deletedCount=1,

@@ -143,25 +143,15 @@ def erasure_preview(*, users: list[User], now=None) -> list[dict]:
     """What erasing each user will do, for the confirmations (admin action, own page)."""
     from django.utils import timezone
 
-    from bookings.models import PAID_PAYMENT_STATUSES, SEAT_HOLDING_STATUSES, Booking
-    from scheduling.models import Slot, SlotStatus
+    from accounts import lifecycle
 
     now = now or timezone.now()
     previews = []
     for user in users:
-        mine = Booking.objects.filter(Q(patient=user) | Q(doctor=user))
-        future = mine.filter(status__in=SEAT_HOLDING_STATUSES, slot__start__gt=now)
-        previews.append(
-            {
-                "user": user,
-                "future_bookings": future.count(),
-                "refunded": future.filter(payment_status__in=PAID_PAYMENT_STATUSES).count(),
-                "kept_bookings": mine.count() - future.count(),
-                "slots_withdrawn": Slot.objects.filter(doctor=user, start__gt=now)
-                .exclude(status=SlotStatus.CANCELLED)
-                .count(),
-            }
-        )
+        preview = {"user": user}
+        for part in lifecycle.ERASURE_PREVIEWS:
+            preview.update(part(user=user, now=now))
+        previews.append(preview)
     return previews
 
 
@@ -169,95 +159,25 @@ def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _money(value) -> str:
-    return str(value)
-
-
 def user_export(*, user: User) -> dict:
-    """Everything held about `user` (API.md "Account lifecycle"), as one JSON document.
-    A doctor's appointments name the service and time, not the patients: their data is
-    theirs to export."""
+    """Everything held about `user` (API.md "Account lifecycle"), as one JSON document:
+    the profile here, the other apps' sections from accounts.lifecycle."""
     from django.utils import timezone
 
+    from accounts import lifecycle
     from accounts.serializers import user_out
-    from bookings.models import Booking
-    from payments.models import Payment, Refund
-    from scheduling.models import Slot
 
-    as_patient = (
-        Booking.objects.filter(patient=user)
-        .select_related("slot", "service", "doctor")
-        .order_by("slot__start", "pk")
-    )
-    payments = Payment.objects.filter(booking__patient=user).order_by("created_at", "pk")
-    refunds = Refund.objects.filter(payment__booking__patient=user).select_related("payment")
     document = {
         "exportedAt": _iso(timezone.now()),
         "profile": user_out(user),
-        "bookings": [
-            {
-                "id": b.pk,
-                "service": b.service.name,
-                "doctor": b.doctor.name,
-                "start": _iso(b.slot.start),
-                "end": _iso(b.slot.end),
-                "status": b.status,
-                "paymentStatus": b.payment_status,
-                "price": _money(b.price),
-                "currency": b.currency,
-                "phone": b.patient_phone,
-                "createdAt": _iso(b.created_at),
-                "confirmedAt": _iso(b.confirmed_at),
-                "cancelledAt": _iso(b.cancelled_at),
-            }
-            for b in as_patient
-        ],
-        "payments": [
-            {
-                "id": p.pk,
-                "bookingId": p.booking_id,
-                "paymentIntentId": p.intent_id,
-                "amount": _money(p.amount),
-                "amountRefunded": _money(p.amount_refunded),
-                "currency": p.currency,
-                "status": p.status,
-                "createdAt": _iso(p.created_at),
-                "succeededAt": _iso(p.succeeded_at),
-            }
-            for p in payments
-        ],
-        "refunds": [
-            {
-                "id": r.pk,
-                "paymentId": r.payment_id,
-                "bookingId": r.payment.booking_id,
-                "refundId": r.refund_id,
-                "amount": _money(r.amount),
-                "status": r.status,
-                "reason": r.reason,
-                "createdAt": _iso(r.created_at),
-            }
-            for r in refunds.order_by("created_at", "pk")
-        ],
+        "bookings": [],
+        "payments": [],
+        "refunds": [],
         "waitlist": [],  # no waitlist exists yet; the key keeps the document's shape
         "verificationHistory": verification_history(doctor=user),
     }
-    if user.role == Role.DOCTOR:
-        document["slots"] = [
-            {
-                "id": s.pk,
-                "service": s.service.name,
-                "start": _iso(s.start),
-                "end": _iso(s.end),
-                "capacity": s.capacity,
-                "status": s.status,
-            }
-            for s in Slot.objects.filter(doctor=user).select_related("service")
-        ]
-        document["appointments"] = [
-            {"id": b.pk, "slotId": b.slot_id, "service": b.service.name, "status": b.status}
-            for b in Booking.objects.filter(doctor=user).select_related("service")
-        ]
+    for sections in lifecycle.EXPORT_SECTIONS:
+        document.update(sections(user=user))
     return document
 
 

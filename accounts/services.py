@@ -11,7 +11,6 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework.exceptions import AuthenticationFailed, NotFound, PermissionDenied
@@ -21,7 +20,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts import mails, tokens
+from accounts import lifecycle, mails, tokens
 from accounts.firebase import FirebaseIdentity
 from accounts.models import DoctorProfile, Role, User, VerificationEvent, is_admin
 from doctors_portal.api.errors import DomainError, DuplicateEntry
@@ -316,8 +315,8 @@ def _blacklist_all_refresh_tokens(user: User) -> None:
 @dataclass(frozen=True)
 class Erasure:
     user: User
-    bookings_cancelled: int
-    slots_withdrawn: int
+    # What the other apps' steps did (accounts.lifecycle), e.g. bookingsCancelled.
+    counts: dict[str, int]
 
 
 def _check_may_erase(*, actor: User, user: User) -> None:
@@ -329,55 +328,18 @@ def _check_may_erase(*, actor: User, user: User) -> None:
     _require_admin(actor)
 
 
-def _cancel_future_bookings(*, actor: User, user: User, now) -> int:
-    """Every future hold released and every future appointment, as patient or doctor,
-    cancelled by the clinic: paid ones refunded in full through the refund path, the
-    other side told by the cancellation mails."""
-    from bookings.models import SEAT_HOLDING_STATUSES, Booking
-    from bookings.services import booking_cancel
-
-    future = (
-        Booking.objects.filter(Q(patient=user) | Q(doctor=user))
-        .filter(status__in=SEAT_HOLDING_STATUSES, slot__start__gt=now)
-        .order_by("slot__start", "pk")
-        .values_list("pk", flat=True)
-    )
-    cancelled = 0
-    for booking_id in list(future):
-        booking_cancel(booking_id=booking_id, by=actor, now=now, by_clinic=True)
-        cancelled += 1
-    return cancelled
-
-
-def _withdraw_future_slots(*, doctor: User, now) -> int:
-    from bookings.seats import holds_release_lapsed, slot_lock
-    from scheduling.models import Slot, SlotStatus
-
-    slot_ids = list(
-        Slot.objects.filter(doctor=doctor, start__gt=now)
-        .exclude(status=SlotStatus.CANCELLED)
-        .values_list("pk", flat=True)
-    )
-    for slot_id in slot_ids:
-        slot = slot_lock(slot_id=slot_id)
-        holds_release_lapsed(slot=slot, now=now)
-        slot.status = SlotStatus.CANCELLED
-        slot.save(update_fields=["status", "updated_at"])
-    return len(slot_ids)
-
-
 def _anonymise_copies(*, user: User, old_repr: str, old_email: str) -> None:
-    """Personal data copied out of the user row: the booking phone, the sign-in
-    records (django-axes keeps the address typed) and the admin's history texts."""
+    """Personal data copied out of the user row: the other apps' copies (the booking
+    phone), the sign-in records (django-axes keeps the address typed), and the history
+    texts of the admin and the audit trail."""
     from auditlog.models import LogEntry as AuditEntry
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
     from django.contrib.admin.models import LogEntry
     from django.db.models import Value
     from django.db.models.functions import Replace
 
-    from bookings.models import Booking
-
-    Booking.objects.filter(patient=user).exclude(patient_phone="").update(patient_phone="")
+    for erase_copies in lifecycle.COPY_ERASERS:
+        erase_copies(user=user)
     for model in (AccessAttempt, AccessFailureLog, AccessLog):
         model.objects.filter(username__iexact=old_email).delete()
     # The admin's history and the audit trail name objects by str(), which holds
@@ -412,10 +374,12 @@ def user_erase(*, actor: User, user: User, now=None) -> Erasure:
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.deleted_at is not None:
         raise NotFound("This user was already deleted.")
-    # Cancelled while the names are still real: mails render after the commit, from the
-    # anonymised rows, so nothing personal of the erased user goes out.
-    cancelled = _cancel_future_bookings(actor=actor, user=user, now=now)
-    withdrawn = _withdraw_future_slots(doctor=user, now=now)
+    # Bookings cancelled, slots withdrawn (the apps' steps). Their mails render after
+    # the commit, from the anonymised rows, so nothing personal of the user goes out.
+    counts = {
+        name: step(actor=actor, user=user, now=now)
+        for name, step in lifecycle.ERASURE_STEPS.items()
+    }
     old_repr, old_email = str(user), user.email
     # Unguessable and at .invalid, which sign-up refuses: no registration can block this.
     user.email = f"deleted-{secrets.token_hex(16)}@deleted.invalid"
@@ -432,7 +396,7 @@ def user_erase(*, actor: User, user: User, now=None) -> Erasure:
     _anonymise_copies(user=user, old_repr=old_repr, old_email=old_email)
     _blacklist_all_refresh_tokens(user)
     availability_changed()
-    return Erasure(user=user, bookings_cancelled=cancelled, slots_withdrawn=withdrawn)
+    return Erasure(user=user, counts=counts)
 
 
 def token_pair_for(user: User) -> dict[str, str]:

@@ -9,11 +9,13 @@ from rest_framework.permissions import IsAuthenticated
 from accounts.permissions import IsAdmin
 from audit import selectors
 from audit.registry import AUDITED
+from audit.serializers import AuditEntrySerializer
 from doctors_portal.api.pagination import PageLimitPagination
 
 
 class AuditViewSet(viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated, IsAdmin]
+    serializer_class = AuditEntrySerializer
     pagination_class = PageLimitPagination
 
     @extend_schema(
