@@ -31,23 +31,33 @@ def _entity_of(content_type_id: int) -> str:
     return ""
 
 
+def _object_id(id: str) -> int:
+    try:
+        return int(id)
+    except ValueError:
+        raise ValidationError({"id": ["A whole number."]}) from None
+
+
 def audit_entries(*, entity: str | None, id: str | None):
+    """Newest first; `entity` alone: all of its entries; `id` alone: that id's entries in
+    every audited entity; a user's trail holds their doctor profile's too."""
     entries = LogEntry.objects.select_related("actor").order_by("-timestamp", "-pk")
-    if id not in (None, "") and not entity:
-        raise ValidationError({"entity": ["Give the entity whose id this is."]})
+    has_id = id not in (None, "")
+    object_id = _object_id(id) if has_id else None
     if not entity:
-        return entries
+        if not has_id:
+            return entries
+        types = [_content_type(name) for name in AUDITED]
+        return entries.filter(content_type__in=types, object_id=object_id)
     content_type = _content_type(entity)
-    if id in (None, ""):
+    if not has_id:
         return entries.filter(content_type=content_type)
-    if not str(id).isdigit():
-        raise ValidationError({"id": ["A whole number."]})
-    wanted = Q(content_type=content_type, object_id=int(id))
+    wanted = Q(content_type=content_type, object_id=object_id)
     if entity == "user":
         # A doctor's verification lives on their profile: the user's trail has it too.
         from accounts.models import DoctorProfile
 
-        profiles = DoctorProfile.objects.filter(user_id=int(id)).values("pk")
+        profiles = DoctorProfile.objects.filter(user_id=object_id).values("pk")
         wanted |= Q(content_type=_content_type("doctorProfile"), object_id__in=profiles)
     return entries.filter(wanted)
 

@@ -113,7 +113,9 @@ def test_anonymous_cannot_read_the_trail(api_client):
     assert_error(api_client.get(AUDIT), 401)
 
 
-@pytest.mark.parametrize("params", [{"entity": "nope"}, {"id": "1"}, {"entity": "user", "id": "x"}])
+@pytest.mark.parametrize(
+    "params", [{"entity": "nope"}, {"id": "x"}, {"entity": "user", "id": "1.5"}]
+)
 def test_bad_filters_are_a_clear_400(admin_user, client_for, params):
     assert_error(client_for(admin_user).get(AUDIT, params), 400)
 
@@ -129,3 +131,10 @@ def test_the_trail_is_read_only_in_the_admin(admin_user, client_for):
     )
     session.post(reverse("admin:auditlog_logentry_change", args=[entry.pk]), {})
     assert LogEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_an_id_alone_reads_that_id_in_every_entity(admin_user, client_for):
+    patient = PatientFactory()
+    entries = client_for(admin_user).get(AUDIT, {"id": patient.pk}).json()["data"]
+    assert any(e["entity"] == "user" and e["entityId"] == patient.pk for e in entries)
+    assert client_for(admin_user).get(AUDIT, {"id": -1}).json()["data"] == []
