@@ -4,6 +4,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.db import models
 from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.formats import date_format
 from rest_framework.exceptions import APIException
 
 from accounts import services
@@ -17,8 +19,9 @@ class DoctorProfileInline(admin.StackedInline):
     fk_name = "user"
     can_delete = False
     fields = ["specialty", "license_number", "bio", "is_verified", "verified_by", "verified_at"]
-    # Verification changes only through the actions, so who and when is always recorded.
-    readonly_fields = ["is_verified", "verified_by", "verified_at"]
+    # "Is verified" is saved by UserAdmin.save_formset through the verification service
+    # (as the actions and the API do), so who and when is always recorded.
+    readonly_fields = ["verified_by", "verified_at"]
     extra = 0
 
 
@@ -28,7 +31,15 @@ class UserAdmin(ChangesAvailabilityAdmin, admin.ModelAdmin):
     formfield_overrides = {
         models.URLField: {"form_class": forms.URLField, "assume_scheme": "https"}
     }
-    list_display = ["email", "name", "role", "doctor_verified", "is_active", "created_at"]
+    list_display = [
+        "email",
+        "name",
+        "role",
+        "doctor_verified",
+        "licence_number",
+        "is_active",
+        "joined",
+    ]
     list_filter = ["role", "is_active", "doctor_profile__is_verified"]
     search_fields = ["email", "name", "phone"]
     ordering = ["-created_at", "-id"]
@@ -55,6 +66,43 @@ class UserAdmin(ChangesAvailabilityAdmin, admin.ModelAdmin):
         profile = getattr(user, "doctor_profile", None)
         return bool(profile and profile.is_verified)
 
+    @admin.display(description="joined", ordering="created_at")
+    def joined(self, user):
+        # The date alone (clinic time), so the list fits a 1366 px screen.
+        return date_format(timezone.localdate(user.created_at), "SHORT_DATE_FORMAT")
+
+    @admin.display(description="licence", ordering="doctor_profile__license_number")
+    def licence_number(self, user):
+        profile = getattr(user, "doctor_profile", None) if user.role == Role.DOCTOR else None
+        return (profile.license_number or "-") if profile else ""
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not DoctorProfile:
+            return super().save_formset(request, form, formset, change)
+        # The profile's other fields are saved as typed; a changed "Is verified" is put
+        # back and handed to the verification service once they are.
+        wanted = None
+        for profile_form in formset.forms:
+            if "is_verified" in profile_form.changed_data:
+                wanted = profile_form.cleaned_data["is_verified"]
+                profile_form.instance.is_verified = profile_form.initial.get("is_verified", False)
+        super().save_formset(request, form, formset, change)
+        if wanted is not None:
+            self._verify_one(request, form.instance, verified=wanted)
+        return None
+
+    def _verify_one(self, request, user, *, verified: bool, announce: bool = True) -> bool:
+        try:
+            services.doctor_set_verification(actor=request.user, doctor=user, verified=verified)
+        except APIException as exc:
+            self.message_user(request, f"{user}: {exc.detail}", messages.ERROR)
+            return False
+        if not announce:
+            return True
+        word = "Verified" if verified else "Revoked the verification of"
+        self.message_user(request, f"{word} {user}.", messages.SUCCESS)
+        return True
+
     def save_model(self, request, obj, form, change):
         if change and "role" in form.changed_data:
             new_role = obj.role
@@ -65,13 +113,10 @@ class UserAdmin(ChangesAvailabilityAdmin, admin.ModelAdmin):
             super().save_model(request, obj, form, change)
 
     def _set_verification(self, request, queryset, *, verified: bool) -> None:
-        done = 0
-        for user in queryset.filter(role=Role.DOCTOR):
-            try:
-                services.doctor_set_verification(actor=request.user, doctor=user, verified=verified)
-                done += 1
-            except APIException as exc:
-                self.message_user(request, f"{user}: {exc.detail}", messages.ERROR)
+        done = sum(
+            self._verify_one(request, user, verified=verified, announce=False)
+            for user in queryset.filter(role=Role.DOCTOR)
+        )
         skipped = queryset.exclude(role=Role.DOCTOR).count()
         word = "Verified" if verified else "Revoked verification of"
         self.message_user(request, f"{word} {done} doctor(s).", messages.SUCCESS)

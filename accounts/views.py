@@ -175,7 +175,9 @@ def signup(request):
                     "Welcome! An administrator verifies your licence before you can publish times.",
                 )
             else:
-                messages.success(request, f"Welcome, {user.name}. Pick a date and a time to book.")
+                # Signed up on the way to a booking: the next page is that booking.
+                hint = "" if _safe_next(request) else " Pick a date and a time to book."
+                messages.success(request, f"Welcome, {user.name}.{hint}")
             messages.info(request, f"We mailed a link to {user.email}: follow it to confirm it.")
             return redirect(_safe_next(request) or _home_for(user))
     return render(

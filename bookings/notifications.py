@@ -1,34 +1,106 @@
-"""Emails about bookings: confirmed (with an .ics), new booking for the doctor,
-cancellation and refund.
+"""Mails about bookings, through the outbox (doctors_portal/outbox.py).
 
-Call them through `send_after_commit` (or `transaction.on_commit`): a mail is only
-sent once the change it reports is committed, and a mail that fails is logged and
-never loses or rolls back the payment or booking it is about.
+`notify_*` are called inside the transaction of the change they report: they only
+write outbox rows, keyed (booking, kind, offset), so a replayed change queues
+nothing twice. `render_*` build the mail at send time from the current rows; a
+reminder renders to None (skipped) once its booking is cancelled or moved.
 """
 
-import logging
 from datetime import datetime
 from decimal import Decimal
-from functools import partial
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from bookings.models import Booking
-
-logger = logging.getLogger(__name__)
+from accounts.names import display_name
+from bookings.models import Booking, BookingStatus
+from doctors_portal.models import OutboxKind, OutboxMessage
+from doctors_portal.outbox import booking_key, outbox_enqueue, reminder_offsets
+from scheduling import timefmt
 
 ICS_PRODID = "-//Doctors Portal//Appointments//EN"
+# The kinds that carry the booking's calendar event; each one raises its SEQUENCE.
+CALENDAR_KINDS = (OutboxKind.BOOKING_CONFIRMED, OutboxKind.BOOKING_CANCELLED)
 
 
-def send_after_commit(send, **kwargs) -> None:
-    # robust: a callback that raised would otherwise stop the other callbacks.
-    transaction.on_commit(partial(send, **kwargs), robust=True)
+# Queueing (inside the change's transaction) -------------------------------------
+
+
+def _queue(*, booking: Booking, kind: str, offset: str = "", **params) -> None:
+    outbox_enqueue(
+        kind=kind,
+        key=booking_key(booking_id=booking.pk, kind=kind, offset=offset),
+        booking_id=booking.pk,
+        offset=offset,
+        params=params,
+    )
+
+
+def _next_sequence(booking: Booking) -> int:
+    return OutboxMessage.objects.filter(booking=booking, kind__in=CALENDAR_KINDS).count()
+
+
+def notify_booking_confirmed(*, booking: Booking) -> None:
+    """To the patient (with the event, METHOD:REQUEST) and to the doctor: a new booking."""
+    _queue(booking=booking, kind=OutboxKind.BOOKING_CONFIRMED, sequence=_next_sequence(booking))
+    _queue(booking=booking, kind=OutboxKind.BOOKING_NEW_FOR_DOCTOR)
+
+
+def notify_booking_cancelled(*, booking: Booking, refund_amount: Decimal, reason: str = "") -> None:
+    """To the patient, with the refund (and METHOD:CANCEL); and to the doctor."""
+    _queue(
+        booking=booking,
+        kind=OutboxKind.BOOKING_CANCELLED,
+        refund_amount=str(refund_amount),
+        reason=reason,
+        sequence=_next_sequence(booking),
+    )
+    _queue(booking=booking, kind=OutboxKind.BOOKING_CANCELLED_FOR_DOCTOR)
+
+
+def notify_payment_refunded_seat_gone(*, booking: Booking, refund_amount: Decimal) -> None:
+    _queue(
+        booking=booking,
+        kind=OutboxKind.PAYMENT_REFUNDED_SEAT_GONE,
+        refund_amount=str(refund_amount),
+    )
+
+
+def notify_reminders_due(*, now: datetime | None = None) -> int:
+    """Queue the reminder now due for each confirmed upcoming booking (run by beat).
+
+    Only the nearest offset that has come is queued, so a booking made 3 hours ahead
+    gets its "24h" reminder at once and its "2h" one on time, never two together.
+    Keys make it idempotent: two beats at once queue one row per booking and offset.
+    """
+    now = now or timezone.now()
+    offsets = reminder_offsets()
+    if not offsets:
+        return 0
+    horizon = offsets[-1][1]
+    upcoming = Booking.objects.filter(
+        status=BookingStatus.CONFIRMED, slot__start__gt=now, slot__start__lte=now + horizon
+    ).values_list("pk", "slot__start")
+    queued = 0
+    for booking_id, start in upcoming:
+        label = next(label for label, delta in offsets if start - now <= delta)
+        outbox_enqueue(
+            kind=OutboxKind.REMINDER,
+            key=booking_key(booking_id=booking_id, kind=OutboxKind.REMINDER, offset=label),
+            booking_id=booking_id,
+            offset=label,
+            params={"start": start.isoformat()},
+            now=now,
+        )
+        queued += 1
+    return queued
+
+
+# Rendering (in the worker, at send time) ----------------------------------------
 
 
 def _load(booking_id: int) -> Booking:
@@ -39,6 +111,11 @@ def _context(booking: Booking, **extra) -> dict:
     clinic_tz = ZoneInfo(settings.CLINIC_TIME_ZONE)
     start = timezone.localtime(booking.slot.start, clinic_tz)
     end = timezone.localtime(booking.slot.end, clinic_tz)
+    # The site's date and time texts (the reference's "10.00 AM-11.00 AM"), one format.
+    when = (
+        f"{timefmt.format_date(booking.slot.start)}, "
+        f"{timefmt.format_label(booking.slot.start, booking.slot.end)}"
+    )
     return {
         "booking": booking,
         "patient": booking.patient,
@@ -46,70 +123,96 @@ def _context(booking: Booking, **extra) -> dict:
         "service": booking.service,
         "start": start,
         "end": end,
-        "when": f"{start:%A, %B} {start.day}, {start:%Y}, {start:%I:%M %p}-{end:%I:%M %p}",
+        "doctor_name": display_name(booking.doctor),
+        "patient_name": display_name(booking.patient),
+        "when": when,
         "time_zone": settings.CLINIC_TIME_ZONE,
         "amount": f"{booking.price} {booking.currency.upper()}",
         **extra,
     }
 
 
-def _deliver(*, template: str, subject: str, to: str, context: dict, ics: bytes = b"") -> bool:
-    try:
-        message = EmailMultiAlternatives(
-            subject=subject,
-            body=render_to_string(f"emails/{template}.txt", context),
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[to],
-        )
-        message.attach_alternative(
-            render_to_string(f"emails/{template}.html", context), "text/html"
-        )
-        if ics:
-            message.attach("appointment.ics", ics, "text/calendar; method=PUBLISH")
-        message.send()
-    except Exception:  # a broken mail server must never surface as a failed payment
-        logger.exception("Could not send the %s email to %s", template, to)
-        return False
-    return True
+def _mail(
+    *, template: str, subject: str, to: str, context: dict, ics: bytes = b"", method: str = ""
+) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string(f"emails/{template}.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[to],
+    )
+    message.attach_alternative(render_to_string(f"emails/{template}.html", context), "text/html")
+    if ics:
+        message.attach("appointment.ics", ics, f"text/calendar; method={method}")
+    return message
 
 
-def booking_calendar(booking: Booking, *, now: datetime | None = None) -> bytes:
-    """The appointment as an iCalendar file, times in UTC."""
-    calendar = Calendar()
-    calendar.add("prodid", ICS_PRODID)
-    calendar.add("version", "2.0")
-    calendar.add("method", "PUBLISH")
+def booking_uid(booking: Booking) -> str:
+    """The booking's one iCalendar UID, the same in every mail and feed."""
+    return f"booking-{booking.pk}@doctors-portal"
+
+
+def booking_event(booking: Booking, *, sequence: int, now: datetime | None = None) -> Event:
+    cancelled = booking.status == BookingStatus.CANCELLED
     event = Event()
-    event.add("uid", f"booking-{booking.pk}@doctors-portal")
+    event.add("uid", booking_uid(booking))
     event.add("dtstamp", now or timezone.now())
     event.add("dtstart", booking.slot.start)
     event.add("dtend", booking.slot.end)
-    event.add("summary", f"{booking.service.name} with Dr. {booking.doctor.name}")
+    event.add("sequence", sequence)
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    event.add("summary", f"{booking.service.name} with {display_name(booking.doctor)}")
     event.add(
         "description",
-        f"Your {booking.service.name} appointment with Dr. {booking.doctor.name}. "
-        f"Paid: {booking.price} {booking.currency.upper()}. Booking #{booking.pk}.",
+        f"Your {booking.service.name} appointment with {display_name(booking.doctor)}. "
+        f"Booking #{booking.pk}.",
     )
     organizer = vCalAddress(f"mailto:{booking.doctor.email}")
-    organizer.params["cn"] = vText(f"Dr. {booking.doctor.name}")
+    organizer.params["cn"] = vText(display_name(booking.doctor))
     event.add("organizer", organizer)
-    event.add("status", "CONFIRMED")
-    calendar.add_component(event)
+    attendee = vCalAddress(f"mailto:{booking.patient.email}")
+    attendee.params["cn"] = vText(display_name(booking.patient))
+    attendee.params["role"] = vText("REQ-PARTICIPANT")
+    event.add("attendee", attendee)
+    return event
+
+
+def calendar_of(events: list[Event], *, method: str = "") -> bytes:
+    calendar = Calendar()
+    calendar.add("prodid", ICS_PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    if method:
+        calendar.add("method", method)
+    for event in events:
+        calendar.add_component(event)
     return calendar.to_ical()
 
 
-def send_booking_confirmed(*, booking_id: int) -> None:
-    """To the patient, with the appointment as .ics; and to the doctor: a new booking."""
-    booking = _load(booking_id)
+def booking_calendar(
+    booking: Booking, *, method: str = "REQUEST", sequence: int = 0, now=None
+) -> bytes:
+    """The appointment as an iCalendar file (times in UTC)."""
+    return calendar_of([booking_event(booking, sequence=sequence, now=now)], method=method)
+
+
+def render_booking_confirmed(message: OutboxMessage) -> EmailMultiAlternatives:
+    booking = _load(message.booking_id)
     context = _context(booking)
-    _deliver(
+    return _mail(
         template="booking_confirmed",
         subject=f"Your appointment is confirmed: {booking.service.name}, {context['when']}",
         to=booking.patient.email,
         context=context,
-        ics=booking_calendar(booking),
+        ics=booking_calendar(booking, sequence=message.params.get("sequence", 0)),
+        method="REQUEST",
     )
-    _deliver(
+
+
+def render_booking_new_for_doctor(message: OutboxMessage) -> EmailMultiAlternatives:
+    booking = _load(message.booking_id)
+    context = _context(booking)
+    return _mail(
         template="booking_new_for_doctor",
         subject=f"New booking: {booking.patient.name}, {context['when']}",
         to=booking.doctor.email,
@@ -117,22 +220,57 @@ def send_booking_confirmed(*, booking_id: int) -> None:
     )
 
 
-def send_booking_cancelled(*, booking_id: int, refund_amount: Decimal, reason: str = "") -> None:
-    booking = _load(booking_id)
-    refund = f"{refund_amount} {booking.currency.upper()}" if refund_amount > 0 else ""
-    _deliver(
+def _refund_text(booking: Booking, message: OutboxMessage) -> str:
+    amount = Decimal(message.params.get("refund_amount", "0"))
+    return f"{amount} {booking.currency.upper()}" if amount > 0 else ""
+
+
+def render_booking_cancelled(message: OutboxMessage) -> EmailMultiAlternatives:
+    booking = _load(message.booking_id)
+    return _mail(
         template="booking_cancelled",
         subject=f"Your appointment was cancelled: {booking.service.name}",
         to=booking.patient.email,
-        context=_context(booking, refund=refund, reason=reason),
+        context=_context(
+            booking,
+            refund=_refund_text(booking, message),
+            reason=message.params.get("reason", ""),
+        ),
+        ics=booking_calendar(booking, method="CANCEL", sequence=message.params.get("sequence", 1)),
+        method="CANCEL",
     )
 
 
-def send_payment_refunded_seat_gone(*, booking_id: int, refund_amount: Decimal) -> None:
-    booking = _load(booking_id)
-    _deliver(
+def render_booking_cancelled_for_doctor(message: OutboxMessage) -> EmailMultiAlternatives:
+    booking = _load(message.booking_id)
+    context = _context(booking)
+    return _mail(
+        template="booking_cancelled_for_doctor",
+        subject=f"Booking cancelled: {booking.patient.name}, {context['when']}",
+        to=booking.doctor.email,
+        context=context,
+    )
+
+
+def render_payment_refunded_seat_gone(message: OutboxMessage) -> EmailMultiAlternatives:
+    booking = _load(message.booking_id)
+    return _mail(
         template="payment_refunded_seat_gone",
         subject=f"Your payment was refunded: {booking.service.name}",
         to=booking.patient.email,
-        context=_context(booking, refund=f"{refund_amount} {booking.currency.upper()}"),
+        context=_context(booking, refund=_refund_text(booking, message)),
+    )
+
+
+def render_reminder(message: OutboxMessage) -> EmailMultiAlternatives | None:
+    booking = _load(message.booking_id)
+    moved = booking.slot.start.isoformat() != message.params.get("start")
+    if booking.status != BookingStatus.CONFIRMED or moved or booking.slot.start <= timezone.now():
+        return None  # cancelled, moved or already begun: the reminder is no longer true
+    context = _context(booking, offset=message.offset)
+    return _mail(
+        template="booking_reminder",
+        subject=f"Reminder: {booking.service.name}, {context['when']}",
+        to=booking.patient.email,
+        context=context,
     )

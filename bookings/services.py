@@ -17,7 +17,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from accounts.models import Role, User, is_admin
 from bookings.models import SEAT_HOLDING_STATUSES, Booking, BookingStatus
-from bookings.notifications import send_booking_cancelled
+from bookings.notifications import notify_booking_cancelled
 from bookings.seats import (
     SeatNoLongerAvailable,
     booking_lock,
@@ -212,9 +212,7 @@ def booking_cancel(
     booking.cancelled_by = by
     booking.save(update_fields=["status", "cancelled_at", "cancelled_by", "updated_at"])
     seat_release(slot=slot)
-    transaction.on_commit(
-        lambda: send_booking_cancelled(booking_id=booking_id, refund_amount=refunded, reason=reason)
-    )
+    notify_booking_cancelled(booking=booking, refund_amount=refunded, reason=reason)
     return CancellationResult(
         booking=booking, refunded=refunded > 0, refund_amount=refunded, refund_reason=reason
     )

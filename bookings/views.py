@@ -49,14 +49,18 @@ def get_booking_or_404(user, pk):
     return booking
 
 
-def _slot_for_page(slot_id: int, now):
-    """The slot with its free seats if anyone may book it now; else None."""
-    return (
+def slot_for_page(slot_id: int, now):
+    """The slot with its free seats and labels if anyone may book it now; else None."""
+    slot = (
         slot_selectors.with_free_seats(slot_selectors.bookable_slots(now=now), now=now)
         .select_related("doctor", "service")
         .filter(pk=slot_id)
         .first()
     )
+    if slot is not None:
+        slot.label = timefmt.format_label(slot.start, slot.end)
+        slot.date_text = timefmt.format_date(slot.start)
+    return slot
 
 
 @login_required
@@ -67,14 +71,12 @@ def book(request, slot_id: int):
         if wait is not None:
             return too_many_requests_page(request, wait)
     now = timezone.now()
-    slot = _slot_for_page(slot_id, now)
+    slot = slot_for_page(slot_id, now)
     if slot is None:
         past = Slot.objects.filter(pk=slot_id).values_list("start", flat=True).first()
         if past is None:
             raise Http404("No such slot.")
         return _unavailable(request, day=timefmt.clinic_today(past), status=410)
-    slot.label = timefmt.format_label(slot.start, slot.end)
-    slot.date_text = timefmt.format_date(slot.start)
     day = timefmt.clinic_today(slot.start)
     form = BookingForm(request.POST or None, initial={"phone": request.user.phone})
     context = {"slot": slot, "form": form, "day": day}
@@ -94,11 +96,7 @@ def book(request, slot_id: int):
             for _path, message in service_errors(exc):
                 form.add_error(None, message)
             return render(request, "pages/book.html", context, status=exc.status_code)
-        messages.success(
-            request,
-            f"We are holding this time for you for {hold_minutes(booking)} minutes. "
-            "Pay now to confirm it.",
-        )
+        # The pay page states the hold once, with its live countdown.
         return redirect("pages:pay", pk=booking.pk)
     return render(request, "pages/book.html", context, status=400 if form.errors else 200)
 
@@ -123,9 +121,34 @@ def my_appointments(request):
         return redirect("pages:doctor_dashboard")
     now = timezone.now()
     bookings = [
-        describe(b, now) for b in selectors.booking_list_for_patient(patient=request.user)[:100]
+        describe(b, now) for b in selectors.booking_list_for_patient(patient=request.user)[:200]
     ]
-    return render(request, "pages/my_appointments.html", {"bookings": bookings})
+    return render(
+        request,
+        "pages/my_appointments.html",
+        {"bookings": bookings, "groups": appointment_groups(bookings, now)},
+    )
+
+
+# Bookings that no longer stand: listed apart, after the appointments that do.
+CLOSED = (BookingStatus.CANCELLED, BookingStatus.EXPIRED)
+
+
+def appointment_groups(bookings, now) -> list[tuple[str, str, list]]:
+    """(key, heading, bookings): upcoming soonest first, then past and closed ones, the most
+    recent first. Ordered by the appointment's time, not by when it was booked."""
+    upcoming = [b for b in bookings if b.shown_status not in CLOSED and b.slot.end > now]
+    past = [b for b in bookings if b.shown_status not in CLOSED and b.slot.end <= now]
+    closed = [b for b in bookings if b.shown_status in CLOSED]
+    upcoming.sort(key=lambda b: (b.slot.start, b.pk))
+    past.sort(key=lambda b: (b.slot.start, b.pk), reverse=True)
+    closed.sort(key=lambda b: (b.slot.start, b.pk), reverse=True)
+    groups = [
+        ("upcoming", "Upcoming", upcoming),
+        ("past", "Past", past),
+        ("closed", "Cancelled and expired", closed),
+    ]
+    return [group for group in groups if group[2]]
 
 
 @login_required

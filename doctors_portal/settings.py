@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     # The audit trail (ARCHITECTURE invariant 12): django-auditlog, fields in audit.registry.
     "auditlog",
     "audit",
+    "calendars",
     # The project package itself: its migration creates the database cache's table.
     "doctors_portal",
 ]
@@ -86,6 +87,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "doctors_portal.csp.PortalCSPMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # The admin in clinic time; the product's 404 page in DEBUG too (inside CSP and
+    # CommonMiddleware, so its answer gets the headers and the trailing-slash redirect).
+    "doctors_portal.admin_timezone.ClinicTimeZoneAdminMiddleware",
+    "doctors_portal.not_found.ProductNotFoundMiddleware",
     # Last, as axes asks: turns a lockout flagged during the request into its answer.
     "axes.middleware.AxesMiddleware",
 ]
@@ -165,6 +170,11 @@ CLINIC_TIME_ZONE = env("CLINIC_TIME_ZONE", default="Asia/Dhaka")
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Files served at the site's root (favicon.ico), by whitenoise.
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
+# DEBUG shows the product's 404 page and logs the detail (doctors_portal/not_found.py);
+# 1 brings back Django's technical 404, which lists every URL pattern.
+DEBUG_TECHNICAL_404 = env.bool("DJANGO_DEBUG_TECHNICAL_404", default=False)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -357,6 +367,35 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env(
     "DEFAULT_FROM_EMAIL", default="Doctors Portal <no-reply@doctors-portal.local>"
 )
+
+# Background work (doctors_portal/celery.py, doctors_portal/outbox.py). Redis in
+# production; unset, a folder on this machine (kombu's filesystem transport), so
+# `make run` needs no Redis and still runs a real worker and beat.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
+CELERY_FILESYSTEM_BROKER_DIR = env(
+    "CELERY_FILESYSTEM_BROKER_DIR", default=str(BASE_DIR / ".celery-broker")
+)
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": CELERY_FILESYSTEM_BROKER_DIR,
+        "data_folder_out": CELERY_FILESYSTEM_BROKER_DIR,
+        "control_folder": CELERY_FILESYSTEM_BROKER_DIR + "-control",
+        "processed_folder": CELERY_FILESYSTEM_BROKER_DIR + "-processed",
+        "store_processed": False,
+    }
+# In-process delivery for the unit tests; the process tests run real workers.
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=TESTING)
+# Delivery attempts before a row is marked failed (the admin can retry it), and the
+# first retry's delay; each further one waits twice as long, up to the cap.
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
+OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=30)
+OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", default=3600)
+# A claimed row whose worker died is taken again after this many seconds.
+OUTBOX_CLAIM_SECONDS = env.int("OUTBOX_CLAIM_SECONDS", default=120)
+# How often beat sweeps the outbox (lost enqueues, due retries) and queues reminders.
+OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=60.0)
+# Reminders before an appointment's start, e.g. "24h,2h" or "30m".
+REMINDER_OFFSETS = env.list("REMINDER_OFFSETS", default=["24h", "2h"])
 
 # Security headers; strict in production.
 SESSION_COOKIE_HTTPONLY = True

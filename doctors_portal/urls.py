@@ -15,10 +15,12 @@ api_v1 = [
     path("", include("bookings.urls")),
     path("", include("payments.urls")),
     path("", include("audit.urls")),
+    path("", include("calendars.urls")),
 ]
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("", include("doctors_portal.page_urls")),
+    path("", include("calendars.page_urls")),
 ]

@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from bookings.admin import admin_link
 from payments.models import Payment, Refund, StripeEvent
 
 
@@ -21,8 +22,12 @@ class RefundInline(admin.TabularInline):
     model = Refund
     extra = 0
     can_delete = False
-    fields = ("refund_id", "amount", "status", "reason", "created_at")
+    fields = ("refund_link", "amount", "status", "reason", "created_at")
     readonly_fields = fields
+
+    @admin.display(description="Refund")
+    def refund_link(self, refund):
+        return admin_link(refund, refund.refund_id)
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -32,7 +37,7 @@ class RefundInline(admin.TabularInline):
 class PaymentAdmin(ReadOnlyAdmin):
     list_display = (
         "intent_id",
-        "booking",
+        "booking_link",
         "amount",
         "currency",
         "status",
@@ -42,18 +47,43 @@ class PaymentAdmin(ReadOnlyAdmin):
     list_filter = ("status", "currency")
     search_fields = ("intent_id", "booking__patient__email", "booking__id")
     list_select_related = ("booking",)
-    readonly_fields = [f.name for f in Payment._meta.fields if f.name != "client_secret"]
-    exclude = ("client_secret",)
+    # The booking as a link to its page (which links back here and to the refunds).
+    fields = readonly_fields = [
+        "booking_link" if f.name == "booking" else f.name
+        for f in Payment._meta.fields
+        if f.name not in ("id", "client_secret")
+    ]
     inlines = [RefundInline]
     date_hierarchy = "created_at"
+
+    @admin.display(description="Booking", ordering="booking")
+    def booking_link(self, payment):
+        return admin_link(payment.booking)
 
 
 @admin.register(Refund)
 class RefundAdmin(ReadOnlyAdmin):
-    list_display = ("refund_id", "payment", "amount", "status", "reason", "created_at")
+    list_display = ("refund_id", "payment_link", "booking_link", "amount", "status", "created_at")
     list_filter = ("status",)
     search_fields = ("refund_id", "payment__intent_id")
-    list_select_related = ("payment",)
+    list_select_related = ("payment", "payment__booking")
+    fields = readonly_fields = [
+        "refund_id",
+        "payment_link",
+        "booking_link",
+        "amount",
+        "status",
+        "reason",
+        "created_at",
+    ]
+
+    @admin.display(description="Payment", ordering="payment")
+    def payment_link(self, refund):
+        return admin_link(refund.payment, refund.payment.intent_id)
+
+    @admin.display(description="Booking")
+    def booking_link(self, refund):
+        return admin_link(refund.payment.booking)
 
 
 @admin.register(StripeEvent)

@@ -27,11 +27,7 @@ from rest_framework.exceptions import APIException, NotFound, ValidationError
 
 from accounts.models import User
 from bookings.models import Booking, BookingStatus
-from bookings.notifications import (
-    send_after_commit,
-    send_booking_confirmed,
-    send_payment_refunded_seat_gone,
-)
+from bookings.notifications import notify_booking_confirmed, notify_payment_refunded_seat_gone
 from bookings.seats import SeatNoLongerAvailable, booking_lock
 from bookings.services import booking_confirm_paid
 from doctors_portal.api.errors import Conflict, PaymentProviderUnavailable
@@ -229,7 +225,7 @@ def _apply_charge(
             return _refund_unplaceable(payment=payment, booking=booking), (
                 SyncOutcome.REFUNDED_SEAT_GONE
             )
-        send_after_commit(send_booking_confirmed, booking_id=booking.pk)
+        notify_booking_confirmed(booking=booking)
         return booking, SyncOutcome.CONFIRMED
     if payment.is_charged():
         # An older answer than the one applied already (a failure after the success).
@@ -305,9 +301,7 @@ def _refund_unplaceable(*, payment: Payment, booking: Booking) -> Booking:
     if booking.status == BookingStatus.PENDING_PAYMENT:
         booking.status = BookingStatus.EXPIRED
         booking.save(update_fields=["status", "updated_at"])
-    send_after_commit(
-        send_payment_refunded_seat_gone, booking_id=booking.pk, refund_amount=refunded
-    )
+    notify_payment_refunded_seat_gone(booking=booking, refund_amount=refunded)
     return booking
 
 

@@ -124,4 +124,10 @@ def _after_sync(request, synced: services.PaymentSync):
         messages.error(request, services.booking_payment_summary(synced.booking))
     else:
         messages.success(request, "Payment received: your appointment is confirmed.")
+        # The confirmation mail goes to the patient's address (bookings.notifications).
+        messages.info(
+            request,
+            f"We emailed you a confirmation at {synced.booking.patient.email}, "
+            "with the appointment attached for your calendar.",
+        )
     return redirect("pages:my_appointments")

@@ -1,4 +1,5 @@
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -75,4 +76,6 @@ class Slot(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.service} with {self.doctor} at {self.start:%Y-%m-%d %H:%M} UTC"
+        # In clinic time, as every screen (the admin included) shows times.
+        local = self.start.astimezone(ZoneInfo(settings.CLINIC_TIME_ZONE))
+        return f"{self.service} with {self.doctor} at {local:%Y-%m-%d %H:%M} {local.tzinfo}"

@@ -156,6 +156,12 @@ def verification_token_of(user) -> str:
     return verification_link_token(user)
 
 
+def calendar_feed_token_of(user) -> str:
+    from calendars.services import calendar_feed_rotate
+
+    return calendar_feed_rotate(user=user)
+
+
 def reset_pair_of(user) -> dict:
     from accounts.tokens import reset_pair
 
@@ -389,6 +395,18 @@ MATRIX: dict[tuple[str, str], Row] = {
     # Stripe's signature is the only credential; without one, nobody gets in.
     (API + "^payments/webhook/?$", "POST"): Row(
         lambda w: "/api/v1/payments/webhook", same(400), method="POST", body=lambda w: {}
+    ),
+    # Calendars: the feed's token is its only credential, whoever presents it.
+    (API + "^calendar/token/?$", "POST"): Row(
+        lambda w: "/api/v1/calendar/token", E(401, 201, 201, 201, 201, 201, 201), method="POST"
+    ),
+    (API + "^calendar/(?P<token>[A-Za-z0-9_-]{1,128})\\.ics$", "GET"): Row(
+        lambda w: f"/api/v1/calendar/{calendar_feed_token_of(w.patient)}.ics", same(200)
+    ),
+    ("appointments/<int:pk>/calendar.ics", "*"): Row(
+        lambda w: f"/appointments/{w.booking.pk}/calendar.ics",
+        E(302, 200, 404, 200, 404, 404, 200),
+        page=True,
     ),
     # Pages (a signed-in session).
     ("", "*"): Row(lambda w: "/", same(200), page=True),

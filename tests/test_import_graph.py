@@ -29,8 +29,6 @@ KNOWN_UPWARD_IMPORTS = {
     ("accounts.management.commands.seed_demo", "scheduling.models"),
     ("accounts.services", "scheduling.availability_cache"),
     ("accounts.services", "scheduling.models"),
-    # accounts -> bookings: account mails reuse the booking mail sender.
-    ("accounts.mails", "bookings.notifications"),
     # scheduling -> bookings: free seats count lapsed holds; slots change through the
     # seat ledger; demo bookings; the doctor's dashboard lists bookings.
     ("scheduling.demo", "bookings.models"),

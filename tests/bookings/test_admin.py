@@ -3,6 +3,7 @@ from django.test import Client
 
 from bookings import services as booking_services
 from bookings.models import Booking, BookingStatus
+from scheduling import timefmt
 from scheduling.models import Slot, SlotStatus
 from tests.factories import BookingFactory, PatientFactory, ServiceFactory, SlotFactory
 
@@ -61,15 +62,17 @@ def test_cancel_slot_action_goes_through_the_service(admin_client):
 
 def test_admin_slot_form_refuses_overlap(admin_client, doctor):
     existing = SlotFactory(doctor=doctor)
+    # The admin reads and shows times in clinic time.
+    start, end = (at.astimezone(timefmt.clinic_tz()) for at in (existing.start, existing.end))
     response = admin_client.post(
         "/admin/scheduling/slot/add/",
         {
             "doctor": doctor.pk,
             "service": existing.service_id,
-            "start_0": existing.start.strftime("%Y-%m-%d"),
-            "start_1": existing.start.strftime("%H:%M:%S"),
-            "end_0": existing.end.strftime("%Y-%m-%d"),
-            "end_1": existing.end.strftime("%H:%M:%S"),
+            "start_0": start.strftime("%Y-%m-%d"),
+            "start_1": start.strftime("%H:%M:%S"),
+            "end_0": end.strftime("%Y-%m-%d"),
+            "end_1": end.strftime("%H:%M:%S"),
             "capacity": 1,
             "status": "published",
         },
@@ -90,3 +93,34 @@ def test_cancel_booking_action_frees_the_seat(admin_client, admin_user):
     assert booking.status == BookingStatus.CANCELLED and booking.cancelled_by == admin_user
     assert Slot.objects.get(pk=slot.pk).seats_taken == 0
     assert Booking.objects.count() == 1
+
+
+# ---- issue 17: the bookings list and a booking's page in clinic time
+
+
+def test_booking_list_and_page_show_clinic_time(admin_client):
+    from datetime import UTC, datetime
+
+    start = datetime(2099, 12, 2, 4, 0, tzinfo=UTC)  # 10.00 AM in Asia/Dhaka
+    slot = SlotFactory(start=start, end=datetime(2099, 12, 2, 5, 0, tzinfo=UTC))
+    booking = BookingFactory(slot=slot, created_at=datetime(2099, 12, 1, 20, 30, tzinfo=UTC))
+    listing = admin_client.get("/admin/bookings/booking/").content.decode()
+    assert "Wed 02 Dec 2099, 10.00 AM-11.00 AM" in listing
+    assert f'href="/admin/bookings/booking/{booking.pk}/change/"' in listing
+    for gone in ("column-price", "column-created_at"):  # on the booking's page instead
+        assert gone not in listing
+    page = admin_client.get(f"/admin/bookings/booking/{booking.pk}/change/").content.decode()
+    assert "UTC" not in page
+    assert "Dec. 2, 2099, 2:30 a.m." in page  # created 20:30 UTC = 02:30 next day in Dhaka
+    slot_page = admin_client.get(f"/admin/scheduling/slot/{slot.pk}/change/").content.decode()
+    assert 'value="10:00:00"' in slot_page  # the start as the clinic reads it
+    assert "2099-12-02 10:00 Asia/Dhaka" in str(slot)
+
+
+def test_a_closed_booking_offers_no_cancel_button(admin_client):
+    booking = BookingFactory(status=BookingStatus.CANCELLED)
+    page = admin_client.get(f"/admin/bookings/booking/{booking.pk}/change/").content.decode()
+    assert "/cancel/" not in page
+    confirm = admin_client.get(f"/admin/bookings/booking/{booking.pk}/cancel/").content.decode()
+    assert "nothing to cancel" in confirm
+    assert admin_client.get("/admin/bookings/booking/999999/cancel/").status_code == 302

@@ -139,8 +139,11 @@ def test_patient_cancel_24_hours_or_more_ahead_is_fully_refunded(
     assert (payment.status, payment.amount_refunded) == ("refunded", Decimal("40.00"))
     (refund,) = refunds_at_stripe(stripe_client, payment.intent_id)
     assert refund.amount == 4000
-    (notice,) = mail.outbox
+    # The patient is told of the refund, the doctor of the freed seat.
+    notice, doctor_notice = mail.outbox
+    assert notice.to == [paid_booking.patient.email]
     assert "40.00 USD is being refunded" in notice.body
+    assert doctor_notice.to == [paid_booking.doctor.email]
 
 
 @pytest.mark.django_db
@@ -172,7 +175,8 @@ def test_patient_cancel_less_than_24_hours_ahead_is_not_refunded(
     assert booking.payment_status == PaymentStatus.PAID
     assert refunds_at_stripe(stripe_client, intent_id) == []
     assert not Refund.objects.exists()
-    assert "Nothing is refunded" in mail.outbox[-1].body
+    (notice,) = [m for m in mail.outbox if m.to == [patient.email] and "cancelled" in m.subject]
+    assert "Nothing is refunded" in notice.body
 
 
 @pytest.mark.django_db

@@ -4,6 +4,10 @@ With no STRIPE_SECRET_KEY in the environment it starts a localstripe (a fake Str
 that the real SDK talks to) on a free loopback port, points the app at it, has it
 deliver signed webhooks to the app, and stops it on exit. With a key set, it only
 serves the app, against whatever Stripe the environment names.
+
+It also runs the background worker with its beat (`celery worker --beat`, one
+process), on whatever broker CELERY_BROKER_URL names: unset, a folder on this
+machine, so mails and reminders go out (to the console) with no Redis.
 """
 
 import json
@@ -63,6 +67,7 @@ class Command(BaseCommand):
     def handle(self, *args, host: str, port: int, workers: int, server: str, **options):
         env = os.environ.copy()
         localstripe = None
+        worker = None
         # A browser-reachable name for this machine when serving on every interface.
         public_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
         # SIGTERM (from make, systemd, a container) must still stop localstripe.
@@ -83,6 +88,7 @@ class Command(BaseCommand):
                 )
             )
             self.stdout.flush()
+            worker = self._start_worker(env)
             app = subprocess.Popen(command, env=env, cwd=settings.BASE_DIR)  # noqa: S603
             try:
                 code = app.wait()
@@ -98,7 +104,23 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             pass
         finally:
+            _stop(worker)
             _stop(localstripe)
+
+    def _start_worker(self, env: dict) -> subprocess.Popen:
+        # A schedule file of its own: beat's state is not the project's to commit.
+        schedule = Path(tempfile.gettempdir()) / f"doctors-portal-beat-{os.getpid()}"
+        self.stdout.write(
+            "  Worker: celery worker --beat on "
+            f"{str(settings.CELERY_BROKER_URL).split('@')[-1]}; mails print below\n"
+        )
+        return subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "celery", "-A", "doctors_portal", "worker", "--beat",
+             "--pool", "solo", "--loglevel", "INFO", "--schedule", str(schedule)],
+            env=env,
+            cwd=settings.BASE_DIR,
+            start_new_session=True,
+        )  # fmt: skip
 
     def _server_command(self, server: str, host: str, port: int, workers: int) -> list[str]:
         if server == "runserver":
