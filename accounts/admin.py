@@ -3,12 +3,14 @@
 from django import forms
 from django.contrib import admin, messages
 from django.db import models
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.formats import date_format
 from rest_framework.exceptions import APIException
 
 from accounts import services
 from accounts.models import DoctorProfile, Role, User
+from accounts.selectors import erasure_preview
 from scheduling.availability_cache import ChangesAvailabilityAdmin
 
 
@@ -44,7 +46,7 @@ class UserAdmin(ChangesAvailabilityAdmin, admin.ModelAdmin):
     list_select_related = ["doctor_profile"]
     fields = ["email", "name", "role", "phone", "image", "firebase_uid", "is_active"]
     readonly_fields = ["email", "firebase_uid", "is_active", "created_at", "deleted_at"]
-    actions = ["verify_doctors", "revoke_verification"]
+    actions = ["verify_doctors", "revoke_verification", "anonymise"]
 
     def get_inlines(self, request, obj):
         return [DoctorProfileInline] if obj is not None and obj.role == Role.DOCTOR else []
@@ -54,9 +56,8 @@ class UserAdmin(ChangesAvailabilityAdmin, admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.pk == request.user.pk:
-            return False
-        return super().has_delete_permission(request, obj)
+        # Users are never deleted: the "Anonymise" action erases them (accounts.services).
+        return False
 
     @admin.display(boolean=True, description="verified")
     def doctor_verified(self, user):
@@ -111,20 +112,6 @@ class UserAdmin(ChangesAvailabilityAdmin, admin.ModelAdmin):
         else:
             super().save_model(request, obj, form, change)
 
-    def get_deleted_objects(self, objs, request):
-        # Nothing is deleted: users are deactivated and anonymised, their bookings and
-        # payments stay. So the confirmation lists just the users, with no protected rows.
-        return [str(obj) for obj in objs], {User._meta.verbose_name_plural: len(objs)}, set(), []
-
-    def delete_model(self, request, obj):
-        services.user_delete(actor=request.user, user=obj)
-
-    def delete_queryset(self, request, queryset):
-        for user in queryset.exclude(pk=request.user.pk).filter(deleted_at__isnull=True):
-            services.user_delete(actor=request.user, user=user)
-        if queryset.filter(pk=request.user.pk).exists():
-            self.message_user(request, "You cannot delete your own account.", messages.WARNING)
-
     def _set_verification(self, request, queryset, *, verified: bool) -> None:
         done = sum(
             self._verify_one(request, user, verified=verified, announce=False)
@@ -143,3 +130,31 @@ class UserAdmin(ChangesAvailabilityAdmin, admin.ModelAdmin):
     @admin.action(description="Revoke verification of selected doctors")
     def revoke_verification(self, request, queryset):
         self._set_verification(request, queryset, verified=False)
+
+    @admin.action(description="Anonymise selected users (erase personal data)")
+    def anonymise(self, request, queryset):
+        """Erasure through accounts.services.user_erase, after a confirmation that says
+        what will happen: nothing is deleted, personal data is erased."""
+        own = queryset.filter(pk=request.user.pk).exists()
+        targets = queryset.exclude(pk=request.user.pk).filter(deleted_at__isnull=True)
+        if request.POST.get("post") != "yes":
+            context = {
+                **self.admin_site.each_context(request),
+                "title": "Anonymise users?",
+                "opts": self.model._meta,
+                "targets": erasure_preview(users=list(targets)),
+                "skipped_self": own,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "accounts/admin_anonymise.html", context)
+        done = 0
+        for user in targets:
+            try:
+                services.user_erase(actor=request.user, user=user)
+                done += 1
+            except APIException as exc:
+                self.message_user(request, f"{user}: {exc.detail}", messages.ERROR)
+        self.message_user(request, f"Anonymised {done} user(s).", messages.SUCCESS)
+        if own:
+            self.message_user(request, "You cannot anonymise your own account.", messages.WARNING)
+        return None

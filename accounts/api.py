@@ -45,6 +45,18 @@ ROLE_AS_REFERENCE_CLIENT_READS_IT = {
 EMAIL_PARAM = OpenApiParameter("email", OpenApiTypes.EMAIL, required=True)
 
 
+def export_disposition(user) -> str:
+    return f'attachment; filename="doctors-portal-user-{user.pk}.json"'
+
+
+def user_doc(user, *, viewer) -> dict:
+    """The user object; a doctor's verification history for admins and the doctor."""
+    data = user_out(user)
+    if user.role == Role.DOCTOR and (viewer.is_admin or viewer.pk == user.pk):
+        data["verificationHistory"] = selectors.verification_history(doctor=user)
+    return data
+
+
 def _valid(serializer_class, data, **kwargs):
     serializer = serializer_class(data=require_json_object(data), **kwargs)
     serializer.is_valid(raise_exception=True)
@@ -79,7 +91,7 @@ class UserViewSet(viewsets.GenericViewSet):
         action = self._action()
         if action == "create":
             return [AllowAny()]
-        if action in ("list", "destroy"):
+        if action == "list":
             return [IsAuthenticated(), IsAdmin()]
         return [IsAuthenticated()]
 
@@ -138,13 +150,13 @@ class UserViewSet(viewsets.GenericViewSet):
     @extend_schema(summary="One user (admin, self)")
     def retrieve(self, request, pk=None):
         user = selectors.user_get_for(viewer=request.user, id=pk)
-        return ok(user_out(user), message="User retrieved successfully")
+        return ok(user_doc(user, viewer=request.user), message="User retrieved successfully")
 
     @extend_schema(summary="One user by email (admin, self)", parameters=[EMAIL_PARAM])
     def by_email(self, request):
         email = request.query_params.get("email") or request.query_params.get("userEmail")
         user = selectors.user_get_for(viewer=request.user, email=email)
-        return ok(user_out(user), message="User retrieved successfully")
+        return ok(user_doc(user, viewer=request.user), message="User retrieved successfully")
 
     @extend_schema(
         summary="A user's role, spelled as the reference client reads it",
@@ -178,11 +190,12 @@ class UserViewSet(viewsets.GenericViewSet):
             "bio": "bio",
             "role": "role",
             "isVerified": "is_verified",
+            "verificationReason": "verification_reason",
         }
         changes = {field_names[key]: value for key, value in data.items()}
         user = services.user_update(actor=request.user, user=user, **changes)
         user = selectors.user_get_for(viewer=request.user, id=user.pk)
-        return ok(user_out(user), message="User updated successfully")
+        return ok(user_doc(user, viewer=request.user), message="User updated successfully")
 
     def _refuse_forbidden_fields(self, request) -> None:
         keys = set(request.data)
@@ -206,13 +219,32 @@ class UserViewSet(viewsets.GenericViewSet):
                 {"": ['Nothing to update: send the fields to change, e.g. {"isVerified": true}.']}
             )
 
-    @extend_schema(summary="Delete a user (admin): deactivate and anonymise")
+    @extend_schema(
+        summary="Everything held about a user, as one JSON document (admin, self)",
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def export(self, request, pk=None):
+        user = selectors.user_get_for(viewer=request.user, id=pk)
+        return ok(
+            selectors.user_export(user=user),
+            message="User data exported successfully",
+            headers={"Content-Disposition": export_disposition(user)},
+        )
+
+    @extend_schema(
+        summary="Erase a user (admin, self): anonymise, cancel and refund future bookings"
+    )
     def destroy(self, request, pk=None):
         user = selectors.user_get_for(viewer=request.user, id=_id_from(self.kwargs, request))
         as_it_was = user_out(user)
-        services.user_delete(actor=request.user, user=user)
+        erasure = services.user_erase(actor=request.user, user=user)
         return ok(
-            {**as_it_was, "deletedCount": 1},
+            {
+                **as_it_was,
+                "deletedCount": 1,
+                "bookingsCancelled": erasure.counts.get("bookingsCancelled", 0),
+                "slotsWithdrawn": erasure.counts.get("slotsWithdrawn", 0),
+            },
             message="User deleted successfully",
             deletedCount=1,
         )

@@ -142,3 +142,28 @@ class DoctorProfile(models.Model):
 
     def __str__(self) -> str:
         return f"Dr. {self.user.name}"
+
+
+class VerificationEvent(models.Model):
+    """A doctor verified or revoked: who, when, why. Kept forever (never changed or
+    deleted), so the profile's flag can change while its history stays."""
+
+    doctor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="verification_events"
+    )
+    verified = models.BooleanField()
+    # None: the system did it (an account taken over by the proven owner of its address).
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["doctor", "at"], name="verification_doctor_at_idx")]
+
+    def __str__(self) -> str:
+        return (
+            f"{'Verified' if self.verified else 'Revoked'} #{self.doctor_id} at {self.at:%Y-%m-%d}"
+        )

@@ -36,6 +36,9 @@ USER_VALUES = (
     "doctor_profile__license_number",
     "doctor_profile__bio",
     "doctor_profile__is_verified",
+    "doctor_profile__verified_by_id",
+    "doctor_profile__verified_by__name",
+    "doctor_profile__verified_at",
 )
 
 
@@ -134,3 +137,61 @@ def user_get_for(*, viewer: User, id: int | str | None = None, email: str | None
     if user is None:
         raise NotFound("No user with this id." if id is not None else "No user with this email.")
     return user
+
+
+def erasure_preview(*, users: list[User], now=None) -> list[dict]:
+    """What erasing each user will do, for the confirmations (admin action, own page)."""
+    from django.utils import timezone
+
+    from accounts import lifecycle
+
+    now = now or timezone.now()
+    previews = []
+    for user in users:
+        preview = {"user": user}
+        for part in lifecycle.ERASURE_PREVIEWS:
+            preview.update(part(user=user, now=now))
+        previews.append(preview)
+    return previews
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def user_export(*, user: User) -> dict:
+    """Everything held about `user` (API.md "Account lifecycle"), as one JSON document:
+    the profile here, the other apps' sections from accounts.lifecycle."""
+    from django.utils import timezone
+
+    from accounts import lifecycle
+    from accounts.serializers import user_out
+
+    document = {
+        "exportedAt": _iso(timezone.now()),
+        "profile": user_out(user),
+        "bookings": [],
+        "payments": [],
+        "refunds": [],
+        "waitlist": [],  # no waitlist exists yet; the key keeps the document's shape
+        "verificationHistory": verification_history(doctor=user),
+    }
+    for sections in lifecycle.EXPORT_SECTIONS:
+        document.update(sections(user=user))
+    return document
+
+
+def verification_history(*, doctor: User) -> list[dict]:
+    """Every verification and revocation of a doctor, oldest first (kept forever)."""
+    from accounts.models import VerificationEvent
+
+    events = VerificationEvent.objects.filter(doctor=doctor).select_related("by")
+    return [
+        {
+            "verified": event.verified,
+            "by": {"id": event.by.pk, "name": event.by.name} if event.by else None,
+            "at": _iso(event.at),
+            "reason": event.reason,
+        }
+        for event in events
+    ]

@@ -85,6 +85,18 @@ class NullableIntegerField(serializers.IntegerField):
     pass
 
 
+class VerifiedBySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class VerificationEventSerializer(serializers.Serializer):
+    verified = serializers.BooleanField()
+    by = VerifiedBySerializer(allow_null=True)
+    at = serializers.DateTimeField()
+    reason = serializers.CharField(allow_blank=True)
+
+
 class UserSerializer(serializers.ModelSerializer):
     """`{id, _id, name, email, role, image, phone, createdAt}`, doctors' fields for doctors."""
 
@@ -104,6 +116,11 @@ class UserSerializer(serializers.ModelSerializer):
     bio = serializers.CharField(required=False)
     isVerified = serializers.BooleanField(required=False)
     isverified = ReferenceVerifiedField(required=False)
+    verifiedBy = VerifiedBySerializer(required=False, allow_null=True)
+    verifiedAt = serializers.DateTimeField(required=False, allow_null=True)
+    verificationHistory = VerificationEventSerializer(
+        many=True, required=False, help_text="Admins and the doctor themself only."
+    )
 
     class Meta:
         model = User
@@ -113,6 +130,7 @@ class UserSerializer(serializers.ModelSerializer):
             *read_only_fields,
             *("specialty", "specialtyId", "licenseNumber", "registrationnumber", "bio"),
             *("isVerified", "isverified"),
+            *("verifiedBy", "verifiedAt", "verificationHistory"),
         ]
 
     def to_representation(self, user):
@@ -167,6 +185,11 @@ def user_values(user: User) -> dict:
                 "doctor_profile__license_number": profile.license_number if profile else "",
                 "doctor_profile__bio": profile.bio if profile else "",
                 "doctor_profile__is_verified": bool(profile and profile.is_verified),
+                "doctor_profile__verified_by_id": profile.verified_by_id if profile else None,
+                "doctor_profile__verified_by__name": (
+                    profile.verified_by.name if profile and profile.verified_by_id else None
+                ),
+                "doctor_profile__verified_at": profile.verified_at if profile else None,
             }
         )
     return values
@@ -201,6 +224,18 @@ def user_out(user: User | dict) -> dict:
             bio=u["doctor_profile__bio"] if has_profile else "",
             isVerified=verified,
             isverified=reference_verified(verified),
+            # Who verified last and when; kept after a revocation (verificationHistory).
+            verifiedBy=(
+                {
+                    "id": u["doctor_profile__verified_by_id"],
+                    "name": u["doctor_profile__verified_by__name"],
+                }
+                if has_profile and u["doctor_profile__verified_by_id"]
+                else None
+            ),
+            verifiedAt=_created_at(u["doctor_profile__verified_at"])
+            if has_profile and u["doctor_profile__verified_at"]
+            else None,
         )
     return data
 
@@ -243,7 +278,7 @@ class RegisterSerializer(_DoctorFieldsMixin):
 class UserUpdateSerializer(_DoctorFieldsMixin):
     """Every field PATCH users accepts; who may send which is decided by the service."""
 
-    ADMIN_ONLY = ("role", "isVerified", "isverified")
+    ADMIN_ONLY = ("role", "isVerified", "isverified", "verificationReason")
     NEVER = ("email",)
 
     name = serializers.CharField(required=False, max_length=150)
@@ -252,9 +287,15 @@ class UserUpdateSerializer(_DoctorFieldsMixin):
     role = RoleField(required=False, max_length=16)
     isVerified = serializers.BooleanField(required=False)
     isverified = serializers.BooleanField(required=False)
+    # Why a doctor is verified or revoked: kept in their verification history.
+    verificationReason = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
+        if "verificationReason" in attrs and not {"isVerified", "isverified"} & set(attrs):
+            raise serializers.ValidationError(
+                {"verificationReason": ["Send it with isVerified: it is the reason for that."]}
+            )
         alias = attrs.pop("isverified", None)
         if alias is not None and "isVerified" not in attrs:
             attrs["isVerified"] = alias

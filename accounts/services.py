@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from axes.utils import reset as axes_reset
@@ -19,9 +20,9 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts import mails, tokens
+from accounts import lifecycle, mails, tokens
 from accounts.firebase import FirebaseIdentity
-from accounts.models import DoctorProfile, Role, User, is_admin
+from accounts.models import DoctorProfile, Role, User, VerificationEvent, is_admin
 from doctors_portal.api.errors import DomainError, DuplicateEntry
 from scheduling.availability_cache import availability_changed
 
@@ -184,9 +185,13 @@ def _take_over(user: User, *, firebase_uid: str | None, site: str, notify: bool 
     user.save(update_fields=["password", "firebase_uid", "email_verified", "updated_at"])
     # A licence checked for an account nobody had proven was someone's claim, maybe not
     # the owner's: the owner's account is checked again before it can publish.
-    DoctorProfile.objects.filter(user=user, is_verified=True).update(
-        is_verified=False, verified_by=None, verified_at=None
-    )
+    if DoctorProfile.objects.filter(user=user, is_verified=True).update(is_verified=False):
+        VerificationEvent.objects.create(
+            doctor=user,
+            verified=False,
+            by=None,
+            reason="The account was taken over by the proven owner of its address.",
+        )
     _end_every_sign_in(user)
     if notify:
         how = "a verified Firebase sign-in" if firebase_uid else "the link mailed to it"
@@ -206,6 +211,7 @@ def user_update(
     bio: str = UNSET,
     role: str = UNSET,
     is_verified: bool = UNSET,
+    verification_reason: str = "",
 ) -> User:
     actor_is_admin = actor.is_admin
     if not actor_is_admin and actor.pk != user.pk:
@@ -247,7 +253,9 @@ def user_update(
         if changed:
             profile.save(update_fields=changed)
         if is_verified is not UNSET:
-            doctor_set_verification(actor=actor, doctor=user, verified=is_verified)
+            doctor_set_verification(
+                actor=actor, doctor=user, verified=is_verified, reason=verification_reason
+            )
     if user.role == Role.DOCTOR:
         availability_changed()  # a doctor's name, picture and specialty are shown
     return user
@@ -276,15 +284,23 @@ def user_set_role(*, actor: User, user: User, role: str) -> User:
 
 
 @transaction.atomic
-def doctor_set_verification(*, actor: User, doctor: User, verified: bool) -> DoctorProfile:
+def doctor_set_verification(
+    *, actor: User, doctor: User, verified: bool, reason: str = ""
+) -> DoctorProfile:
+    """Verify or revoke, recorded as an event kept forever. The profile keeps who
+    verified last and when: a revocation no longer wipes it (the history says more)."""
     _require_admin(actor)
     if doctor.role != Role.DOCTOR:
         raise DomainError("Only doctors can be verified.", path="isVerified")
     profile, _ = DoctorProfile.objects.select_for_update().get_or_create(user=doctor)
+    now = timezone.now()
     profile.is_verified = verified
-    profile.verified_by = actor if verified else None
-    profile.verified_at = timezone.now() if verified else None
+    if verified:
+        profile.verified_by, profile.verified_at = actor, now
     profile.save(update_fields=["is_verified", "verified_by", "verified_at"])
+    VerificationEvent.objects.create(
+        doctor=doctor, verified=verified, by=actor, at=now, reason=(reason or "").strip()[:500]
+    )
     availability_changed()
     return profile
 
@@ -296,15 +312,75 @@ def _blacklist_all_refresh_tokens(user: User) -> None:
     )
 
 
-@transaction.atomic
-def user_delete(*, actor: User, user: User) -> User:
-    """Deactivate and anonymise; bookings and payments stay (they PROTECT the user row)."""
-    _require_admin(actor)
+@dataclass(frozen=True)
+class Erasure:
+    user: User
+    # What the other apps' steps did (accounts.lifecycle), e.g. bookingsCancelled.
+    counts: dict[str, int]
+
+
+def _check_may_erase(*, actor: User, user: User) -> None:
     if actor.pk == user.pk:
-        raise PermissionDenied("An administrator cannot delete their own account.")
+        if is_admin(actor):
+            # The last administrator must not be able to lock the clinic out.
+            raise PermissionDenied("An administrator cannot delete their own account.")
+        return
+    _require_admin(actor)
+
+
+def _anonymise_copies(*, user: User, old_repr: str, old_email: str) -> None:
+    """Personal data copied out of the user row: the other apps' copies (the booking
+    phone), the sign-in records (django-axes keeps the address typed), and the history
+    texts of the admin and the audit trail."""
+    from auditlog.models import LogEntry as AuditEntry
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+    from django.contrib.admin.models import LogEntry
+    from django.db.models import Value
+    from django.db.models.functions import Replace
+
+    for erase_copies in lifecycle.COPY_ERASERS:
+        erase_copies(user=user)
+    for model in (AccessAttempt, AccessFailureLog, AccessLog):
+        model.objects.filter(username__iexact=old_email).delete()
+    # The admin's history and the audit trail name objects by str(), which holds
+    # "name <email>" (users, and slots through their doctor) or "Dr. name" (the doctor's
+    # profile); the audit trail also copies its actor's email.
+    AuditEntry.objects.filter(actor=user).update(actor_email=user.email)
+    profile = DoctorProfile.objects.filter(user=user).first()
+    for history in (LogEntry, AuditEntry):
+        for old, new in ((old_repr, str(user)), (old_email, user.email)):
+            history.objects.filter(object_repr__icontains=old_email).update(
+                object_repr=Replace("object_repr", Value(old), Value(new))
+            )
+        if profile is not None:
+            history.objects.filter(
+                content_type__app_label="accounts",
+                content_type__model="doctorprofile",
+                object_id=profile.pk,
+            ).update(object_repr=str(profile))
+
+
+@transaction.atomic
+def user_erase(*, actor: User, user: User, now=None) -> Erasure:
+    """Erasure (ARCHITECTURE invariant 11), by an administrator or the user themself.
+
+    Future holds are released and future appointments cancelled by the clinic with a
+    full refund; a doctor's future slots are withdrawn. Then name, email, phone, image,
+    licence and Firebase uid are anonymised on the user and on every copy. Payments,
+    refunds and past bookings stay (they PROTECT the user row): they are accounting.
+    """
+    _check_may_erase(actor=actor, user=user)
+    now = now or timezone.now()
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.deleted_at is not None:
         raise NotFound("This user was already deleted.")
+    # Bookings cancelled, slots withdrawn (the apps' steps). Their mails render after
+    # the commit, from the anonymised rows, so nothing personal of the user goes out.
+    counts = {
+        name: step(actor=actor, user=user, now=now)
+        for name, step in lifecycle.ERASURE_STEPS.items()
+    }
+    old_repr, old_email = str(user), user.email
     # Unguessable and at .invalid, which sign-up refuses: no registration can block this.
     user.email = f"deleted-{secrets.token_hex(16)}@deleted.invalid"
     user.name = "Deleted user"
@@ -314,11 +390,13 @@ def user_delete(*, actor: User, user: User) -> User:
     user.set_unusable_password()
     user.is_active = False
     user.is_superuser = False
-    user.deleted_at = timezone.now()
+    user.deleted_at = now
     user.save()
+    DoctorProfile.objects.filter(user=user).update(license_number="", bio="")
+    _anonymise_copies(user=user, old_repr=old_repr, old_email=old_email)
     _blacklist_all_refresh_tokens(user)
     availability_changed()
-    return user
+    return Erasure(user=user, counts=counts)
 
 
 def token_pair_for(user: User) -> dict[str, str]:

@@ -13,6 +13,11 @@ user_detail = UserViewSet.as_view(
 
 urlpatterns = [
     re_path(r"^users/?$", users, name="users"),
+    re_path(
+        r"^users/(?P<pk>[^/]+)/export/?$",
+        UserViewSet.as_view({"get": "export"}),
+        name="user-export",
+    ),
     re_path(r"^users/(?P<pk>[^/]+)/?$", user_detail, name="user-detail"),
     re_path(r"^user/?$", UserViewSet.as_view({"get": "by_email"}), name="user-by-email"),
     re_path(r"^usersrole/?$", UserViewSet.as_view({"get": "role"}), name="user-role"),

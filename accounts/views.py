@@ -5,12 +5,16 @@ show what it answered. `service_errors` turns the services' API exceptions into
 messages a page can show beside the right field.
 """
 
+import json
+
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView, LogoutView
-from django.http import HttpResponseNotAllowed
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -288,3 +292,45 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     form_class = MailedSetPasswordForm
     template_name = "registration/password_reset_confirm.html"
     success_url = reverse_lazy("pages:password_reset_complete")
+
+
+@login_required
+def account_delete(request):
+    """ "Delete my account": what will happen, then the erasure (accounts.services)."""
+    from accounts.selectors import erasure_preview
+
+    user = request.user
+    if request.method == "POST":
+        if request.POST.get("confirm") != "yes":
+            messages.error(request, "Tick the box to confirm that you want your account erased.")
+            return redirect("pages:account_delete")
+        try:
+            services.user_erase(actor=user, user=user)
+        except APIException as exc:
+            for _path, message in service_errors(exc):
+                messages.error(request, message)
+            return redirect("pages:account_delete")
+        logout(request)
+        messages.success(request, "Your account was erased. Thank you for using Doctors Portal.")
+        return redirect("pages:home")
+    (preview,) = erasure_preview(users=[user])
+    return render(
+        request,
+        "accounts/delete_account.html",
+        {"preview": preview, "refused": user.is_admin},
+        status=403 if user.is_admin else 200,
+    )
+
+
+@login_required
+def account_data(request):
+    """ "Download my data": the page, and (?download=1) the same document as the API."""
+    from accounts.api import export_disposition
+    from accounts.selectors import user_export
+
+    if request.GET.get("download"):
+        body = json.dumps(user_export(user=request.user), cls=DjangoJSONEncoder, indent=2)
+        response = HttpResponse(body, content_type="application/json")
+        response["Content-Disposition"] = export_disposition(request.user)
+        return response
+    return render(request, "accounts/download_data.html")

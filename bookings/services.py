@@ -144,11 +144,14 @@ class CancellationResult:
     refund_reason: str
 
 
-def booking_refund_policy(*, booking: Booking, by: User, now) -> tuple[Decimal, str]:
-    """How much of a paid booking is refunded when `by` cancels it now, and why."""
+def booking_refund_policy(
+    *, booking: Booking, by: User, now, by_clinic: bool = False
+) -> tuple[Decimal, str]:
+    """How much of a paid booking is refunded when `by` cancels it now, and why.
+    `by_clinic`: the clinic cancels on the patient's behalf (an erasure), whoever asked."""
     if not booking.is_paid:
         return Decimal("0"), "Nothing was paid, so nothing is refunded."
-    if by.role == Role.DOCTOR or is_admin(by):
+    if by_clinic or by.role == Role.DOCTOR or is_admin(by):
         return booking.price, "Cancelled by the clinic: the full amount is refunded."
     hours = settings.CANCELLATION_REFUND_HOURS
     if booking.slot.start - now >= timedelta(hours=hours):
@@ -187,7 +190,9 @@ def booking_cancel_refusal(*, booking: Booking, now) -> str:
 
 
 @transaction.atomic
-def booking_cancel(*, booking_id: int, by: User, now=None) -> CancellationResult:
+def booking_cancel(
+    *, booking_id: int, by: User, now=None, by_clinic: bool = False
+) -> CancellationResult:
     """Cancel a booking and free its seat; refund a paid one by the refund policy.
 
     The refund is asked of Stripe inside this transaction: if Stripe fails, the
@@ -198,7 +203,7 @@ def booking_cancel(*, booking_id: int, by: User, now=None) -> CancellationResult
     refusal = booking_cancel_refusal(booking=booking, now=now)
     if refusal:
         raise Conflict(refusal)
-    amount, reason = booking_refund_policy(booking=booking, by=by, now=now)
+    amount, reason = booking_refund_policy(booking=booking, by=by, now=now, by_clinic=by_clinic)
     refunded = Decimal("0")
     if amount > 0:
         refunded = _refund_paid_booking(booking=booking, amount=amount, reason=reason)

@@ -39,6 +39,8 @@ urlpatterns = [
         ),
         name="password_reset_complete",
     ),
+    path("account/data/", accounts_views.account_data, name="account_data"),
+    path("account/delete/", accounts_views.account_delete, name="account_delete"),
     path("book/<int:slot_id>/", bookings_views.book, name="book"),
     path("appointments/", bookings_views.my_appointments, name="my_appointments"),
     path("appointments/<int:pk>/cancel/", bookings_views.cancel, name="cancel"),

@@ -63,6 +63,9 @@ INSTALLED_APPS = [
     "scheduling",
     "bookings",
     "payments",
+    # The audit trail (ARCHITECTURE invariant 12): django-auditlog, fields in audit.registry.
+    "auditlog",
+    "audit",
     "calendars",
     # The project package itself: its migration creates the database cache's table.
     "doctors_portal",
@@ -79,6 +82,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The audit trail's actor: the session's user (API requests: accounts.authentication).
+    "auditlog.middleware.AuditlogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "doctors_portal.csp.PortalCSPMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -218,6 +223,10 @@ else:
         },
         "availability": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
     }
+
+# --- Audit trail (django-auditlog) ---
+# No client address in the trail: it is kept forever, and an address is personal data.
+AUDITLOG_DISABLE_REMOTE_ADDR = True
 
 # --- Client address and lockout (django-axes) ---
 # How many reverse proxies in front of the app append to X-Forwarded-For. 0: the

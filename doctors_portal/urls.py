@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("scheduling.urls")),
     path("", include("bookings.urls")),
     path("", include("payments.urls")),
+    path("", include("audit.urls")),
     path("", include("calendars.urls")),
 ]
 

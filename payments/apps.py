@@ -12,3 +12,7 @@ class PaymentsConfig(AppConfig):
         from payments.services import payment_refund_booking
 
         booking_refunder_register(payment_refund_booking)
+        # Payments' part of the export, handed to accounts (a lower layer).
+        from payments import erasure
+
+        erasure.register()

@@ -245,7 +245,7 @@ MATRIX: dict[tuple[str, str], Row] = {
         body=lambda w: {"name": "Renamed"},
     ),
     (API + "^users/?$", "DELETE"): Row(
-        lambda w: f"/api/v1/users?id={w.patient.pk}", ONLY_ADMIN, method="DELETE"
+        lambda w: f"/api/v1/users?id={w.patient.pk}", SELF_OR_ADMIN, method="DELETE"
     ),
     (API + "^users/(?P<pk>[^/]+)/?$", "GET"): Row(
         lambda w: f"/api/v1/users/{w.patient.pk}", SELF_OR_ADMIN
@@ -256,8 +256,15 @@ MATRIX: dict[tuple[str, str], Row] = {
         method="PATCH",
         body=lambda w: {"phone": "+8801711111111"},
     ),
+    # Erasure: admin, and the user themself (API.md "Account lifecycle").
     (API + "^users/(?P<pk>[^/]+)/?$", "DELETE"): Row(
-        lambda w: f"/api/v1/users/{w.patient.pk}", ONLY_ADMIN, method="DELETE"
+        lambda w: f"/api/v1/users/{w.patient.pk}", SELF_OR_ADMIN, method="DELETE"
+    ),
+    (API + "^users/(?P<pk>[^/]+)/export/?$", "GET"): Row(
+        lambda w: f"/api/v1/users/{w.patient.pk}/export", SELF_OR_ADMIN
+    ),
+    (API + "^audit/?$", "GET"): Row(
+        lambda w: f"/api/v1/audit?entity=user&id={w.patient.pk}", ONLY_ADMIN
     ),
     (API + "^user/?$", "GET"): Row(
         lambda w: f"/api/v1/user?email={w.patient.email}", SELF_OR_ADMIN
@@ -449,6 +456,9 @@ MATRIX: dict[tuple[str, str], Row] = {
         )
         for method in ("GET", "POST", "PUT")
     },
+    # Own account pages (erasure helper): every signed-in user; an admin cannot erase themself.
+    ("account/data/", "*"): Row(lambda w: "/account/data/", E(302, *[200] * 6), page=True),
+    ("account/delete/", "*"): Row(lambda w: "/account/delete/", E(302, *[200] * 5, 403), page=True),
     ("book/<int:slot_id>/", "*"): Row(
         lambda w: f"/book/{w.free_slot.pk}/", E(302, 200, 200, 403, 403, 403, 403), page=True
     ),

@@ -4,8 +4,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from accounts.models import DoctorProfile, Role, User
-from tests.factories import BookingFactory, DoctorFactory, PatientFactory
+from accounts.models import DoctorProfile, Role
+from tests.factories import DoctorFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -59,47 +59,12 @@ def test_verify_and_revoke_actions(admin_client, admin_user):
         CHANGELIST, {"action": "revoke_verification", "_selected_action": [pending.pk]}
     )
     profile.refresh_from_db()
-    assert (profile.is_verified, profile.verified_by, profile.verified_at) == (False, None, None)
-
-
-def test_single_delete_deactivates_and_keeps_the_bookings(admin_client):
-    booking = BookingFactory()
-    patient = booking.patient
-    url = reverse("admin:accounts_user_delete", args=[patient.pk])
-    confirm = admin_client.get(url)
-    assert confirm.status_code == 200  # no "cannot delete: protected" page
-    response = admin_client.post(url, {"post": "yes"})
-    assert response.status_code == 302
-    patient.refresh_from_db()
-    assert not patient.is_active and patient.email.endswith("@deleted.invalid")
-    assert User.objects.filter(pk=patient.pk).exists()
-    booking.refresh_from_db()
-    assert booking.patient_id == patient.pk
-
-
-def test_bulk_delete_skips_the_admin_themself(admin_client, admin_user):
-    first, second = PatientFactory(), DoctorFactory()
-    response = admin_client.post(
-        CHANGELIST,
-        {
-            "action": "delete_selected",
-            "_selected_action": [first.pk, second.pk, admin_user.pk],
-            "post": "yes",
-        },
-    )
-    assert response.status_code == 302
-    assert set(User.objects.filter(is_active=False).values_list("pk", flat=True)) == {
-        first.pk,
-        second.pk,
-    }
-    admin_user.refresh_from_db()
-    assert admin_user.is_active and admin_user.deleted_at is None
-    assert DoctorProfile.objects.filter(user=second).exists()
-
-
-def test_admin_cannot_open_their_own_delete_page(admin_client, admin_user):
-    response = admin_client.get(reverse("admin:accounts_user_delete", args=[admin_user.pk]))
-    assert response.status_code == 403
+    # Revoking keeps who verified last and when; the events keep the whole history.
+    assert not profile.is_verified and profile.verified_by == admin_user
+    assert list(profile.user.verification_events.values_list("verified", "by")) == [
+        (True, admin_user.pk),
+        (False, admin_user.pk),
+    ]
 
 
 def test_role_change_in_the_form_goes_through_the_service(admin_client):
@@ -158,7 +123,9 @@ def test_is_verified_on_the_doctors_page_goes_through_the_service(admin_client, 
     response = admin_client.post(url, _doctor_form(doctor, profile))  # checkbox cleared
     assert response.status_code == 302
     profile.refresh_from_db()
-    assert (profile.is_verified, profile.verified_by, profile.verified_at) == (False, None, None)
+    # Revoked; who verified last stays, and both events are in the history.
+    assert not profile.is_verified and profile.verified_by == admin_user
+    assert list(doctor.verification_events.values_list("verified", flat=True)) == [True, False]
 
 
 def test_the_users_list_shows_the_licence_number(admin_client):

@@ -251,7 +251,12 @@ def test_admin_verifies_and_revokes_a_doctor_recording_who_and_when(
     response = client.patch(f"/api/v1/users/{unverified_doctor.pk}", {"isverified": False})
     assert response.json()["data"]["isverified"] is None
     profile.refresh_from_db()
-    assert (profile.is_verified, profile.verified_by, profile.verified_at) == (False, None, None)
+    # Revoking keeps who verified last and when; the events keep the whole history.
+    assert not profile.is_verified and profile.verified_by == admin_user
+    assert list(profile.user.verification_events.values_list("verified", "by")) == [
+        (True, admin_user.pk),
+        (False, admin_user.pk),
+    ]
 
 
 def test_admin_cannot_verify_a_patient(admin_user, patient, client_for):
@@ -289,6 +294,7 @@ def test_admin_cannot_change_an_email(admin_user, patient, client_for):
 
 def test_delete_deactivates_anonymises_and_keeps_bookings(admin_user, client_for):
     booking = BookingFactory()
+    type(booking.slot).objects.filter(pk=booking.slot_id).update(seats_taken=1)  # its hold
     patient = booking.patient
     patient.firebase_uid = "fb-uid-1"
     patient.save()
@@ -331,17 +337,19 @@ def test_delete_with_query_id_and_twice(admin_user, doctor, client_for):
     assert_error(client.delete(f"/api/v1/users/{doctor.pk}/"), 404)
 
 
-def test_only_admins_delete_and_never_themselves(
+def test_admins_and_the_user_delete_and_an_admin_never_themself(
     admin_user, patient, other_patient, doctor, client_for
 ):
     assert_error(APIClient().delete(f"/api/v1/users/{patient.pk}"), 401)
-    assert_error(client_for(other_patient).delete(f"/api/v1/users/{patient.pk}"), 403)
-    assert_error(client_for(patient).delete(f"/api/v1/users/{patient.pk}"), 403)
-    assert_error(client_for(doctor).delete(f"/api/v1/users?id={patient.pk}"), 403)
+    assert_error(client_for(other_patient).delete(f"/api/v1/users/{patient.pk}"), 404)
+    assert_error(client_for(doctor).delete(f"/api/v1/users?id={patient.pk}"), 404)
     assert_error(client_for(admin_user).delete(f"/api/v1/users/{admin_user.pk}"), 403)
     assert_error(client_for(admin_user).delete("/api/v1/users/424242"), 404)
     assert_error(client_for(admin_user).delete("/api/v1/users"), 400)
     assert User.objects.filter(is_active=True).count() == 4
+    # Erasure of one's own account (API.md "Account lifecycle").
+    assert client_for(patient).delete(f"/api/v1/users/{patient.pk}").status_code == 200
+    assert User.objects.filter(is_active=True).count() == 3
 
 
 def test_unsupported_verb_is_405(admin_user, client_for):
