@@ -78,3 +78,34 @@ def pytest_sessionfinish(session, exitstatus):
     if reporter is not None and reporter.stats.get("skipped"):
         reporter.write_line("FAIL_ON_SKIP: tests were skipped; CI needs every component.")
         session.exitstatus = 1
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _collected_static():
+    """Tests that start the app in production mode (deploy check, granian, nginx) need
+    collectstatic's manifest, which production refuses to start without. A fresh clone has
+    none, so collect once, with production storage, into the ignored staticfiles/."""
+    import os
+    import secrets
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    if (root / "staticfiles" / "staticfiles.json").exists():
+        return
+    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_TESTING", "DATABASE_URL")}
+    env.update(
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(64),
+        STRIPE_SECRET_KEY="sk_test_collectstatic",
+        STRIPE_WEBHOOK_SECRET="whsec_collectstatic",
+    )
+    env.pop("FIREBASE_AUTH_EMULATOR_HOST", None)
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"],
+        cwd=root,
+        env=env,
+        check=True,
+        timeout=300,
+    )
