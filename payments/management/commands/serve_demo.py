@@ -82,7 +82,8 @@ class Command(BaseCommand):
                 + f"\n  API docs: http://{public_host}:{port}/api/v1/docs"
                 + (
                     f"\n  Stripe: localstripe at {env['STRIPE_API_BASE']} "
-                    "(test card 4242 4242 4242 4242), webhooks to /api/v1/payments/webhook"
+                    "(test card 4242424242424242, declined 4000000000000341), "
+                    "webhooks to /api/v1/payments/webhook"
                     if localstripe
                     else "\n  Stripe: as configured by STRIPE_SECRET_KEY"
                 )
