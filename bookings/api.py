@@ -13,7 +13,16 @@ from accounts.models import Role
 from accounts.permissions import is_admin
 from bookings import selectors, services, shapes
 from bookings.models import BookingStatus
-from bookings.serializers import BookingBySlotDoc, BookingCreateInput, BookingReferenceDoc
+from bookings.serializers import (
+    AttendanceInput,
+    BookingBySlotDoc,
+    BookingCreateInput,
+    BookingReferenceDoc,
+    RescheduleInput,
+    WaitlistByDayDoc,
+    WaitlistBySlotDoc,
+    WaitlistJoinInput,
+)
 from bookings.throttles import BookingRateThrottle
 from doctors_portal.api.errors import NotFoundAt
 from doctors_portal.api.pagination import PageLimitPagination
@@ -198,3 +207,102 @@ class BookingViewSet(viewsets.ViewSet):
         )
         row = selectors.booking_row_get(user=request.user, booking_id=booking.pk)
         return ok(shapes.cancellation(row, result, now=timezone.now()), message=message)
+
+    @extend_schema(
+        summary="Move a booking to a free slot of the same service",
+        operation_id="booking_reschedule",
+        request=RescheduleInput,
+        responses={200: shapes.BOOKING_ROW.serializer},
+    )
+    def reschedule(self, request, pk: str):
+        data = RescheduleInput(data=require_json_object(request.data))
+        data.is_valid(raise_exception=True)
+        booking = selectors.booking_get(user=request.user, booking_id=pk)
+        if booking is None:
+            raise NotFoundAt("No such booking.", path="id")
+        services.booking_reschedule(
+            booking_id=booking.pk, slot_id=data.validated_data["slotId"], by=request.user
+        )
+        row = selectors.booking_row_get(user=request.user, booking_id=booking.pk)
+        return ok(shapes.BOOKING_ROW(row, timezone.now()), message="Booking moved.")
+
+    @extend_schema(
+        summary="Record attendance: completed or no_show",
+        operation_id="booking_attendance",
+        request=AttendanceInput,
+        responses={200: shapes.BOOKING_ROW.serializer},
+    )
+    def attendance(self, request, pk: str):
+        data = AttendanceInput(data=require_json_object(request.data))
+        data.is_valid(raise_exception=True)
+        booking = selectors.booking_get(user=request.user, booking_id=pk)
+        if booking is None:
+            raise NotFoundAt("No such booking.", path="id")
+        services.booking_attendance_set(
+            booking_id=booking.pk, status=data.validated_data["status"], by=request.user
+        )
+        row = selectors.booking_row_get(user=request.user, booking_id=booking.pk)
+        return ok(shapes.BOOKING_ROW(row, timezone.now()), message="Attendance recorded.")
+
+
+class WaitlistViewSet(viewsets.ViewSet):
+    permission_classes = [IsAuthenticated]
+
+    def get_throttles(self):
+        return [BookingRateThrottle()] if self.action == "create" else []
+
+    @extend_schema(
+        summary="Join the waitlist of a full slot, or of a doctor's full day",
+        operation_id="waitlist_join",
+        request=PolymorphicProxySerializer(
+            component_name="WaitlistJoin",
+            serializers=[WaitlistBySlotDoc, WaitlistByDayDoc],
+            resource_type_field_name=None,
+        ),
+        responses={201: shapes.WAITLIST_ENTRY.serializer},
+    )
+    def create(self, request):
+        data = WaitlistJoinInput(data=require_json_object(request.data))
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        if request.user.role != Role.PATIENT:
+            raise PermissionDenied("Only patients can join a waitlist.")
+        if "slotId" in values:
+            entry = services.waitlist_join(patient=request.user, slot_id=values["slotId"])
+        else:
+            try:
+                day = timefmt.parse_date(values["date"])
+            except timefmt.TimeFormatError as exc:
+                raise ValidationError({"date": [str(exc)]}) from None
+            entry = services.waitlist_join(
+                patient=request.user, doctor_id=values["doctorId"], day=day
+            )
+        (row,) = selectors.waitlist_rows(user=request.user, entry_id=entry.pk)
+        return created(
+            shapes.WAITLIST_ENTRY(row, timezone.now()),
+            message=f"You are number {row['place']} in line.",
+        )
+
+    @extend_schema(
+        summary="The caller's waitlist entries",
+        operation_id="waitlist_list",
+        responses={200: shapes.WAITLIST_ENTRY.serializer(many=True)},
+    )
+    def list(self, request):
+        now = timezone.now()
+        rows = selectors.waitlist_rows(user=request.user)
+        return ok([shapes.WAITLIST_ENTRY(row, now) for row in rows], message="Waitlist")
+
+    @extend_schema(
+        summary="Leave a waitlist (a standing offer passes to the next in line)",
+        operation_id="waitlist_leave",
+        request=None,
+        responses={200: shapes.WAITLIST_ENTRY.serializer},
+    )
+    def destroy(self, request, pk: str):
+        entry_id = selectors.waitlist_entry_id(user=request.user, raw=pk)
+        if entry_id is None:
+            raise NotFoundAt("No such waitlist entry.", path="id")
+        services.waitlist_leave(entry_id=entry_id, by=request.user)
+        (row,) = selectors.waitlist_rows(user=request.user, entry_id=entry_id)
+        return ok(shapes.WAITLIST_ENTRY(row, timezone.now()), message="You left the waitlist.")

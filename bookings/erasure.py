@@ -7,9 +7,9 @@ from __future__ import annotations
 from django.db.models import Q
 
 from accounts.models import Role, User
-from bookings.models import PAID_PAYMENT_STATUSES, SEAT_HOLDING_STATUSES, Booking
-from bookings.seats import holds_release_lapsed, slot_lock
-from bookings.services import booking_cancel
+from bookings.models import PAID_PAYMENT_STATUSES, SEAT_HOLDING_STATUSES, Booking, WaitlistEntry
+from bookings.seats import holds_release_lapsed, slot_lock, waitlist_close_for_slot
+from bookings.services import booking_cancel, waitlist_leave_all_for_erasure
 from scheduling.models import Slot, SlotStatus
 
 
@@ -32,11 +32,17 @@ def bookings_cancel_for_erasure(*, actor: User, user: User, now) -> int:
     return len(ids)
 
 
+def waitlist_leave_for_erasure(*, actor: User, user: User, now) -> int:
+    """The user leaves every line; their standing offers go to the next in line."""
+    return waitlist_leave_all_for_erasure(user=user, now=now)
+
+
 def slots_withdraw_for_erasure(*, actor: User, user: User, now) -> int:
     slot_ids = list(_future_slots(user, now).values_list("pk", flat=True))
     for slot_id in slot_ids:
         slot = slot_lock(slot_id=slot_id)
         holds_release_lapsed(slot=slot, now=now)
+        waitlist_close_for_slot(slot=slot, now=now)
         slot.status = SlotStatus.CANCELLED
         slot.save(update_fields=["status", "updated_at"])
     return len(slot_ids)
@@ -89,6 +95,21 @@ def export_sections(*, user: User) -> dict:
             for b in as_patient
         ]
     }
+    sections["waitlist"] = [
+        {
+            "id": e.pk,
+            "slotId": e.slot_id,
+            "doctorId": e.doctor_id,
+            "date": e.day.isoformat(),
+            "status": e.status,
+            "offerSlotId": e.offer_slot_id,
+            "offeredAt": _iso(e.offered_at),
+            "offerExpiresAt": _iso(e.offer_expires_at),
+            "bookingId": e.booking_id,
+            "createdAt": _iso(e.created_at),
+        }
+        for e in WaitlistEntry.objects.filter(patient=user).order_by("created_at", "pk")
+    ]
     if user.role == Role.DOCTOR:
         sections["slots"] = [
             {
@@ -111,6 +132,7 @@ def export_sections(*, user: User) -> dict:
 def register() -> None:
     from accounts import lifecycle
 
+    lifecycle.erasure_step_register("waitlistLeft", waitlist_leave_for_erasure)
     lifecycle.erasure_step_register("bookingsCancelled", bookings_cancel_for_erasure)
     lifecycle.erasure_step_register("slotsWithdrawn", slots_withdraw_for_erasure)
     lifecycle.copy_eraser_register(booking_copies_erase)

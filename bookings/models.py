@@ -109,6 +109,12 @@ class Booking(models.Model):
                 condition=Q(status=BookingStatus.PENDING_PAYMENT),
                 name="booking_pending_slot_idx",
             ),
+            # A patient's no-shows, counted beside every booking row a doctor reads.
+            models.Index(
+                fields=["patient"],
+                condition=Q(status=BookingStatus.NO_SHOW),
+                name="booking_patient_no_show_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -117,3 +123,97 @@ class Booking(models.Model):
     @property
     def is_paid(self) -> bool:
         return is_paid(self.payment_status)
+
+
+class WaitlistStatus(models.TextChoices):
+    WAITING = "waiting", "Waiting"
+    OFFERED = "offered", "Offered"  # holds a seat of `offer_slot` until `offer_expires_at`
+    CLAIMED = "claimed", "Claimed"  # the patient booked the offered (or another) seat
+    LAPSED = "lapsed", "Lapsed"  # the offer ran out; the seat went down the line
+    LEFT = "left", "Left"  # the patient left the line (or was erased)
+    CLOSED = "closed", "Closed"  # the slot was withdrawn
+
+
+# Entries still in the line (waiting, or holding an offer).
+WAITLIST_OPEN_STATUSES = (WaitlistStatus.WAITING, WaitlistStatus.OFFERED)
+
+
+class WaitlistEntry(models.Model):
+    """A patient in line for a full slot, or for any slot of a doctor on a clinic day.
+
+    An offer is a seat of the seat ledger (bookings.seats): `Slot.seats_taken` counts it
+    while it stands, readers count a lapsed one as free (like a lapsed hold), and the
+    next writer on the slot passes it down the line.
+    """
+
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="waitlist_entries"
+    )
+    # Either a slot, or (doctor, day): any slot of that doctor on that clinic day.
+    slot = models.ForeignKey(
+        "scheduling.Slot",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="waitlist_entries",
+    )
+    doctor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    day = models.DateField()
+    status = models.CharField(
+        max_length=10, choices=WaitlistStatus.choices, default=WaitlistStatus.WAITING
+    )
+    offer_slot = models.ForeignKey(
+        "scheduling.Slot", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    offered_at = models.DateTimeField(null=True, blank=True)
+    offer_expires_at = models.DateTimeField(null=True, blank=True)
+    booking = models.ForeignKey(
+        Booking, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "slot"],
+                condition=Q(status__in=WAITLIST_OPEN_STATUSES, slot__isnull=False),
+                name="waitlist_one_open_per_patient_slot",
+            ),
+            models.UniqueConstraint(
+                fields=["patient", "doctor", "day"],
+                condition=Q(status__in=WAITLIST_OPEN_STATUSES, slot__isnull=True),
+                name="waitlist_one_open_per_patient_day",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=WaitlistStatus.OFFERED)
+                | Q(offer_slot__isnull=False, offer_expires_at__isnull=False),
+                name="waitlist_offer_has_slot_and_expiry",
+            ),
+        ]
+        indexes = [
+            # The line of one slot, and of one doctor's day, in order.
+            models.Index(
+                fields=["slot", "created_at", "id"],
+                condition=Q(status=WaitlistStatus.WAITING),
+                name="waitlist_slot_line_idx",
+            ),
+            models.Index(
+                fields=["doctor", "day", "created_at", "id"],
+                condition=Q(status=WaitlistStatus.WAITING),
+                name="waitlist_day_line_idx",
+            ),
+            # Standing and lapsed offers of a slot, counted by every availability read.
+            models.Index(
+                fields=["offer_slot", "offer_expires_at"],
+                condition=Q(status=WaitlistStatus.OFFERED),
+                name="waitlist_offer_slot_idx",
+            ),
+            models.Index(fields=["patient", "created_at"], name="waitlist_patient_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Waitlist #{self.pk} ({self.status})"

@@ -13,18 +13,23 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from accounts.names import display_name
-from bookings.models import Booking, BookingStatus
-from doctors_portal.models import OutboxKind, OutboxMessage
+from bookings.models import Booking, BookingStatus, WaitlistEntry, WaitlistStatus
+from doctors_portal.models import OutboxKind, OutboxMessage, OutboxStatus
 from doctors_portal.outbox import booking_key, outbox_enqueue, reminder_offsets
 from scheduling import timefmt
 
 ICS_PRODID = "-//Doctors Portal//Appointments//EN"
 # The kinds that carry the booking's calendar event; each one raises its SEQUENCE.
-CALENDAR_KINDS = (OutboxKind.BOOKING_CONFIRMED, OutboxKind.BOOKING_CANCELLED)
+CALENDAR_KINDS = (
+    OutboxKind.BOOKING_CONFIRMED,
+    OutboxKind.BOOKING_RESCHEDULED,
+    OutboxKind.BOOKING_CANCELLED,
+)
 
 
 # Queueing (inside the change's transaction) -------------------------------------
@@ -60,6 +65,64 @@ def notify_booking_cancelled(*, booking: Booking, refund_amount: Decimal, reason
         sequence=_next_sequence(booking),
     )
     _queue(booking=booking, kind=OutboxKind.BOOKING_CANCELLED_FOR_DOCTOR)
+
+
+def notify_booking_rescheduled(*, booking: Booking, old_start: datetime, old_end: datetime) -> None:
+    """To the patient (the same event UID, SEQUENCE raised, METHOD:REQUEST) and to the
+    doctor. The offset is the new SEQUENCE, so every move is told once. Reminders queued
+    for the old time are retired: unsent ones are skipped, and every one is re-keyed so
+    the reminders of the new time are queued afresh (the dedup key stays booking, kind,
+    offset)."""
+    sequence = _next_sequence(booking)
+    common = {
+        "old_start": old_start.isoformat(),
+        "old_end": old_end.isoformat(),
+        "start": booking.slot.start.isoformat(),
+    }
+    _queue(
+        booking=booking,
+        kind=OutboxKind.BOOKING_RESCHEDULED,
+        offset=f"seq{sequence}",
+        sequence=sequence,
+        **common,
+    )
+    _queue(
+        booking=booking,
+        kind=OutboxKind.BOOKING_RESCHEDULED_FOR_DOCTOR,
+        offset=f"seq{sequence}",
+        **common,
+    )
+    reminders_retire(booking=booking, tag=f"seq{sequence}")
+
+
+def reminders_retire(*, booking: Booking, tag: str) -> int:
+    """The booking's reminders so far belong to a time it no longer has: unsent ones are
+    skipped, and all are re-keyed out of the way (history kept) so the new time's
+    reminders get their own (booking, kind, offset)."""
+    old = OutboxMessage.objects.filter(booking=booking, kind=OutboxKind.REMINDER).exclude(
+        offset__contains="#"
+    )
+    old.filter(status__in=(OutboxStatus.PENDING, OutboxStatus.FAILED)).update(
+        status=OutboxStatus.SKIPPED, last_error="The booking was moved."
+    )
+    retired = 0
+    for message in old.only("pk", "key", "offset"):
+        message.offset = f"{message.offset}#{tag}"[:16]
+        message.key = f"{message.key}#{tag}"
+        message.save(update_fields=["offset", "key"])
+        retired += 1
+    return retired
+
+
+def notify_waitlist_offer(*, entry: WaitlistEntry, now: datetime) -> None:
+    """To the patient first in line: a seat is held for them until the offer lapses."""
+    outbox_enqueue(
+        kind=OutboxKind.WAITLIST_OFFER,
+        key=f"waitlist:{entry.pk}:offer",
+        user_id=entry.patient_id,
+        params={"entry_id": entry.pk, "slot_id": entry.offer_slot_id},
+        now=now,
+    )
 
 
 def notify_payment_refunded_seat_gone(*, booking: Booking, refund_amount: Decimal) -> None:
@@ -272,5 +335,80 @@ def render_reminder(message: OutboxMessage) -> EmailMultiAlternatives | None:
         template="booking_reminder",
         subject=f"Reminder: {booking.service.name}, {context['when']}",
         to=booking.patient.email,
+        context=context,
+    )
+
+
+def _moved_context(booking: Booking, message: OutboxMessage) -> dict:
+    old = datetime.fromisoformat(message.params["old_start"])
+    old_end = datetime.fromisoformat(message.params["old_end"])
+    return _context(
+        booking, old_when=f"{timefmt.format_date(old)}, {timefmt.format_label(old, old_end)}"
+    )
+
+
+def _superseded(booking: Booking, message: OutboxMessage) -> bool:
+    """Moved again (or cancelled) since: a later mail tells the truth instead."""
+    return (
+        booking.status == BookingStatus.CANCELLED
+        or booking.slot.start.isoformat() != message.params.get("start")
+    )
+
+
+def render_booking_rescheduled(message: OutboxMessage) -> EmailMultiAlternatives | None:
+    booking = _load(message.booking_id)
+    if _superseded(booking, message):
+        return None
+    context = _moved_context(booking, message)
+    return _mail(
+        template="booking_rescheduled",
+        subject=f"Your appointment was moved: {booking.service.name}, {context['when']}",
+        to=booking.patient.email,
+        context=context,
+        ics=booking_calendar(booking, sequence=message.params.get("sequence", 1)),
+        method="REQUEST",
+    )
+
+
+def render_booking_rescheduled_for_doctor(message: OutboxMessage) -> EmailMultiAlternatives | None:
+    booking = _load(message.booking_id)
+    if _superseded(booking, message):
+        return None
+    context = _moved_context(booking, message)
+    return _mail(
+        template="booking_rescheduled_for_doctor",
+        subject=f"Booking moved: {booking.patient.name}, {context['when']}",
+        to=booking.doctor.email,
+        context=context,
+    )
+
+
+def render_waitlist_offer(message: OutboxMessage) -> EmailMultiAlternatives | None:
+    entry = (
+        WaitlistEntry.objects.select_related(
+            "patient", "offer_slot", "offer_slot__service", "offer_slot__doctor"
+        )
+        .filter(pk=message.params.get("entry_id"))
+        .first()
+    )
+    now = timezone.now()
+    if entry is None or entry.status != WaitlistStatus.OFFERED or entry.offer_expires_at <= now:
+        return None  # claimed, left or lapsed before it could be sent
+    slot = entry.offer_slot
+    context = {
+        "patient_name": display_name(entry.patient),
+        "doctor_name": display_name(slot.doctor),
+        "service": slot.service,
+        "when": f"{timefmt.format_date(slot.start)}, {timefmt.format_label(slot.start, slot.end)}",
+        "time_zone": settings.CLINIC_TIME_ZONE,
+        "until": timefmt.format_clock(entry.offer_expires_at),
+        "minutes": settings.WAITLIST_CLAIM_MINUTES,
+        "claim_path": reverse("pages:book", kwargs={"slot_id": slot.pk}),
+        "slot": slot,
+    }
+    return _mail(
+        template="waitlist_offer",
+        subject=f"A seat is free for you: {slot.service.name}, {context['when']}",
+        to=entry.patient.email,
         context=context,
     )

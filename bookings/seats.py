@@ -11,15 +11,33 @@ cannot overbook. A pending booking whose hold has lapsed still counts in `seats_
 until someone releases it, but readers never count it as taken (see the selectors), and
 every writer that needs a seat releases lapsed holds first. So a seat comes free the
 moment a hold lapses, with no job running.
+
+Waitlist offers are seats of the same ledger: an offer to the first patient in line
+takes a seat (`seat_take`) for WAITLIST_CLAIM_MINUTES, so nobody else can book it; the
+offered patient's booking takes over that seat instead of a new one. A lapsed offer is
+like a lapsed hold: readers count it as free, and the next writer on the slot
+(`seats_settle`) gives it back and offers it to the next in line.
 """
 
-from django.db.models import F
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import F, Q, QuerySet
 
 from accounts.models import User
-from bookings.models import Booking, BookingStatus
+from bookings.models import (
+    SEAT_HOLDING_STATUSES,
+    Booking,
+    BookingStatus,
+    WaitlistEntry,
+    WaitlistStatus,
+)
+from bookings.notifications import notify_waitlist_offer
 from doctors_portal.api.errors import Conflict, NotFoundAt
+from scheduling import timefmt
 from scheduling.availability_cache import availability_changed
-from scheduling.models import Slot
+from scheduling.models import Slot, SlotStatus
 
 
 class SeatNoLongerAvailable(Conflict):
@@ -56,11 +74,42 @@ def booking_lock(*, booking_id: int) -> tuple[Slot, Booking]:
     return slot, booking
 
 
+def slots_lock(*, slot_ids: Iterable[int], path: str = "slotId") -> dict[int, Slot]:
+    """Lock several slots, always in id order (two writers never wait on each other)."""
+    return {pk: slot_lock(slot_id=pk, path=path) for pk in sorted(set(slot_ids))}
+
+
+def booking_lock_moving(*, booking_id: int, to_slot_id: int) -> tuple[Slot, Slot, Booking]:
+    """For a move: the booking's patient, then its slot and `to_slot_id` in id order,
+    then the booking. Raises Conflict if the booking moved while we queued for locks."""
+    patient_id, slot_id = Booking.objects.values_list("patient_id", "slot_id").get(pk=booking_id)
+    patient_lock(patient=User(pk=patient_id))
+    slots = slots_lock(slot_ids=(slot_id, to_slot_id))
+    booking = (
+        Booking.objects.select_for_update(of=("self",))
+        .select_related("slot", "service")
+        .get(pk=booking_id)
+    )
+    if booking.slot_id != slot_id:
+        raise Conflict("This booking was just changed; reload it and try again.")
+    return slots[slot_id], slots[to_slot_id], booking
+
+
+def _lapsed_offers(*, slot: Slot, now) -> QuerySet[WaitlistEntry]:
+    return WaitlistEntry.objects.filter(
+        offer_slot=slot, status=WaitlistStatus.OFFERED, offer_expires_at__lte=now
+    )
+
+
 def holds_release_lapsed(*, slot: Slot, now) -> int:
-    """Under the slot's lock: mark lapsed holds expired and give their seats back."""
+    """Under the slot's lock: mark lapsed holds expired and lapsed waitlist offers lapsed,
+    and give their seats back (seats_settle then offers them down the line)."""
     released = Booking.objects.filter(
         slot=slot, status=BookingStatus.PENDING_PAYMENT, expires_at__lte=now
     ).update(status=BookingStatus.EXPIRED, updated_at=now)
+    released += _lapsed_offers(slot=slot, now=now).update(
+        status=WaitlistStatus.LAPSED, updated_at=now
+    )
     if released:
         Slot.objects.filter(pk=slot.pk).update(seats_taken=F("seats_taken") - released)
         slot.seats_taken -= released
@@ -83,3 +132,97 @@ def seat_release(*, slot: Slot) -> None:
     Slot.objects.filter(pk=slot.pk).update(seats_taken=F("seats_taken") - 1)
     slot.seats_taken -= 1
     availability_changed()
+
+
+def waitlist_line(*, slot: Slot) -> QuerySet[WaitlistEntry]:
+    """Who waits for a seat of this slot, first come first: those in line for the slot,
+    and those in line for any slot of its doctor on its clinic day."""
+    return WaitlistEntry.objects.filter(
+        Q(slot=slot)
+        | Q(slot__isnull=True, doctor_id=slot.doctor_id, day=timefmt.clinic_today(slot.start)),
+        status=WaitlistStatus.WAITING,
+    ).order_by("created_at", "id")
+
+
+def offer_for(*, slot: Slot, patient: User, now) -> WaitlistEntry | None:
+    """The patient's standing offer of a seat of this slot, if any (under the slot's lock)."""
+    return (
+        WaitlistEntry.objects.select_for_update()
+        .filter(
+            offer_slot=slot,
+            patient=patient,
+            status=WaitlistStatus.OFFERED,
+            offer_expires_at__gt=now,
+        )
+        .first()
+    )
+
+
+def seats_offer_free(*, slot: Slot, now) -> list[WaitlistEntry]:
+    """Under the slot's lock: each free seat of a bookable future slot is offered to the
+    first patient in line (who has no booking on it yet), held for WAITLIST_CLAIM_MINUTES,
+    and the offer mailed through the outbox."""
+    if slot.start <= now or slot.status != SlotStatus.PUBLISHED:
+        return []
+    offered = []
+    while slot.seats_taken < slot.capacity:
+        entry = (
+            waitlist_line(slot=slot)
+            .filter(patient__is_active=True)
+            .exclude(
+                patient__in=Booking.objects.filter(
+                    slot=slot, status__in=SEAT_HOLDING_STATUSES
+                ).values("patient_id")
+            )
+            .exclude(
+                patient__in=WaitlistEntry.objects.filter(
+                    offer_slot=slot, status=WaitlistStatus.OFFERED
+                ).values("patient_id")
+            )
+            .select_for_update(of=("self",))
+            .first()
+        )
+        if entry is None:
+            break
+        seat_take(slot=slot)
+        entry.status = WaitlistStatus.OFFERED
+        entry.offer_slot = slot
+        entry.offered_at = now
+        entry.offer_expires_at = now + timedelta(minutes=settings.WAITLIST_CLAIM_MINUTES)
+        entry.save(
+            update_fields=["status", "offer_slot", "offered_at", "offer_expires_at", "updated_at"]
+        )
+        notify_waitlist_offer(entry=entry, now=now)
+        offered.append(entry)
+    return offered
+
+
+def seats_settle(*, slot: Slot, now) -> None:
+    """Under the slot's lock, before reading or changing its seats: lapsed holds and
+    offers give their seats back, and free seats go to the waitlist first."""
+    holds_release_lapsed(slot=slot, now=now)
+    seats_offer_free(slot=slot, now=now)
+
+
+def offer_release(*, entry: WaitlistEntry, slot: Slot, now, status: str) -> None:
+    """Under the offer slot's lock: end a standing offer (left, erased) and give its seat
+    down the line."""
+    entry.status = status
+    entry.save(update_fields=["status", "updated_at"])
+    seat_release(slot=slot)
+    seats_offer_free(slot=slot, now=now)
+
+
+def waitlist_close_for_slot(*, slot: Slot, now) -> int:
+    """Under the slot's lock, when it is withdrawn: its line closes and standing offers of
+    it give their seats back."""
+    offers = WaitlistEntry.objects.filter(offer_slot=slot, status=WaitlistStatus.OFFERED)
+    standing = offers.filter(offer_expires_at__gt=now).count()
+    closed = offers.update(status=WaitlistStatus.CLOSED, updated_at=now)
+    if standing:
+        Slot.objects.filter(pk=slot.pk).update(seats_taken=F("seats_taken") - standing)
+        slot.seats_taken -= standing
+    closed += WaitlistEntry.objects.filter(slot=slot, status=WaitlistStatus.WAITING).update(
+        status=WaitlistStatus.CLOSED, updated_at=now
+    )
+    return closed

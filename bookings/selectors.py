@@ -3,11 +3,23 @@ is simply not in the queryset, so the API answers 404 (no existence leaks)."""
 
 from datetime import date, datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
-from bookings.models import Booking, BookingStatus
+from bookings.models import Booking, BookingStatus, WaitlistEntry, WaitlistStatus
 from bookings.shapes import BOOKING_ROW
 from doctors_portal.db.compiled import CompiledQuery, Page
 from scheduling import timefmt
@@ -55,12 +67,28 @@ def booking_get(*, user: User, booking_id) -> Booking | None:
     return booking_visible_to(user=user).filter(pk=booking_id).first()
 
 
+def with_patient_no_shows(queryset: QuerySet[Booking]) -> QuerySet[Booking]:
+    """Each row's patient's no-show count (`patient_no_shows`), as one correlated count
+    in the same statement (booking_patient_no_show_idx), never a query per row."""
+    no_shows = (
+        Booking.objects.filter(patient_id=OuterRef("patient_id"), status=BookingStatus.NO_SHOW)
+        .order_by()
+        .values("patient_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return queryset.annotate(
+        patient_no_shows=Coalesce(Subquery(no_shows, output_field=IntegerField()), Value(0))
+    )
+
+
 # A booking as the API shows it is read as one `.values()` row with its patient, doctor,
 # slot and service (BOOKING_ROW.columns), because compiling a five-model select and
 # building five instances per row cost most of a read's time.
 _BOOKING_ROW = CompiledQuery(
     lambda *, booking_id, **viewer: _visible(**viewer).filter(pk=booking_id).order_by(),
     BOOKING_ROW.columns,
+    annotate=with_patient_no_shows,
     booking_id=int,
     viewer_id=int,
 )
@@ -94,6 +122,7 @@ def booking_list_for_patient(*, patient: User) -> QuerySet[Booking]:
 _PATIENT_BOOKING_ROWS = CompiledQuery(
     lambda *, patient_id: booking_list_for_patient(patient=User(pk=patient_id)),
     BOOKING_ROW.columns,
+    annotate=with_patient_no_shows,
     patient_id=int,
 )
 
@@ -133,6 +162,7 @@ def _doctor_bookings(
 _DOCTOR_BOOKING_ROWS = CompiledQuery(
     _doctor_bookings,
     BOOKING_ROW.columns,
+    annotate=with_patient_no_shows,
     doctor_id=int,
     since=datetime,
     until=datetime,
@@ -183,4 +213,99 @@ def slot_find_by_label(*, doctor: User, day, label) -> Slot | None:
         Slot.objects.filter(doctor=doctor, start=interval.start, end=interval.end)
         .exclude(status=SlotStatus.CANCELLED)
         .first()
+    )
+
+
+# The waitlist ---------------------------------------------------------------------
+
+
+def _count(queryset: QuerySet) -> Subquery:
+    counted = queryset.order_by().values("status").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def _place() -> Case:
+    """A waiting entry's place in its line (1 = next to be offered), in the same
+    statement: those waiting before it for the same seats (bookings.seats.waitlist_line:
+    a slot's line holds the slot's entries and its doctor's day's entries)."""
+    waiting_before = WaitlistEntry.objects.filter(status=WaitlistStatus.WAITING).filter(
+        Q(created_at__lt=OuterRef("created_at"))
+        | Q(created_at=OuterRef("created_at"), pk__lt=OuterRef("pk"))
+    )
+    for_slot = waiting_before.filter(
+        Q(slot_id=OuterRef("slot_id"))
+        | Q(slot__isnull=True, doctor_id=OuterRef("doctor_id"), day=OuterRef("day"))
+    )
+    for_day = waiting_before.filter(doctor_id=OuterRef("doctor_id"), day=OuterRef("day"))
+    return Case(
+        When(~Q(status=WaitlistStatus.WAITING), then=Value(None)),
+        When(slot__isnull=True, then=_count(for_day) + 1),
+        default=_count(for_slot) + 1,
+        output_field=IntegerField(),
+    )
+
+
+_WAITLIST_FIELDS = (
+    "id",
+    "status",
+    "slot_id",
+    "doctor_id",
+    "doctor__name",
+    "day",
+    "slot_start",
+    "service_name",
+    "offer_slot_id",
+    "offer_start",
+    "offer_end",
+    "offer_expires_at",
+    "booking_id",
+    "created_at",
+    "place",
+)
+
+
+def waitlist_rows(*, user: User, entry_id: int | None = None) -> list[dict]:
+    """The caller's waitlist entries (newest first), or one of them, as WAITLIST_ENTRY
+    rows: one statement, each entry's place in line included."""
+    if not user.is_authenticated:
+        return []
+    entries = WaitlistEntry.objects.filter(patient=user)
+    if entry_id is not None:
+        entries = entries.filter(pk=entry_id)
+    return list(
+        entries.annotate(
+            slot_start=F("slot__start"),
+            service_name=Coalesce(F("slot__service__name"), F("offer_slot__service__name")),
+            offer_start=F("offer_slot__start"),
+            offer_end=F("offer_slot__end"),
+            place=_place(),
+        )
+        .order_by("-created_at", "-id")
+        .values(*_WAITLIST_FIELDS)
+    )
+
+
+def waitlist_open_for(*, user: User) -> dict[int, str]:
+    """slot id -> 'waiting' or 'offered', for the pages' buttons."""
+    if not user.is_authenticated:
+        return {}
+    rows = WaitlistEntry.objects.filter(
+        patient=user, status__in=(WaitlistStatus.WAITING, WaitlistStatus.OFFERED)
+    ).values_list("slot_id", "offer_slot_id", "status")
+    out = {}
+    for slot_id, offer_slot_id, status in rows:
+        if slot_id:
+            out.setdefault(slot_id, status)
+        if offer_slot_id:
+            out[offer_slot_id] = status
+    return out
+
+
+def waitlist_entry_id(*, user: User, raw) -> int | None:
+    """The id of the caller's own entry `raw`, or None (someone else's is not found)."""
+    entry_id = _booking_id(raw)
+    if entry_id is None or not user.is_authenticated or not -(2**63) <= entry_id < 2**63:
+        return None
+    return (
+        WaitlistEntry.objects.filter(pk=entry_id, patient=user).values_list("pk", flat=True).first()
     )

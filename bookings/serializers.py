@@ -75,3 +75,39 @@ class BookingReferenceDoc(serializers.Serializer):
     patient_name = serializers.CharField(required=False, max_length=150)
     patient_email = serializers.EmailField(required=False, help_text="Must be the caller's")
     patient_Phone = serializers.CharField(required=False, max_length=32)
+
+
+class RescheduleInput(serializers.Serializer):
+    slotId = FlexibleIdField(min_value=1, max_value=2**63 - 1)
+
+
+class AttendanceInput(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["completed", "no_show"])
+
+
+class WaitlistJoinInput(serializers.Serializer):
+    slotId = FlexibleIdField(required=False, min_value=1, max_value=2**63 - 1)
+    doctorId = FlexibleIdField(required=False, min_value=1, max_value=2**63 - 1)
+    date = serializers.CharField(required=False, max_length=64)
+
+    def validate(self, attrs):
+        if "slotId" in attrs:
+            return attrs
+        missing = [k for k in ("doctorId", "date") if not attrs.get(k)]
+        if missing:
+            raise serializers.ValidationError(
+                {name: ["Send slotId, or doctorId and date."] for name in missing}
+            )
+        return attrs
+
+
+# Request shapes, for the OpenAPI schema (WaitlistJoinInput parses the body).
+
+
+class WaitlistBySlotDoc(serializers.Serializer):
+    slotId = serializers.IntegerField(min_value=1)
+
+
+class WaitlistByDayDoc(serializers.Serializer):
+    doctorId = serializers.IntegerField(min_value=1)
+    date = serializers.CharField(help_text='"2026-05-27" or "Saturday, May 27, 2026"')

@@ -12,22 +12,37 @@ from typing import Protocol
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from accounts.models import Role, User, is_admin
-from bookings.models import SEAT_HOLDING_STATUSES, Booking, BookingStatus
-from bookings.notifications import notify_booking_cancelled
+from bookings.models import (
+    SEAT_HOLDING_STATUSES,
+    WAITLIST_OPEN_STATUSES,
+    Booking,
+    BookingStatus,
+    WaitlistEntry,
+    WaitlistStatus,
+)
+from bookings.notifications import notify_booking_cancelled, notify_booking_rescheduled
 from bookings.seats import (
     SeatNoLongerAvailable,
     booking_lock,
+    booking_lock_moving,
     holds_release_lapsed,
+    offer_for,
+    offer_release,
     patient_lock,
     seat_release,
     seat_take,
+    seats_offer_free,
+    seats_settle,
     slot_lock,
+    slots_lock,
 )
 from doctors_portal.api.errors import Conflict, NotFoundAt
+from scheduling import timefmt
 from scheduling.models import Slot, SlotStatus
 
 
@@ -82,17 +97,20 @@ def booking_create(*, patient: User, slot_id: int, patient_phone: str = "", now=
         raise NotFoundAt("No such slot.", path="slotId")
     if slot.start <= now:
         raise ValidationError({"slotId": ["This slot has already started."]})
-    holds_release_lapsed(slot=slot, now=now)
+    seats_settle(slot=slot, now=now)
     if Booking.objects.filter(
         slot=slot, patient=patient, status__in=SEAT_HOLDING_STATUSES
     ).exists():
         raise Conflict("You already have a booking for this slot.", path="slotId")
     _check_hold_cap(patient=patient, now=now)
     expires_at = _hold_expiry(patient=patient, slot=slot, now=now)
-    seat_take(slot=slot)
+    # A standing waitlist offer to this patient already holds their seat: booking claims it.
+    offer = offer_for(slot=slot, patient=patient, now=now)
+    if offer is None:
+        seat_take(slot=slot)
     try:
         with transaction.atomic():
-            return Booking.objects.create(
+            booking = Booking.objects.create(
                 patient=patient,
                 doctor=slot.doctor,
                 slot=slot,
@@ -106,6 +124,24 @@ def booking_create(*, patient: User, slot_id: int, patient_phone: str = "", now=
             )
     except IntegrityError:
         raise Conflict("You already have a booking for this slot.", path="slotId") from None
+    _waitlist_close_for_booking(booking=booking, slot=slot)
+    return booking
+
+
+def _waitlist_close_for_booking(*, booking: Booking, slot: Slot) -> None:
+    """The patient got a seat of this slot: their place in its line (or in the line of its
+    doctor's day) and their offer of it are done."""
+    WaitlistEntry.objects.filter(
+        Q(slot=slot)
+        | Q(slot__isnull=True, doctor_id=slot.doctor_id, day=_clinic_day(slot))
+        | Q(offer_slot=slot),
+        patient_id=booking.patient_id,
+        status__in=WAITLIST_OPEN_STATUSES,
+    ).update(status=WaitlistStatus.CLAIMED, booking=booking, updated_at=timezone.now())
+
+
+def _clinic_day(slot: Slot):
+    return timefmt.clinic_today(slot.start)
 
 
 @transaction.atomic
@@ -212,6 +248,7 @@ def booking_cancel(
     booking.cancelled_by = by
     booking.save(update_fields=["status", "cancelled_at", "cancelled_by", "updated_at"])
     seat_release(slot=slot)
+    seats_settle(slot=slot, now=now)  # the freed seat goes to the waitlist first
     notify_booking_cancelled(booking=booking, refund_amount=refunded, reason=reason)
     return CancellationResult(
         booking=booking, refunded=refunded > 0, refund_amount=refunded, refund_reason=reason
@@ -219,15 +256,231 @@ def booking_cancel(
 
 
 def booking_expire_lapsed(*, now=None) -> int:
-    """Mark every lapsed hold `expired` for the record (seats are free already)."""
+    """Mark every lapsed hold `expired` and every lapsed waitlist offer `lapsed` for the
+    record (readers count their seats as free already), and offer the seats to the next
+    in line at once, so their mail goes out without waiting for the next writer."""
     now = now or timezone.now()
     slot_ids = set(
         Booking.objects.filter(
             status=BookingStatus.PENDING_PAYMENT, expires_at__lte=now
         ).values_list("slot_id", flat=True)
+    ) | set(
+        WaitlistEntry.objects.filter(
+            status=WaitlistStatus.OFFERED, offer_expires_at__lte=now
+        ).values_list("offer_slot_id", flat=True)
     )
     released = 0
-    for slot_id in slot_ids:
+    for slot_id in sorted(slot_ids):
         with transaction.atomic():
-            released += holds_release_lapsed(slot=slot_lock(slot_id=slot_id), now=now)
+            slot = slot_lock(slot_id=slot_id)
+            released += holds_release_lapsed(slot=slot, now=now)
+            seats_offer_free(slot=slot, now=now)
     return released
+
+
+# Reschedule ---------------------------------------------------------------------
+
+
+def booking_reschedule_refusal(*, booking: Booking, by: User, now) -> str:
+    """Why `by` cannot move this booking now, or '' when they can (pages show the same)."""
+    if booking.status not in SEAT_HOLDING_STATUSES or (
+        booking.status == BookingStatus.PENDING_PAYMENT and booking.expires_at <= now
+    ):
+        return "Only a held or confirmed appointment can be moved."
+    if booking.slot.start <= now:
+        return "This appointment has already started; it can no longer be moved."
+    if by.pk == booking.patient_id and not is_admin(by):
+        hours = settings.RESCHEDULE_CUTOFF_HOURS
+        if booking.slot.start - now < timedelta(hours=hours):
+            return (
+                f"Appointments can be moved up to {hours} hours before the start; "
+                "ask the clinic to move this one."
+            )
+    return ""
+
+
+def _may_move(*, booking: Booking, by: User) -> bool:
+    return is_admin(by) or by.pk in (booking.patient_id, booking.doctor_id)
+
+
+@transaction.atomic
+def booking_reschedule(*, booking_id: int, slot_id: int, by: User, now=None) -> Booking:
+    """Move a booking to a free slot of the same service, keeping its payment and hold.
+
+    One transaction: the patient, both slots in id order and the booking are locked
+    (bookings.seats), the new seat taken (409 when full), the old one given back and
+    offered down its waitlist. The calendar event keeps its UID with a higher SEQUENCE.
+    """
+    now = now or timezone.now()
+    if not Slot.objects.filter(pk=slot_id).exists():
+        raise NotFoundAt("No such slot.", path="slotId")
+    old_slot, new_slot, booking = booking_lock_moving(booking_id=booking_id, to_slot_id=slot_id)
+    if not _may_move(booking=booking, by=by):
+        raise NotFoundAt("No such booking.", path="id")
+    refusal = booking_reschedule_refusal(booking=booking, by=by, now=now)
+    if refusal:
+        raise Conflict(refusal)
+    if new_slot.pk == old_slot.pk:
+        raise ValidationError({"slotId": ["The booking is already at this time."]})
+    if not _slot_is_bookable(new_slot):
+        raise NotFoundAt("No such slot.", path="slotId")
+    if new_slot.service_id != booking.service_id:
+        raise ValidationError(
+            {"slotId": [f"Choose a time of the same service ({booking.service.name})."]}
+        )
+    if new_slot.start <= now:
+        raise ValidationError({"slotId": ["This slot has already started."]})
+    seats_settle(slot=new_slot, now=now)
+    if Booking.objects.filter(
+        slot=new_slot, patient_id=booking.patient_id, status__in=SEAT_HOLDING_STATUSES
+    ).exists():
+        raise Conflict("The patient already has a booking at that time.", path="slotId")
+    offer = offer_for(slot=new_slot, patient=booking.patient, now=now)
+    if offer is None:
+        seat_take(slot=new_slot)
+    old_start, old_end = old_slot.start, old_slot.end
+    booking.slot = new_slot
+    booking.doctor_id = new_slot.doctor_id
+    booking.save(update_fields=["slot", "doctor", "updated_at"])
+    _waitlist_close_for_booking(booking=booking, slot=new_slot)
+    seat_release(slot=old_slot)
+    seats_settle(slot=old_slot, now=now)
+    notify_booking_rescheduled(booking=booking, old_start=old_start, old_end=old_end)
+    return booking
+
+
+# Attendance ---------------------------------------------------------------------
+
+ATTENDANCE_STATUSES = (BookingStatus.COMPLETED, BookingStatus.NO_SHOW)
+
+
+@transaction.atomic
+def booking_attendance_set(*, booking_id: int, status: str, by: User, now=None) -> Booking:
+    """The booking's doctor (or an admin) records whether the patient came: a confirmed
+    booking whose slot has started becomes completed or no_show, and leaves the ledger."""
+    if status not in ATTENDANCE_STATUSES:
+        raise ValidationError({"status": ["One of: completed, no_show."]})
+    now = now or timezone.now()
+    slot, booking = booking_lock(booking_id=booking_id)
+    if not (is_admin(by) or by.pk == booking.doctor_id):
+        if by.pk == booking.patient_id:
+            raise PermissionDenied("Only the doctor or the clinic records attendance.")
+        raise NotFoundAt("No such booking.", path="id")
+    if booking.status != BookingStatus.CONFIRMED:
+        raise Conflict(
+            f"Attendance is recorded for confirmed appointments; this one is "
+            f"{booking.get_status_display().lower()}."
+        )
+    if slot.start > now:
+        raise Conflict("This appointment has not started yet.")
+    booking.status = status
+    booking.save(update_fields=["status", "updated_at"])
+    seat_release(slot=slot)  # a past seat: nobody is offered it
+    return booking
+
+
+# Waitlist -----------------------------------------------------------------------
+
+
+def _free_now(slot: Slot) -> bool:
+    return slot.seats_taken < slot.capacity
+
+
+@transaction.atomic
+def waitlist_join(
+    *, patient: User, slot_id: int | None = None, doctor_id: int | None = None, day=None, now=None
+) -> WaitlistEntry:
+    """Queue a patient for a full slot, or for any slot of a doctor on a clinic day whose
+    every slot is full. 409 when a seat is free (book it instead)."""
+    if patient.role != Role.PATIENT:
+        raise PermissionDenied("Only patients can join a waitlist.")
+    now = now or timezone.now()
+    patient_lock(patient=patient)
+    if slot_id is not None:
+        slot = slot_lock(slot_id=slot_id)
+        if not _slot_is_bookable(slot):
+            raise NotFoundAt("No such slot.", path="slotId")
+        if slot.start <= now:
+            raise ValidationError({"slotId": ["This slot has already started."]})
+        seats_settle(slot=slot, now=now)
+        if Booking.objects.filter(
+            slot=slot, patient=patient, status__in=SEAT_HOLDING_STATUSES
+        ).exists():
+            raise Conflict("You already have a booking for this slot.", path="slotId")
+        if offer_for(slot=slot, patient=patient, now=now) is not None:
+            raise Conflict("A seat of this slot is held for you: book it now.", path="slotId")
+        if _free_now(slot):
+            raise Conflict("This slot has a free seat: book it instead.", path="slotId")
+        fields = {"slot": slot, "doctor_id": slot.doctor_id, "day": _clinic_day(slot)}
+        path = "slotId"
+    else:
+        slots = _doctor_day_slots(doctor_id=doctor_id, day=day, now=now)
+        for slot in slots:
+            seats_settle(slot=slot, now=now)
+        if any(_free_now(slot) for slot in slots):
+            raise Conflict("This doctor has a free time that day: book it instead.", path="date")
+        fields = {"slot": None, "doctor_id": doctor_id, "day": day}
+        path = "date"
+    try:
+        with transaction.atomic():
+            entry = WaitlistEntry.objects.create(patient=patient, created_at=now, **fields)
+    except IntegrityError:
+        raise Conflict("You are already on this waitlist.", path=path) from None
+    return entry
+
+
+def _doctor_day_slots(*, doctor_id, day, now) -> list[Slot]:
+    """The doctor's bookable future slots of that clinic day, locked in id order."""
+    if not User.objects.filter(
+        pk=doctor_id, role=Role.DOCTOR, is_active=True, doctor_profile__is_verified=True
+    ).exists():
+        raise NotFoundAt("No such doctor.", path="doctorId")
+    since, until = timefmt.day_bounds(day)
+    ids = list(
+        Slot.objects.filter(
+            doctor_id=doctor_id,
+            status=SlotStatus.PUBLISHED,
+            start__gte=max(since, now),
+            start__lt=until,
+        ).values_list("pk", flat=True)
+    )
+    if not ids:
+        raise NotFoundAt("This doctor has no times left that day.", path="date")
+    return [s for s in slots_lock(slot_ids=ids).values() if _slot_is_bookable(s)]
+
+
+@transaction.atomic
+def waitlist_leave(*, entry_id: int, by: User, now=None) -> WaitlistEntry:
+    """Leave the line; a standing offer is given to the next in line."""
+    now = now or timezone.now()
+    slot_id = (
+        WaitlistEntry.objects.filter(pk=entry_id).values_list("offer_slot_id", flat=True).first()
+    )
+    slot = slot_lock(slot_id=slot_id) if slot_id else None
+    entry = WaitlistEntry.objects.select_for_update().filter(pk=entry_id).first()
+    if entry is None or not (entry.patient_id == by.pk or is_admin(by)):
+        raise NotFoundAt("No such waitlist entry.", path="id")
+    if entry.status not in WAITLIST_OPEN_STATUSES:
+        raise Conflict("You are no longer on this waitlist.")
+    if entry.offer_slot_id != slot_id:
+        raise Conflict("This entry was just changed; reload it and try again.")
+    if entry.status == WaitlistStatus.OFFERED and entry.offer_expires_at > now:
+        offer_release(entry=entry, slot=slot, now=now, status=WaitlistStatus.LEFT)
+    else:
+        entry.status = WaitlistStatus.LEFT
+        entry.save(update_fields=["status", "updated_at"])
+        if slot is not None:
+            seats_settle(slot=slot, now=now)
+    return entry
+
+
+def waitlist_leave_all_for_erasure(*, user: User, now) -> int:
+    """Erasure: every open entry of the user closed, their standing offers passed on."""
+    ids = list(
+        WaitlistEntry.objects.filter(patient=user, status__in=WAITLIST_OPEN_STATUSES)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for entry_id in ids:
+        waitlist_leave(entry_id=entry_id, by=user, now=now)
+    return len(ids)

@@ -69,6 +69,9 @@ PATIENT = Shape(
     name=_patient_name,
     email=_patient_email,
     phone=_booking_phone,
+    # How often this patient did not come (attendance, bookings.services), for the doctor
+    # and the clinic; read with the row (bookings.selectors.with_patient_no_shows).
+    noShows=Out(serializers.IntegerField(min_value=0), "patient_no_shows"),
 )
 DOCTOR = Shape(
     "PersonOut",
@@ -189,3 +192,59 @@ def cancellation(row: dict, result, *, now: datetime) -> dict:
         },
         now,
     )
+
+
+# A waitlist entry (POST/GET waitlist), built from a bookings.selectors.waitlist_rows row.
+WAITLIST_OFFER = Shape(
+    "WaitlistOfferOut",
+    slotId=Out(serializers.IntegerField(), "offer_slot_id"),
+    start=Out(
+        serializers.DateTimeField(), "offer_start", value=lambda e, now: _iso(e["offer_start"])
+    ),
+    end=Out(serializers.DateTimeField(), "offer_end", value=lambda e, now: _iso(e["offer_end"])),
+    expiresAt=Out(
+        serializers.DateTimeField(),
+        "offer_expires_at",
+        value=lambda e, now: _iso(e["offer_expires_at"]),
+    ),
+)
+
+
+def _entry_status(e: dict, now: datetime) -> str:
+    if e["status"] == "offered" and e["offer_expires_at"] <= now:
+        return "lapsed"  # the next writer on the slot passes it on; shown lapsed at once
+    return e["status"]
+
+
+WAITLIST_ENTRY = Shape(
+    "WaitlistEntryOut",
+    id=Out(serializers.IntegerField(), "id"),
+    _id=Out(serializers.IntegerField(), "id"),
+    status=Out(
+        enum_field(["waiting", "offered", "claimed", "lapsed", "left", "closed"]),
+        "status",
+        "offer_expires_at",
+        value=_entry_status,
+    ),
+    slotId=Out(serializers.IntegerField(allow_null=True), "slot_id"),
+    doctorId=Out(serializers.IntegerField(), "doctor_id"),
+    doctorName=Out(serializers.CharField(), "doctor__name"),
+    service=Out(serializers.CharField(allow_null=True), "service_name"),
+    date=Out(serializers.DateField(), "day", value=lambda e, now: e["day"].isoformat()),
+    start=Out(
+        serializers.DateTimeField(allow_null=True),
+        "slot_start",
+        value=lambda e, now: _iso(e["slot_start"]),
+    ),
+    place=Out(serializers.IntegerField(allow_null=True), "place"),
+    offer=Out(
+        WAITLIST_OFFER.serializer(allow_null=True),
+        *WAITLIST_OFFER.columns,
+        "status",
+        value=lambda e, now: WAITLIST_OFFER(e, now) if _entry_status(e, now) == "offered" else None,
+    ),
+    bookingId=Out(serializers.IntegerField(allow_null=True), "booking_id"),
+    createdAt=Out(
+        serializers.DateTimeField(), "created_at", value=lambda e, now: _iso(e["created_at"])
+    ),
+)

@@ -43,6 +43,11 @@ RENDERERS: dict[str, str] = {
         "bookings.notifications.render_payment_refunded_seat_gone"
     ),
     OutboxKind.REMINDER: "bookings.notifications.render_reminder",
+    OutboxKind.BOOKING_RESCHEDULED: "bookings.notifications.render_booking_rescheduled",
+    OutboxKind.BOOKING_RESCHEDULED_FOR_DOCTOR: (
+        "bookings.notifications.render_booking_rescheduled_for_doctor"
+    ),
+    OutboxKind.WAITLIST_OFFER: "bookings.notifications.render_waitlist_offer",
     OutboxKind.ACCOUNT_VERIFY_EMAIL: "accounts.mails.render_verify_email",
     OutboxKind.ACCOUNT_PASSWORD_RESET: "accounts.mails.render_password_reset",
     OutboxKind.ACCOUNT_TAKEOVER_NOTICE: "accounts.mails.render_takeover_notice",

@@ -343,6 +343,10 @@ BOOKING_HORIZON_DAYS = env.int("BOOKING_HORIZON_DAYS", default=14)
 PUBLISH_HORIZON_DAYS = env.int("PUBLISH_HORIZON_DAYS", default=365)
 MAX_ACTIVE_HOLDS_PER_PATIENT = env.int("MAX_ACTIVE_HOLDS_PER_PATIENT", default=2)
 
+# Reschedule and waitlist (bookings/services.py, bookings/seats.py).
+RESCHEDULE_CUTOFF_HOURS = env.int("RESCHEDULE_CUTOFF_HOURS", default=24)
+WAITLIST_CLAIM_MINUTES = env.int("WAITLIST_CLAIM_MINUTES", default=30)
+
 # Firebase: only the project id is needed to verify ID tokens.
 FIREBASE_PROJECT_ID = env("FIREBASE_PROJECT_ID", default="demo-doctors-portal" if DEBUG else "")
 FIREBASE_WEB_API_KEY = env("FIREBASE_WEB_API_KEY", default="")

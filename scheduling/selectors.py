@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from accounts.permissions import is_admin
-from bookings.models import Booking, BookingStatus
+from bookings.models import Booking, BookingStatus, WaitlistEntry, WaitlistStatus
 from doctors_portal.db.compiled import CompiledQuery
 from scheduling import timefmt
 from scheduling.models import Service, Slot, SlotStatus
@@ -27,6 +27,8 @@ def service_list() -> QuerySet[Service]:
 
 
 def lapsed_holds_subquery(*, now: datetime) -> Subquery:
+    """Seats in `seats_taken` that no longer hold anyone: lapsed unpaid holds, and lapsed
+    waitlist offers (bookings.seats). Both through small partial indexes."""
     lapsed = (
         Booking.objects.filter(
             slot=OuterRef("pk"), status=BookingStatus.PENDING_PAYMENT, expires_at__lte=now
@@ -36,7 +38,20 @@ def lapsed_holds_subquery(*, now: datetime) -> Subquery:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    return Coalesce(Subquery(lapsed, output_field=IntegerField()), Value(0))
+    lapsed_offers = (
+        WaitlistEntry.objects.filter(
+            offer_slot=OuterRef("pk"),
+            status=WaitlistStatus.OFFERED,
+            offer_expires_at__lte=now,
+        )
+        .order_by()
+        .values("offer_slot")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(lapsed, output_field=IntegerField()), Value(0)) + Coalesce(
+        Subquery(lapsed_offers, output_field=IntegerField()), Value(0)
+    )
 
 
 def with_free_seats(queryset: QuerySet[Slot], *, now: datetime) -> QuerySet[Slot]:

@@ -254,6 +254,11 @@ def format_label(start: datetime, end: datetime) -> str:
     return f"{_clock(start.astimezone(tz))}-{_clock(end.astimezone(tz))}"
 
 
+def format_clock(at: datetime) -> str:
+    """One instant's clock time in the clinic's zone, as labels write it ("10.00 AM")."""
+    return _clock(at.astimezone(clinic_tz()))
+
+
 def local_iso(at: datetime) -> str:
     """ISO 8601 with the clinic's offset."""
     return at.astimezone(clinic_tz()).isoformat()

@@ -95,6 +95,7 @@ class CompiledQuery:
         fields: Sequence[str],
         *,
         as_tuples: bool = False,
+        annotate: Callable[[QuerySet], QuerySet] | None = None,
         **parameters: type,
     ):
         for name, kind in parameters.items():
@@ -103,6 +104,9 @@ class CompiledQuery:
         self.build = build
         self.fields = tuple(fields)
         self.as_tuples = as_tuples
+        # Adds the computed columns `fields` names to the rows' queryset (for a page, the
+        # outer one), e.g. a correlated count: one statement still.
+        self.annotate = annotate
         self.parameters = parameters
         self._cache: dict[tuple, _Compiled] = {}
         self._lock = threading.Lock()
@@ -240,6 +244,8 @@ class CompiledQuery:
                     **{_TOTAL: Subquery(counted.values(_TOTAL), output_field=IntegerField())}
                 )
                 fields = (*fields, _TOTAL)
+            if self.annotate is not None:
+                queryset = self.annotate(queryset)
             queryset = queryset.values_list(*fields) if self.as_tuples else queryset.values(*fields)
             compiler = queryset.query.get_compiler(connection=connection)
             try:
