@@ -44,3 +44,6 @@ def _schedule(sender, **kwargs):
     sender.add_periodic_task(
         every, sender.signature("outbox.queue_reminders"), name="queue reminders"
     )
+    sender.add_periodic_task(
+        every, sender.signature("bookings.settle_lapsed"), name="settle lapsed offers"
+    )

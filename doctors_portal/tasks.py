@@ -22,3 +22,12 @@ def queue_reminders() -> int:
     from bookings.notifications import notify_reminders_due
 
     return notify_reminders_due()
+
+
+@app.task(name="bookings.settle_lapsed")
+def settle_lapsed() -> int:
+    """Lapsed holds and waitlist offers given back and offered down the line, so the next
+    offer's mail goes out within a tick (the seats are free to readers without this)."""
+    from bookings.services import booking_expire_lapsed
+
+    return booking_expire_lapsed()

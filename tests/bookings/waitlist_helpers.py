@@ -33,3 +33,9 @@ def paid_booking(patient, slot) -> Booking:
 
 def post(client, path, body=None):
     return client.post(f"/api/v1/{path}", body if body is not None else {}, format="json")
+
+
+def confirmed_booking(patient, slot) -> Booking:
+    """Confirmed without a recorded payment (so cancelling it needs no Stripe refund)."""
+    booking = services.booking_create(patient=patient, slot_id=slot.pk)
+    return services.booking_confirm_paid(booking_id=booking.pk)

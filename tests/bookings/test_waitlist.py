@@ -1,0 +1,330 @@
+"""The waitlist: joining, leaving, offers held in the seat ledger, claiming, lapsing."""
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.test import override_settings
+from django.utils import timezone
+
+from accounts.services import user_erase
+from bookings import services
+from bookings.models import Booking, BookingStatus, WaitlistEntry, WaitlistStatus
+from doctors_portal.api.errors import Conflict
+from doctors_portal.models import OutboxKind, OutboxMessage
+from doctors_portal.outbox import outbox_deliver
+from scheduling import selectors as slot_selectors
+from scheduling.models import Slot
+from tests.bookings.waitlist_helpers import confirmed_booking, hour_slot, paid_booking, post
+from tests.factories import DoctorFactory, PatientFactory, ServiceFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def service():
+    return ServiceFactory(name="Consultation")
+
+
+@pytest.fixture
+def full_slot(doctor, service):
+    slot = hour_slot(doctor, service, hours_ahead=72)
+    confirmed_booking(PatientFactory(), slot)
+    return slot
+
+
+def join(client, body):
+    return post(client, "waitlist", body)
+
+
+def seats(slot) -> int:
+    return Slot.objects.get(pk=slot.pk).seats_taken
+
+
+def free_seats(slot, now=None) -> int:
+    now = now or timezone.now()
+    return slot_selectors.with_free_seats(Slot.objects.filter(pk=slot.pk), now=now).get().free_seats
+
+
+def holder(slot) -> Booking:
+    return Booking.objects.get(slot=slot, status=BookingStatus.CONFIRMED)
+
+
+class TestJoin:
+    def test_join_a_full_slot_with_place_in_line(self, client_for, patient, full_slot):
+        response = join(client_for(patient), {"slotId": full_slot.pk})
+        assert response.status_code == 201, response.json()
+        entry = response.json()["data"]
+        assert entry["status"] == "waiting" and entry["place"] == 1
+        assert entry["slotId"] == full_slot.pk and entry["offer"] is None
+        second = join(client_for(PatientFactory()), {"slotId": full_slot.pk}).json()["data"]
+        assert second["place"] == 2
+        assert join(client_for(patient), {"slotId": full_slot.pk}).status_code == 409
+
+    def test_free_slot_is_409_book_it_instead(self, client_for, patient, doctor, service):
+        free = hour_slot(doctor, service, hours_ahead=80)
+        response = join(client_for(patient), {"slotId": free.pk})
+        assert response.status_code == 409
+        assert "book" in response.json()["message"].lower() or "book" in str(response.json())
+        assert not WaitlistEntry.objects.exists()
+
+    def test_own_booking_past_and_unknown(self, client_for, doctor, service, full_slot):
+        me = holder(full_slot).patient
+        assert join(client_for(me), {"slotId": full_slot.pk}).status_code == 409
+        past = hour_slot(doctor, service, hours_ahead=-2)
+        Slot.objects.filter(pk=past.pk).update(seats_taken=1)
+        assert join(client_for(PatientFactory()), {"slotId": past.pk}).status_code == 400
+        assert join(client_for(PatientFactory()), {"slotId": 88_888_888}).status_code == 404
+
+    def test_only_patients(self, client_for, api_client, doctor, admin_user, full_slot):
+        assert join(api_client, {"slotId": full_slot.pk}).status_code == 401
+        assert join(client_for(doctor), {"slotId": full_slot.pk}).status_code == 403
+        assert join(client_for(admin_user), {"slotId": full_slot.pk}).status_code == 403
+        assert not WaitlistEntry.objects.exists()
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            {},
+            {"slotId": "x"},
+            {"slotId": True},
+            {"slotId": 0},
+            {"slotId": 2**70},
+            {"doctorId": 1},
+            {"date": "2026-01-01"},
+            {"doctorId": 1, "date": "nonsense"},
+            {"doctorId": 1, "date": "9999-99-99"},
+            {"doctorId": "x" * 5000, "date": "2026-01-01"},
+            [],
+        ],
+    )
+    def test_bad_input_is_400(self, client_for, patient, body):
+        response = join(client_for(patient), body)
+        assert response.status_code == 400, response.json()
+        assert not WaitlistEntry.objects.exists()
+
+    def test_join_a_doctors_full_day(self, client_for, patient, doctor, service, full_slot):
+        day = full_slot.start.astimezone(timezone.get_current_timezone()).date()
+        from scheduling import timefmt
+
+        day = timefmt.clinic_today(full_slot.start)
+        body = {"doctorId": doctor.pk, "date": day.isoformat()}
+        response = join(client_for(patient), body)
+        assert response.status_code == 201, response.json()
+        assert response.json()["data"]["slotId"] is None
+        assert response.json()["data"]["place"] == 1
+        # Unknown doctor, or a day without times: 404; a day with a free time: 409.
+        assert (
+            join(client_for(patient), {"doctorId": 77_777, "date": day.isoformat()}).status_code
+            == 404
+        )
+        other_day = (day + timedelta(days=5)).isoformat()
+        assert (
+            join(client_for(patient), {"doctorId": doctor.pk, "date": other_day}).status_code == 404
+        )
+        hour_slot(doctor, service, hours_ahead=24 * 6)
+        free_day = timefmt.clinic_today(timezone.now() + timedelta(hours=24 * 6)).isoformat()
+        assert (
+            join(
+                client_for(PatientFactory()), {"doctorId": doctor.pk, "date": free_day}
+            ).status_code
+            == 409
+        )
+
+    def test_day_entry_is_offered_a_seat_of_that_day(self, client_for, patient, doctor, full_slot):
+        from scheduling import timefmt
+
+        day = timefmt.clinic_today(full_slot.start)
+        join(client_for(patient), {"doctorId": doctor.pk, "date": day.isoformat()})
+        services.booking_cancel(booking_id=holder(full_slot).pk, by=doctor)
+        entry = WaitlistEntry.objects.get(patient=patient)
+        assert entry.status == WaitlistStatus.OFFERED and entry.offer_slot_id == full_slot.pk
+
+
+class TestListLeave:
+    def test_list_is_own_and_leave(self, client_for, patient, other_patient, full_slot):
+        mine = join(client_for(patient), {"slotId": full_slot.pk}).json()["data"]
+        join(client_for(other_patient), {"slotId": full_slot.pk})
+        listed = client_for(patient).get("/api/v1/waitlist").json()["data"]
+        assert [e["id"] for e in listed] == [mine["id"]]
+        assert client_for(other_patient).delete(f"/api/v1/waitlist/{mine['id']}").status_code == 404
+        for raw in ("abc", str(2**70), "-5", "999999"):
+            assert client_for(patient).delete(f"/api/v1/waitlist/{raw}").status_code == 404
+        response = client_for(patient).delete(f"/api/v1/waitlist/{mine['id']}")
+        assert response.status_code == 200 and response.json()["data"]["status"] == "left"
+        assert client_for(patient).delete(f"/api/v1/waitlist/{mine['id']}").status_code == 409
+        theirs = client_for(other_patient).get("/api/v1/waitlist").json()["data"][0]
+        assert theirs["place"] == 1
+
+    def test_list_query_count_is_flat(
+        self, client_for, patient, doctor, service, django_assert_max_num_queries
+    ):
+        for hours in range(5):
+            slot = hour_slot(doctor, service, hours_ahead=100 + hours)
+            paid_booking(PatientFactory(), slot)
+            services.waitlist_join(patient=PatientFactory(), slot_id=slot.pk)
+            services.waitlist_join(patient=patient, slot_id=slot.pk)
+        client = client_for(patient)
+        with django_assert_max_num_queries(3):
+            rows = client.get("/api/v1/waitlist").json()["data"]
+        assert [r["place"] for r in rows] == [2] * 5
+
+    def test_anonymous_list_is_401(self, api_client):
+        assert api_client.get("/api/v1/waitlist").status_code == 401
+        assert api_client.delete("/api/v1/waitlist/1").status_code == 401
+
+
+class TestOffers:
+    def test_cancel_offers_the_seat_to_the_first_in_line_only(
+        self, client_for, patient, other_patient, doctor, full_slot
+    ):
+        services.waitlist_join(patient=patient, slot_id=full_slot.pk)
+        services.waitlist_join(patient=other_patient, slot_id=full_slot.pk)
+        services.booking_cancel(booking_id=holder(full_slot).pk, by=doctor)
+        first = WaitlistEntry.objects.get(patient=patient)
+        assert first.status == WaitlistStatus.OFFERED
+        assert WaitlistEntry.objects.get(patient=other_patient).status == WaitlistStatus.WAITING
+        assert seats(full_slot) == 1 and free_seats(full_slot) == 0
+        # Nobody else can take it: not the next in line, not a stranger.
+        assert (
+            post(client_for(other_patient), "bookings", {"slotId": full_slot.pk}).status_code == 409
+        )
+        assert (
+            post(client_for(PatientFactory()), "bookings", {"slotId": full_slot.pk}).status_code
+            == 409
+        )
+        # The offered patient claims it by booking it.
+        response = post(client_for(patient), "bookings", {"slotId": full_slot.pk})
+        assert response.status_code == 201, response.json()
+        first.refresh_from_db()
+        assert (
+            first.status == WaitlistStatus.CLAIMED
+            and first.booking_id == response.json()["data"]["id"]
+        )
+        assert seats(full_slot) == 1
+        listed = client_for(patient).get("/api/v1/waitlist").json()["data"][0]
+        assert listed["status"] == "claimed" and listed["bookingId"] == first.booking_id
+
+    def test_offer_mail_goes_through_the_outbox(self, patient, doctor, full_slot):
+        services.waitlist_join(patient=patient, slot_id=full_slot.pk)
+        services.booking_cancel(booking_id=holder(full_slot).pk, by=doctor)
+        row = OutboxMessage.objects.get(kind=OutboxKind.WAITLIST_OFFER)
+        assert row.user_id == patient.pk
+        mail.outbox.clear()
+        assert outbox_deliver(message_id=row.pk) == "sent"
+        (message,) = mail.outbox
+        assert message.to == [patient.email]
+        assert f"/book/{full_slot.pk}/" in message.body and "30 minutes" in message.body
+
+    def test_offer_lapses_lazily_and_passes_down_the_line(
+        self, client_for, patient, other_patient, doctor, full_slot
+    ):
+        now = timezone.now()
+        services.waitlist_join(patient=patient, slot_id=full_slot.pk, now=now)
+        services.waitlist_join(patient=other_patient, slot_id=full_slot.pk, now=now)
+        services.booking_cancel(booking_id=holder(full_slot).pk, by=doctor, now=now)
+        later = now + timedelta(minutes=31)
+        # Lapsed: readers count the seat as free at once, with no job run.
+        assert free_seats(full_slot, now=later) == 1
+        # A writer touching the slot passes it on first: a stranger's booking is 409 (the
+        # seat is the next patient's; the 409 rolls that back, the next writer redoes it).
+        with pytest.raises(Conflict):
+            services.booking_create(patient=PatientFactory(), slot_id=full_slot.pk, now=later)
+        booking = services.booking_create(patient=other_patient, slot_id=full_slot.pk, now=later)
+        assert booking.status == BookingStatus.PENDING_PAYMENT
+        assert WaitlistEntry.objects.get(patient=patient).status == WaitlistStatus.LAPSED
+        second = WaitlistEntry.objects.get(patient=other_patient)
+        assert second.status == WaitlistStatus.CLAIMED and second.booking_id == booking.pk
+        assert seats(full_slot) == 1
+        # Too late for the first patient.
+        with pytest.raises(Conflict):
+            services.booking_create(patient=patient, slot_id=full_slot.pk, now=later)
+
+    def test_lapsed_offer_with_nobody_waiting_frees_the_seat(self, patient, doctor, full_slot):
+        now = timezone.now()
+        services.waitlist_join(patient=patient, slot_id=full_slot.pk, now=now)
+        services.booking_cancel(booking_id=holder(full_slot).pk, by=doctor, now=now)
+        later = now + timedelta(minutes=31)
+        stranger = services.booking_create(
+            patient=PatientFactory(), slot_id=full_slot.pk, now=later
+        )
+        assert stranger.pk and seats(full_slot) == 1
+
+    def test_sweep_passes_lapsed_offers_on_promptly(
+        self, patient, other_patient, doctor, full_slot
+    ):
+        now = timezone.now()
+        services.waitlist_join(patient=patient, slot_id=full_slot.pk, now=now)
+        services.waitlist_join(patient=other_patient, slot_id=full_slot.pk, now=now)
+        services.booking_cancel(booking_id=holder(full_slot).pk, by=doctor, now=now)
+        services.booking_expire_lapsed(now=now + timedelta(minutes=31))
+        assert WaitlistEntry.objects.get(patient=other_patient).status == WaitlistStatus.OFFERED
+        assert OutboxMessage.objects.filter(kind=OutboxKind.WAITLIST_OFFER).count() == 2
+
+    def test_hold_lapse_offers_the_seat(self, patient, doctor, service):
+        now = timezone.now()
+        slot = hour_slot(doctor, service, hours_ahead=50)
+        services.booking_create(patient=PatientFactory(), slot_id=slot.pk, now=now)
+        services.waitlist_join(patient=patient, slot_id=slot.pk, now=now)
+        services.booking_expire_lapsed(now=now + timedelta(minutes=16))
+        assert WaitlistEntry.objects.get(patient=patient).status == WaitlistStatus.OFFERED
+        assert seats(slot) == 1
+
+    def test_reschedule_away_offers_the_old_seat(self, patient, doctor, service, full_slot):
+        services.waitlist_join(patient=patient, slot_id=full_slot.pk)
+        elsewhere = hour_slot(doctor, service, hours_ahead=90)
+        services.booking_reschedule(
+            booking_id=holder(full_slot).pk, slot_id=elsewhere.pk, by=doctor
+        )
+        assert WaitlistEntry.objects.get(patient=patient).status == WaitlistStatus.OFFERED
+
+    @override_settings(MAX_ACTIVE_HOLDS_PER_PATIENT=1)
+    def test_hold_cap_applies_to_a_claim(self, client_for, patient, doctor, service, full_slot):
+        services.booking_create(
+            patient=patient, slot_id=hour_slot(doctor, service, hours_ahead=40).pk
+        )
+        services.waitlist_join(patient=patient, slot_id=full_slot.pk)
+        services.booking_cancel(booking_id=holder(full_slot).pk, by=doctor)
+        response = post(client_for(patient), "bookings", {"slotId": full_slot.pk})
+        assert response.status_code == 409
+        assert WaitlistEntry.objects.get(patient=patient).status == WaitlistStatus.OFFERED
+
+    def test_leaving_with_an_offer_passes_it_on(
+        self, client_for, patient, other_patient, doctor, full_slot
+    ):
+        services.waitlist_join(patient=patient, slot_id=full_slot.pk)
+        services.waitlist_join(patient=other_patient, slot_id=full_slot.pk)
+        services.booking_cancel(booking_id=holder(full_slot).pk, by=doctor)
+        entry = WaitlistEntry.objects.get(patient=patient)
+        listed = client_for(patient).get("/api/v1/waitlist").json()["data"][0]
+        assert listed["status"] == "offered" and listed["offer"]["slotId"] == full_slot.pk
+        assert client_for(patient).delete(f"/api/v1/waitlist/{entry.pk}").status_code == 200
+        assert WaitlistEntry.objects.get(patient=other_patient).status == WaitlistStatus.OFFERED
+        assert seats(full_slot) == 1
+
+
+class TestErasureAndExport:
+    def test_erased_patients_entries_leave_and_offers_pass_on(
+        self, admin_user, patient, other_patient, doctor, full_slot, client_for
+    ):
+        services.waitlist_join(patient=patient, slot_id=full_slot.pk)
+        services.waitlist_join(patient=other_patient, slot_id=full_slot.pk)
+        services.booking_cancel(booking_id=holder(full_slot).pk, by=doctor)
+        export = client_for(patient).get(f"/api/v1/users/{patient.pk}/export")
+        assert export.status_code == 200
+        body = export.json()
+        body = body.get("data", body)
+        assert [e["slotId"] for e in body["waitlist"]] == [full_slot.pk]
+        user_erase(actor=admin_user, user=patient)
+        assert WaitlistEntry.objects.get(patient=patient).status == WaitlistStatus.LEFT
+        assert WaitlistEntry.objects.get(patient=other_patient).status == WaitlistStatus.OFFERED
+        assert seats(full_slot) == 1
+
+    def test_erased_doctor_closes_the_lines_of_their_slots(
+        self, admin_user, patient, doctor, full_slot
+    ):
+        services.waitlist_join(patient=patient, slot_id=full_slot.pk)
+        user_erase(actor=admin_user, user=doctor)
+        entry = WaitlistEntry.objects.get(patient=patient)
+        assert entry.status == WaitlistStatus.CLOSED
+        assert seats(full_slot) == 0
