@@ -24,6 +24,7 @@ from bookings.shapes import BOOKING_ROW
 from doctors_portal.db.compiled import CompiledQuery, Page
 from scheduling import timefmt
 from scheduling.models import Slot, SlotStatus
+from scheduling.selectors import bookable_slots, with_free_seats
 
 
 def _with_relations(queryset: QuerySet[Booking]) -> QuerySet[Booking]:
@@ -139,9 +140,11 @@ def booking_list_for_doctor(
     status: str | None = None,
     now: datetime | None = None,
 ) -> QuerySet[Booking]:
-    return _doctor_bookings(
-        **_doctor_booking_arguments(
-            doctor=doctor, day=day, status=status, now=now or timezone.now()
+    return with_patient_no_shows(
+        _doctor_bookings(
+            **_doctor_booking_arguments(
+                doctor=doctor, day=day, status=status, now=now or timezone.now()
+            )
         )
     )
 
@@ -308,4 +311,31 @@ def waitlist_entry_id(*, user: User, raw) -> int | None:
         return None
     return (
         WaitlistEntry.objects.filter(pk=entry_id, patient=user).values_list("pk", flat=True).first()
+    )
+
+
+def reschedule_choices(*, booking: Booking, now: datetime, limit: int = 60) -> list[Slot]:
+    """Free future times the booking may move to: the same service, its own doctor's first,
+    soonest first (the page's choices; the service decides)."""
+    slots = (
+        with_free_seats(bookable_slots(now=now).filter(service_id=booking.service_id), now=now)
+        .filter(free_seats__gt=0)
+        .exclude(pk=booking.slot_id)
+        .select_related("doctor")
+        .order_by("start", "id")[: limit * 2]
+    )
+    ordered = sorted(slots, key=lambda s: (s.doctor_id != booking.doctor_id, s.start, s.pk))
+    return ordered[:limit]
+
+
+def waitlist_offer_standing(*, user: User, slot_id: int, now: datetime) -> bool:
+    """Whether a seat of this slot is held for this patient by a waitlist offer."""
+    return (
+        user.is_authenticated
+        and WaitlistEntry.objects.filter(
+            patient=user,
+            offer_slot_id=slot_id,
+            status=WaitlistStatus.OFFERED,
+            offer_expires_at__gt=now,
+        ).exists()
     )

@@ -2,18 +2,22 @@
 services as the API; a booking the user may not see is a 404 here too."""
 
 import math
+from datetime import datetime
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 from rest_framework.exceptions import APIException
 
 from accounts.models import Role
 from accounts.throttles import page_throttle_wait, too_many_requests_page
 from accounts.views import service_errors
-from bookings import selectors, services
+from bookings import selectors, services, shapes
 from bookings.forms import BookingForm
 from bookings.models import BookingStatus
 from bookings.serializers import display_status
@@ -38,6 +42,13 @@ def describe(booking, now):
     # The rule (not after the start) is the cancel service's; a lapsed hold shows no button.
     booking.can_cancel = booking.shown_status in CANCELLABLE and not (
         services.booking_cancel_refusal(booking=booking, now=now)
+    )
+    # Whether the viewer may move it is the reschedule service's rule (cutoff for patients).
+    booking.can_reschedule = lambda user: (
+        not services.booking_reschedule_refusal(booking=booking, by=user, now=now)
+    )
+    booking.can_mark_attendance = (
+        booking.status == BookingStatus.CONFIRMED and booking.slot.start <= now
     )
     return booking
 
@@ -83,7 +94,10 @@ def book(request, slot_id: int):
     if request.user.role != Role.PATIENT:
         messages.info(request, "Only patients book appointments; sign in with a patient account.")
         return render(request, "pages/book.html", {**context, "not_patient": True}, status=403)
-    if slot.free_seats <= 0:
+    # A seat held for this patient by a waitlist offer is theirs to claim by booking it.
+    offered = selectors.waitlist_offer_standing(user=request.user, slot_id=slot.pk, now=now)
+    context["offered"] = offered
+    if slot.free_seats <= 0 and not offered:
         return _unavailable(request, day=day, slot=slot)
     if request.method == "POST" and form.is_valid():
         try:
@@ -110,7 +124,12 @@ def _unavailable(request, *, day, slot=None, status=409):
     return render(
         request,
         "pages/unavailable.html",
-        {"day": day, "slot": slot, "reason": "taken" if status == 409 else "past"},
+        {
+            "day": day,
+            "slot": slot,
+            "reason": "taken" if status == 409 else "past",
+            "can_wait": slot is not None and request.user.role == Role.PATIENT,
+        },
         status=status,
     )
 
@@ -123,6 +142,8 @@ def my_appointments(request):
     bookings = [
         describe(b, now) for b in selectors.booking_list_for_patient(patient=request.user)[:200]
     ]
+    for b in bookings:
+        b.may_reschedule = b.shown_status in CANCELLABLE and b.can_reschedule(request.user)
     return render(
         request,
         "pages/my_appointments.html",
@@ -178,3 +199,131 @@ def cancel(request, pk: int):
         "pages/cancel.html",
         {"booking": booking, "refund_amount": amount, "refund_reason": reason, "back": back},
     )
+
+
+# Reschedule, waitlist and attendance pages ----------------------------------------
+
+
+@login_required
+def reschedule(request, pk: int):
+    """Choose another free time of the same service and move the booking there."""
+    now = timezone.now()
+    booking = describe(get_booking_or_404(request.user, pk), now)
+    back = "pages:doctor_dashboard" if request.user.role == Role.DOCTOR else "pages:my_appointments"
+    refusal = services.booking_reschedule_refusal(booking=booking, by=request.user, now=now)
+    if request.method == "POST" and not refusal:
+        try:
+            slot_id = int(request.POST.get("slot", ""))
+        except ValueError:
+            messages.error(request, "Choose a new time.")
+        else:
+            try:
+                moved = services.booking_reschedule(
+                    booking_id=booking.pk, slot_id=slot_id, by=request.user
+                )
+            except APIException as exc:
+                for _path, message in service_errors(exc):
+                    messages.error(request, message)
+            else:
+                messages.success(
+                    request,
+                    f"Moved to {timefmt.format_date(moved.slot.start)}, "
+                    f"{timefmt.format_label(moved.slot.start, moved.slot.end)}.",
+                )
+                return redirect(back)
+    choices = selectors.reschedule_choices(booking=booking, now=now) if not refusal else []
+    for slot in choices:
+        slot.date_text = timefmt.format_date(slot.start)
+        slot.label = timefmt.format_label(slot.start, slot.end)
+    return render(
+        request,
+        "bookings/reschedule.html",
+        {"booking": booking, "choices": choices, "refusal": refusal, "back": back},
+        status=409 if refusal else 200,
+    )
+
+
+@login_required
+def waitlist(request):
+    """The patient's waitlist entries: their place, an offer to claim, leaving."""
+    now = timezone.now()
+    entries = [
+        shapes.WAITLIST_ENTRY(row, now) for row in selectors.waitlist_rows(user=request.user)
+    ]
+    for entry in entries:
+        entry["when"] = _when(entry["offer"]["start"] if entry["offer"] else entry["start"])
+        if entry["offer"]:
+            entry["offer"]["until"] = timefmt.format_clock(
+                datetime.fromisoformat(entry["offer"]["expiresAt"])
+            )
+    return render(request, "bookings/waitlist.html", {"entries": entries})
+
+
+def _when(iso: str | None) -> str:
+    if not iso:
+        return ""
+    at = datetime.fromisoformat(iso)
+    return f"{timefmt.format_date(at)}, {timefmt.format_clock(at)}"
+
+
+@login_required
+@require_POST
+def waitlist_join(request, slot_id: int):
+    wait = page_throttle_wait(request, BookingRateThrottle)
+    if wait is not None:
+        return too_many_requests_page(request, wait)
+    try:
+        entry = services.waitlist_join(patient=request.user, slot_id=slot_id)
+    except APIException as exc:
+        if getattr(exc, "status_code", 400) == 404:
+            raise Http404("No such slot.") from None
+        for _path, message in service_errors(exc):
+            messages.error(request, message)
+        if getattr(exc, "status_code", 400) == 403:
+            return redirect("pages:home")
+        return redirect("pages:waitlist")
+    (row,) = selectors.waitlist_rows(user=request.user, entry_id=entry.pk)
+    messages.success(
+        request,
+        f"You are on the waitlist, number {row['place']} in line. "
+        f"When a place comes free it is held for you for {settings.WAITLIST_CLAIM_MINUTES} "
+        "minutes and we email you.",
+    )
+    return redirect("pages:waitlist")
+
+
+@login_required
+@require_POST
+def waitlist_leave(request, pk: int):
+    entry_id = selectors.waitlist_entry_id(user=request.user, raw=pk)
+    if entry_id is None:
+        raise Http404("No such waitlist entry.")
+    try:
+        services.waitlist_leave(entry_id=entry_id, by=request.user)
+    except APIException as exc:
+        for _path, message in service_errors(exc):
+            messages.error(request, message)
+    else:
+        messages.success(request, "You left the waitlist.")
+    return redirect("pages:waitlist")
+
+
+@login_required
+@require_POST
+def attendance(request, pk: int):
+    """The doctor's Attended / No-show buttons (bookings/_attendance.html)."""
+    booking = get_booking_or_404(request.user, pk)
+    try:
+        services.booking_attendance_set(
+            booking_id=booking.pk, status=request.POST.get("status", ""), by=request.user
+        )
+    except APIException as exc:
+        if getattr(exc, "status_code", 400) == 404:
+            raise Http404("No such booking.") from None
+        if getattr(exc, "status_code", 400) == 403:
+            raise PermissionDenied(str(exc.detail)) from None
+        for _path, message in service_errors(exc):
+            messages.error(request, message)
+    else:
+        messages.success(request, "Attendance recorded.")
+    return redirect("pages:doctor_dashboard")

@@ -162,6 +162,19 @@ def calendar_feed_token_of(user) -> str:
     return calendar_feed_rotate(user=user)
 
 
+def waitlist_entry_of(world: World, actor: str) -> int:
+    """`actor` in line for the world's full slot."""
+    from bookings.models import WaitlistEntry
+    from scheduling import timefmt
+
+    return WaitlistEntry.objects.create(
+        patient=world.users[actor],
+        slot=world.slot,
+        doctor=world.doctor,
+        day=timefmt.clinic_today(world.slot.start),
+    ).pk
+
+
 def reset_pair_of(user) -> dict:
     from accounts.tokens import reset_pair
 
@@ -369,6 +382,33 @@ MATRIX: dict[tuple[str, str], Row] = {
         method="POST",
         body=lambda w: {},
     ),
+    # Reschedule: the world's booking moves to the doctor's free slot (same service).
+    (API + "^bookings/(?P<pk>[^/]+)/reschedule/?$", "POST"): Row(
+        lambda w: f"/api/v1/bookings/{w.booking.pk}/reschedule",
+        E(401, 200, 404, 200, 404, 404, 200),
+        method="POST",
+        body=lambda w: {"slotId": w.free_slot.pk},
+    ),
+    # Attendance: only the doctor and admins; the world's booking has not started (409).
+    (API + "^bookings/(?P<pk>[^/]+)/attendance/?$", "POST"): Row(
+        lambda w: f"/api/v1/bookings/{w.booking.pk}/attendance",
+        E(401, 403, 404, 409, 404, 404, 409),
+        method="POST",
+        body=lambda w: {"status": "completed"},
+    ),
+    # The world's slot is full (the patient's booking): others may queue, staff may not.
+    (API + "^waitlist/?$", "POST"): Row(
+        lambda w: "/api/v1/waitlist",
+        E(401, 409, 201, 403, 403, 403, 403),
+        method="POST",
+        body=lambda w: {"slotId": w.slot.pk},
+    ),
+    (API + "^waitlist/?$", "GET"): Row(lambda w: "/api/v1/waitlist", E(401, *[200] * 6)),
+    (API + "^waitlist/(?P<pk>[^/]+)/?$", "DELETE"): Row(
+        lambda w: f"/api/v1/waitlist/{waitlist_entry_of(w, 'other_patient')}",
+        E(401, 404, 200, 404, 404, 404, 404),
+        method="DELETE",
+    ),
     (API + "^bookings?/(?P<pk>[^/]+)/?$", "GET"): Row(
         lambda w: f"/api/v1/booking/{w.booking.pk}", E(401, 200, 404, 200, 404, 404, 200)
     ),
@@ -468,6 +508,34 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("appointments/<int:pk>/cancel/", "*"): Row(
         lambda w: f"/appointments/{w.booking.pk}/cancel/",
         E(302, 200, 404, 200, 404, 404, 200),
+        page=True,
+    ),
+    ("appointments/<int:pk>/reschedule/", "*"): Row(
+        lambda w: f"/appointments/{w.booking.pk}/reschedule/",
+        E(302, 200, 404, 200, 404, 404, 200),
+        page=True,
+    ),
+    # Joining from a full slot's page: every signed-in caller is sent on (with the reason).
+    ("book/<int:slot_id>/waitlist/", "*"): Row(
+        lambda w: f"/book/{w.slot.pk}/waitlist/",
+        same(302),
+        method="POST",
+        body=lambda w: {},
+        page=True,
+    ),
+    ("waitlist/", "*"): Row(lambda w: "/waitlist/", E(302, *[200] * 6), page=True),
+    ("waitlist/<int:pk>/leave/", "*"): Row(
+        lambda w: f"/waitlist/{waitlist_entry_of(w, 'other_patient')}/leave/",
+        E(302, 404, 302, 404, 404, 404, 404),
+        method="POST",
+        body=lambda w: {},
+        page=True,
+    ),
+    ("doctor/bookings/<int:pk>/attendance/", "*"): Row(
+        lambda w: f"/doctor/bookings/{w.booking.pk}/attendance/",
+        E(302, 403, 404, 302, 404, 404, 302),
+        method="POST",
+        body=lambda w: {"status": "completed"},
         page=True,
     ),
     ("appointments/<int:pk>/pay/", "*"): Row(

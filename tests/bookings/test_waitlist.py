@@ -16,7 +16,7 @@ from doctors_portal.outbox import outbox_deliver
 from scheduling import selectors as slot_selectors
 from scheduling.models import Slot
 from tests.bookings.waitlist_helpers import confirmed_booking, hour_slot, paid_booking, post
-from tests.factories import DoctorFactory, PatientFactory, ServiceFactory
+from tests.factories import PatientFactory, ServiceFactory
 
 pytestmark = pytest.mark.django_db
 
