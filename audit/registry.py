@@ -11,7 +11,7 @@ from auditlog.registry import auditlog
 AUDITED = {
     "user": ("accounts", "User", ["role", "is_superuser", "is_active", "deleted_at"]),
     "doctorProfile": ("accounts", "DoctorProfile", ["is_verified", "verified_by", "verified_at"]),
-    "booking": ("bookings", "Booking", ["status", "payment_status", "cancelled_by"]),
+    "booking": ("bookings", "Booking", ["status", "payment_status", "cancelled_by", "slot"]),
     "payment": ("payments", "Payment", ["status", "amount_refunded"]),
     "refund": ("payments", "Refund", ["status", "amount"]),
 }

@@ -113,3 +113,34 @@ class TestNoShowCount:
         assert counts == [0, 0, 0, 0, 0, 2, 2, 2]
         detail = client_for(admin_user).get(f"/api/v1/booking/{upcoming.pk}").json()["data"]
         assert detail["patient"]["noShows"] == 2
+
+
+def test_attendance_and_reschedule_are_in_the_audit_trail(
+    client_for, patient, doctor, admin_user, service
+):
+    booking = started_booking(patient, doctor, service)
+    assert mark(client_for(doctor), booking, "no_show").status_code == 200
+    old = hour_slot(doctor, service, hours_ahead=50)
+    new = hour_slot(doctor, service, hours_ahead=52)
+    moved = paid_booking(patient, old)
+    response = post(client_for(doctor), f"bookings/{moved.pk}/reschedule", {"slotId": new.pk})
+    assert response.status_code == 200
+
+    def changes(booking_id, field):
+        entries = (
+            client_for(admin_user)
+            .get("/api/v1/audit", {"entity": "booking", "id": booking_id})
+            .json()["data"]
+        )
+        return [
+            (e["changes"][field], e["actor"])
+            for e in entries
+            if e["action"] == "update" and field in e["changes"]
+        ]
+
+    ((status_change, actor),) = changes(booking.pk, "status")
+    assert status_change == {"from": "confirmed", "to": "no_show"}, status_change
+    assert actor["id"] == doctor.pk, actor
+    ((slot_change, actor),) = changes(moved.pk, "slot")
+    assert slot_change == {"from": str(old.pk), "to": str(new.pk)}, slot_change
+    assert actor["id"] == doctor.pk, actor
