@@ -23,6 +23,11 @@ def calendar_feed_owner(*, token: str) -> User | None:
     return feed.user if feed else None
 
 
+# Appointments that stay in a subscribed calendar: confirmed, and once attendance is
+# recorded (completed or no-show) still there as the past event it was.
+ATTENDED_OR_CONFIRMED = (BookingStatus.CONFIRMED, BookingStatus.COMPLETED, BookingStatus.NO_SHOW)
+
+
 def calendar_bookings(*, user: User) -> QuerySet[Booking]:
     """A patient's appointments, or a doctor's booked slots: confirmed, and cancelled
     ones that were confirmed (so subscribed calendars drop them), with each one's
@@ -30,13 +35,13 @@ def calendar_bookings(*, user: User) -> QuerySet[Booking]:
     mine = Q(doctor=user) if user.role == Role.DOCTOR else Q(patient=user)
     return (
         Booking.objects.filter(mine, slot__start__gte=timezone.now() - FEED_PAST)
-        .filter(status__in=[BookingStatus.CONFIRMED, BookingStatus.CANCELLED])
+        .filter(status__in=[*ATTENDED_OR_CONFIRMED, BookingStatus.CANCELLED])
         .annotate(
             calendar_changes=Count(
                 "outbox_messages", filter=Q(outbox_messages__kind__in=CALENDAR_KINDS)
             )
         )
-        .filter(Q(status=BookingStatus.CONFIRMED) | Q(calendar_changes__gt=1))
+        .filter(Q(status__in=ATTENDED_OR_CONFIRMED) | Q(calendar_changes__gt=1))
         .select_related("patient", "doctor", "service", "slot")
         .order_by("slot__start", "id")
     )

@@ -144,3 +144,14 @@ def test_attendance_and_reschedule_are_in_the_audit_trail(
     ((slot_change, actor),) = changes(moved.pk, "slot")
     assert slot_change == {"from": str(old.pk), "to": str(new.pk)}, slot_change
     assert actor["id"] == doctor.pk, actor
+
+
+def test_an_attended_appointment_stays_in_the_calendar_feed(patient, doctor, service):
+    from calendars.selectors import calendar_bookings
+
+    booking = started_booking(patient, doctor, service)
+    services.booking_attendance_set(
+        booking_id=booking.pk, status=BookingStatus.COMPLETED, by=doctor
+    )
+    assert [b.pk for b in calendar_bookings(user=patient)] == [booking.pk]
+    assert [b.pk for b in calendar_bookings(user=doctor)] == [booking.pk]
