@@ -116,12 +116,16 @@ def _status_filter(status: str, now: datetime) -> Q:
 
 
 def booking_list_for_patient(*, patient: User) -> QuerySet[Booking]:
-    return _with_relations(Booking.objects.filter(patient=patient)).order_by("-created_at", "-id")
+    return with_patient_no_shows(
+        _with_relations(Booking.objects.filter(patient=patient)).order_by("-created_at", "-id")
+    )
 
 
 # The API's pages of a patient's bookings, as rows of BOOKING_ROW.columns.
 _PATIENT_BOOKING_ROWS = CompiledQuery(
-    lambda *, patient_id: booking_list_for_patient(patient=User(pk=patient_id)),
+    lambda *, patient_id: _with_relations(Booking.objects.filter(patient_id=patient_id)).order_by(
+        "-created_at", "-id"
+    ),
     BOOKING_ROW.columns,
     annotate=with_patient_no_shows,
     patient_id=int,
