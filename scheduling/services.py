@@ -16,7 +16,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from accounts.models import Role, User
 from accounts.permissions import is_admin
-from bookings.seats import holds_release_lapsed, slot_lock
+from bookings.seats import holds_release_lapsed, slot_lock, waitlist_close_for_slot
 from doctors_portal.api.errors import Conflict, NotFoundAt
 from scheduling import selectors, timefmt
 from scheduling.availability_cache import availability_changed
@@ -195,6 +195,8 @@ def slot_create_many(
 
 def _cancel_locked(*, slot: Slot, now: datetime, path: str) -> Slot:
     holds_release_lapsed(slot=slot, now=now)
+    # Waitlist offers hold no booking: withdrawing the slot closes its line and offers.
+    waitlist_close_for_slot(slot=slot, now=now)
     if slot.seats_taken > 0:
         raise Conflict(
             "This slot has an active booking; cancel the booking first.",

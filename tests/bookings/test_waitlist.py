@@ -328,3 +328,29 @@ class TestErasureAndExport:
         entry = WaitlistEntry.objects.get(patient=patient)
         assert entry.status == WaitlistStatus.CLOSED
         assert seats(full_slot) == 0
+
+
+class TestSlotWithdrawn:
+    def test_doctor_removes_a_slot_whose_seat_is_only_offered(
+        self, client_for, patient, other_patient, doctor, full_slot
+    ):
+        services.waitlist_join(patient=patient, slot_id=full_slot.pk)
+        services.waitlist_join(patient=other_patient, slot_id=full_slot.pk)
+        services.booking_cancel(booking_id=holder(full_slot).pk, by=doctor)
+        response = client_for(doctor).patch(
+            "/api/v1/slots", {"id": full_slot.pk, "status": "cancelled"}, format="json"
+        )
+        assert response.status_code == 200, response.json()
+        statuses = set(WaitlistEntry.objects.values_list("status", flat=True))
+        assert statuses == {WaitlistStatus.CLOSED}
+        assert seats(full_slot) == 0
+
+    def test_a_booked_slot_still_refuses_and_its_line_stays(
+        self, client_for, patient, doctor, full_slot
+    ):
+        services.waitlist_join(patient=patient, slot_id=full_slot.pk)
+        response = client_for(doctor).patch(
+            "/api/v1/slots", {"id": full_slot.pk, "status": "cancelled"}, format="json"
+        )
+        assert response.status_code == 409
+        assert WaitlistEntry.objects.get(patient=patient).status == WaitlistStatus.WAITING
