@@ -6,11 +6,11 @@ from django.db import models
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.formats import date_format
-from rest_framework.exceptions import APIException
 
 from accounts import services
 from accounts.models import DoctorProfile, Role, User
 from accounts.selectors import erasure_preview
+from doctors_portal.errors import DomainError
 from scheduling.availability_cache import ChangesAvailabilityAdmin
 
 
@@ -94,7 +94,7 @@ class UserAdmin(ChangesAvailabilityAdmin, admin.ModelAdmin):
     def _verify_one(self, request, user, *, verified: bool, announce: bool = True) -> bool:
         try:
             services.doctor_set_verification(actor=request.user, doctor=user, verified=verified)
-        except APIException as exc:
+        except DomainError as exc:
             self.message_user(request, f"{user}: {exc.detail}", messages.ERROR)
             return False
         if not announce:
@@ -152,7 +152,7 @@ class UserAdmin(ChangesAvailabilityAdmin, admin.ModelAdmin):
             try:
                 services.user_erase(actor=request.user, user=user)
                 done += 1
-            except APIException as exc:
+            except DomainError as exc:
                 self.message_user(request, f"{user}: {exc.detail}", messages.ERROR)
         self.message_user(request, f"Anonymised {done} user(s).", messages.SUCCESS)
         if own:

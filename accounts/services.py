@@ -13,8 +13,6 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
-from rest_framework.exceptions import AuthenticationFailed, NotFound, PermissionDenied
-from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
@@ -23,7 +21,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts import lifecycle, mails, tokens
 from accounts.firebase import FirebaseIdentity
 from accounts.models import DoctorProfile, Role, User, VerificationEvent, is_admin
-from doctors_portal.api.errors import DomainError, DuplicateEntry
+from doctors_portal.errors import DomainError, DuplicateEntry, Forbidden, NotFound, Unauthenticated
 from scheduling.availability_cache import availability_changed
 
 # "Not given" for optional update fields, where None can be a real value.
@@ -53,7 +51,7 @@ def _check_password(password: str, *, email: str, name: str) -> None:
     try:
         validate_password(password, user=User(email=email, name=name))
     except DjangoValidationError as exc:
-        raise DRFValidationError({"password": exc.messages}) from None
+        raise DomainError(errors={"password": exc.messages}) from None
 
 
 def _refuse_reserved_domain(email: str) -> None:
@@ -91,15 +89,19 @@ def user_register(
     that account taken over (invariant 9). A local account is mailed a link to prove it."""
     email = email.strip().lower()
     if role not in SELF_REGISTRABLE_ROLES:
-        raise PermissionDenied("Nobody can register as an administrator.")
+        raise Forbidden("Nobody can register as an administrator.")
     _refuse_reserved_domain(email)
     if firebase_identity is None and not password:
-        raise DRFValidationError(
-            {"password": ["Give a password, or send a Firebase ID token as Authorization: Bearer."]}
+        raise DomainError(
+            errors={
+                "password": [
+                    "Give a password, or send a Firebase ID token as Authorization: Bearer."
+                ]
+            }
         )
     if firebase_identity is not None:
         if firebase_identity.email != email:
-            raise AuthenticationFailed("The Firebase ID token belongs to another email address.")
+            raise Unauthenticated("The Firebase ID token belongs to another email address.")
         # An unverified email is accepted here: the reference client registers right after
         # a Firebase email sign-up. The new account is bound to this Firebase uid, so
         # only this Firebase account can later exchange tokens for it (token_obtain_with_firebase).
@@ -217,7 +219,7 @@ def user_update(
     if not actor_is_admin and actor.pk != user.pk:
         raise NotFound("No user with this id.")
     if not actor_is_admin and (role is not UNSET or is_verified is not UNSET):
-        raise PermissionDenied("Only an administrator may change a role or a verification.")
+        raise Forbidden("Only an administrator may change a role or a verification.")
 
     fields = []
     for field, value in (("name", name), ("phone", phone), ("image", image)):
@@ -263,7 +265,7 @@ def user_update(
 
 def _require_admin(actor: User) -> None:
     if not is_admin(actor):
-        raise PermissionDenied("Only administrators may do this.")
+        raise Forbidden("Only administrators may do this.")
 
 
 @transaction.atomic
@@ -323,7 +325,7 @@ def _check_may_erase(*, actor: User, user: User) -> None:
     if actor.pk == user.pk:
         if is_admin(actor):
             # The last administrator must not be able to lock the clinic out.
-            raise PermissionDenied("An administrator cannot delete their own account.")
+            raise Forbidden("An administrator cannot delete their own account.")
         return
     _require_admin(actor)
 
@@ -408,7 +410,7 @@ def token_obtain_with_password(*, request: HttpRequest, email: str, password: st
     # The request lets django-axes refuse a locked account or address and count a failure.
     user = authenticate(request, username=email.strip().lower(), password=password)
     if user is None:
-        raise AuthenticationFailed("No active account with this email and password.")
+        raise Unauthenticated("No active account with this email and password.")
     return token_pair_for(user)
 
 
@@ -417,12 +419,12 @@ def token_obtain_with_firebase(
     *, identity: FirebaseIdentity, email: str, site: str = ""
 ) -> dict[str, str]:
     if identity.email != email.strip().lower():
-        raise AuthenticationFailed("The Firebase ID token belongs to another email address.")
+        raise Unauthenticated("The Firebase ID token belongs to another email address.")
     user = User.objects.select_for_update().filter(email__iexact=identity.email).first()
     if user is None:
         raise NotFound("No account with this email; register first.")
     if not user.is_active:
-        raise AuthenticationFailed("This account is deactivated.")
+        raise Unauthenticated("This account is deactivated.")
     same_account = bool(user.firebase_uid) and user.firebase_uid == identity.uid
     if identity.email_verified and not user.email_verified:
         if same_account:
@@ -436,11 +438,11 @@ def token_obtain_with_firebase(
             _take_over(user, firebase_uid=identity.uid, site=site)
     elif not same_account:
         if user.firebase_uid:
-            raise AuthenticationFailed("This account is linked to another Firebase account.")
+            raise Unauthenticated("This account is linked to another Firebase account.")
         # Linking joins a proven account, so here the email must be proven too:
         # anyone can create an unverified Firebase account with someone else's email.
         if not identity.email_verified:
-            raise AuthenticationFailed(
+            raise Unauthenticated(
                 "The Firebase account's email address is not verified; verify it to link "
                 "it to this existing account."
             )
@@ -454,6 +456,7 @@ def token_obtain_with_firebase(
 
 
 class BadLink(DomainError):
+    code = "bad_link"
     default_detail = "This link is invalid, used or expired. Ask for a new one."
 
 
@@ -476,7 +479,7 @@ def email_verify(
     holder = signed_in_as is not None and signed_in_as.pk == user.pk
     if holder or password is not None:
         if not holder and not user.check_password(password):
-            raise AuthenticationFailed("This is not the password chosen at sign-up.")
+            raise Unauthenticated("This is not the password chosen at sign-up.")
         user.email_verified = True
         user.save(update_fields=["email_verified", "updated_at"])
         return user, False
@@ -529,7 +532,7 @@ def _parse_refresh(raw: str) -> RefreshToken:
         # Verifies signature, expiry and (blacklist app) that it is not blacklisted.
         return RefreshToken(raw)
     except TokenError as exc:
-        raise AuthenticationFailed(f"Refresh token is invalid: {exc}") from None
+        raise Unauthenticated(f"Refresh token is invalid: {exc}") from None
 
 
 @transaction.atomic
@@ -546,10 +549,10 @@ def token_refresh(*, refresh: str) -> dict[str, str]:
         .first()
     )
     if outstanding is None or BlacklistedToken.objects.filter(token=outstanding).exists():
-        raise AuthenticationFailed("Refresh token is invalid: Token is blacklisted")
+        raise Unauthenticated("Refresh token is invalid: Token is blacklisted")
     user = User.objects.filter(pk=token.get(jwt_settings.USER_ID_CLAIM)).first()
     if user is None or not user.is_active:
-        raise AuthenticationFailed("This account is deactivated.")
+        raise Unauthenticated("This account is deactivated.")
     BlacklistedToken.objects.create(token=outstanding)
     return token_pair_for(user)
 

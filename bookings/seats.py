@@ -17,12 +17,13 @@ from django.db.models import F
 
 from accounts.models import User
 from bookings.models import Booking, BookingStatus
-from doctors_portal.api.errors import Conflict, NotFoundAt
+from doctors_portal.errors import Conflict, NotFoundAt
 from scheduling.availability_cache import availability_changed
 from scheduling.models import Slot
 
 
 class SeatNoLongerAvailable(Conflict):
+    code = "seat_no_longer_available"
     default_detail = "This time is no longer available. Please choose another slot."
 
 

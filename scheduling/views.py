@@ -11,12 +11,12 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
-from rest_framework.exceptions import APIException
 
 from accounts.models import Role, User
-from accounts.views import add_service_errors, service_errors
 from bookings import selectors as booking_selectors
-from bookings.views import describe
+from doctors_portal.errors import DomainError
+from doctors_portal.pages import add_service_errors, page_status, service_errors
+from doctors_portal.pages.bookings import booking_card
 from scheduling import selectors, services, timefmt
 from scheduling.forms import DatePickForm, SlotPublishForm
 from scheduling.models import SlotStatus
@@ -121,7 +121,7 @@ def _dashboard(request, form, status=200):
         slot.held = slot.capacity - slot.free_seats
     now = timezone.now()
     bookings = [
-        describe(b, now) for b in booking_selectors.booking_list_for_doctor(doctor=doctor)[:200]
+        booking_card(b, now) for b in booking_selectors.booking_list_for_doctor(doctor=doctor)[:200]
     ]
     return render(
         request,
@@ -162,7 +162,7 @@ def slot_publish(request):
                 service=data["service"],
                 capacity=data["capacity"],
             )
-        except APIException as exc:
+        except DomainError as exc:
             add_service_errors(
                 form,
                 exc,
@@ -185,8 +185,8 @@ def slot_remove(request, pk: int):
     doctor = _require_doctor(request)
     try:
         slot = services.slot_update(slot_id=pk, by=doctor, status=SlotStatus.CANCELLED)
-    except APIException as exc:
-        if getattr(exc, "status_code", 400) == 404:
+    except DomainError as exc:
+        if page_status(exc) == 404:
             raise Http404("No such slot.") from None
         for _path, message in service_errors(exc):
             messages.error(request, message)

@@ -37,7 +37,6 @@ KNOWN_UPWARD_IMPORTS = {
     ("scheduling.services", "bookings.seats"),
     ("scheduling.views", "bookings"),
     ("scheduling.views", "bookings.selectors"),
-    ("scheduling.views", "bookings.views"),
 }
 
 
