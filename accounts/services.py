@@ -20,9 +20,8 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import lifecycle, mails, tokens
 from accounts.firebase import FirebaseIdentity
-from accounts.models import DoctorProfile, Role, User, VerificationEvent, is_admin
+from accounts.models import DoctorProfile, Role, User, VerificationEvent, is_admin, specialties
 from doctors_portal.errors import DomainError, DuplicateEntry, Forbidden, NotFound, Unauthenticated
-from scheduling.availability_cache import availability_changed
 
 # "Not given" for optional update fields, where None can be a real value.
 UNSET: Any = object()
@@ -32,16 +31,14 @@ SELF_REGISTRABLE_ROLES = {Role.PATIENT, Role.DOCTOR}
 
 def _resolve_service(value):
     """A scheduling.Service from its id or its name (case-insensitive), or a 400."""
-    from scheduling.models import Service
-
     if value in (None, ""):
         return None
     raw = str(value).strip()
     service = None
     if raw.isdigit():
-        service = Service.objects.filter(pk=int(raw)).first()
+        service = specialties().filter(pk=int(raw)).first()
     if service is None:
-        service = Service.objects.filter(name__iexact=raw).first()
+        service = specialties().filter(name__iexact=raw).first()
     if service is None:
         raise DomainError(f'No service named "{raw}".', path="specialty")
     return service
@@ -259,7 +256,7 @@ def user_update(
                 actor=actor, doctor=user, verified=is_verified, reason=verification_reason
             )
     if user.role == Role.DOCTOR:
-        availability_changed()  # a doctor's name, picture and specialty are shown
+        lifecycle.listing_changed()  # a doctor's name, picture and specialty are shown
     return user
 
 
@@ -281,7 +278,7 @@ def user_set_role(*, actor: User, user: User, role: str) -> User:
     user.save(update_fields=["role", "is_superuser", "updated_at"])
     if role == Role.DOCTOR:
         DoctorProfile.objects.get_or_create(user=user)
-    availability_changed()
+    lifecycle.listing_changed()
     return user
 
 
@@ -303,7 +300,7 @@ def doctor_set_verification(
     VerificationEvent.objects.create(
         doctor=doctor, verified=verified, by=actor, at=now, reason=(reason or "").strip()[:500]
     )
-    availability_changed()
+    lifecycle.listing_changed()
     return profile
 
 
@@ -397,7 +394,7 @@ def user_erase(*, actor: User, user: User, now=None) -> Erasure:
     DoctorProfile.objects.filter(user=user).update(license_number="", bio="")
     _anonymise_copies(user=user, old_repr=old_repr, old_email=old_email)
     _blacklist_all_refresh_tokens(user)
-    availability_changed()
+    lifecycle.listing_changed()
     return Erasure(user=user, counts=counts)
 
 

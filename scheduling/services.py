@@ -15,10 +15,11 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from accounts.permissions import is_admin
-from bookings.seats import holds_release_lapsed, slot_lock
 from doctors_portal.errors import Conflict, DomainError, Forbidden, NotFoundAt
 from scheduling import selectors, timefmt
 from scheduling.availability_cache import availability_changed
+from scheduling.holds import holds
+from scheduling.locks import slot_lock
 from scheduling.models import Service, Slot, SlotStatus
 
 MAX_LABELS_PER_REQUEST = 500
@@ -195,7 +196,7 @@ def slot_create_many(
 
 
 def _cancel_locked(*, slot: Slot, now: datetime, path: str) -> Slot:
-    holds_release_lapsed(slot=slot, now=now)
+    holds().release_lapsed(slot=slot, now=now)
     if slot.seats_taken > 0:
         raise Conflict(
             "This slot has an active booking; cancel the booking first.",
@@ -249,7 +250,7 @@ def slot_update(
         raise NotFoundAt("No such slot.", path="id")
     if status == SlotStatus.CANCELLED and slot.status != SlotStatus.CANCELLED:
         return _cancel_locked(slot=slot, now=now, path="status")
-    holds_release_lapsed(slot=slot, now=now)
+    holds().release_lapsed(slot=slot, now=now)
     held = slot.seats_taken
     fields = []
     if capacity is not None:
