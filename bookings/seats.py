@@ -34,32 +34,22 @@ from bookings.models import (
     WaitlistStatus,
 )
 from bookings.notifications import notify_waitlist_offer
-from doctors_portal.api.errors import Conflict, NotFoundAt
+from doctors_portal.errors import Conflict
 from scheduling import timefmt
 from scheduling.availability_cache import availability_changed
+from scheduling.holds import Holds
+from scheduling.locks import slot_lock
 from scheduling.models import Slot, SlotStatus
 
 
 class SeatNoLongerAvailable(Conflict):
+    code = "seat_no_longer_available"
     default_detail = "This time is no longer available. Please choose another slot."
 
 
 def patient_lock(*, patient: User) -> None:
     """Lock the patient's row first, so one patient's bookings are made one at a time."""
     User.objects.select_for_update().filter(pk=patient.pk).values_list("pk").first()
-
-
-def slot_lock(*, slot_id: int, path: str = "slotId") -> Slot:
-    """Lock a slot's row (with its service and doctor) before changing its seats."""
-    slot = (
-        Slot.objects.select_for_update(of=("self",))
-        .select_related("service", "doctor")
-        .filter(pk=slot_id)
-        .first()
-    )
-    if slot is None:
-        raise NotFoundAt("No such slot.", path=path)
-    return slot
 
 
 def booking_lock(*, booking_id: int) -> tuple[Slot, Booking]:
@@ -226,3 +216,18 @@ def waitlist_close_for_slot(*, slot: Slot, now) -> int:
         status=WaitlistStatus.CLOSED, updated_at=now
     )
     return closed
+
+
+# What scheduling asks of holds (scheduling.holds), registered by BookingsConfig.ready.
+HOLDS = Holds(
+    lapsed=lambda *, now: Booking.objects.filter(
+        status=BookingStatus.PENDING_PAYMENT, expires_at__lte=now
+    ),
+    running=lambda *, now: Booking.objects.filter(
+        status=BookingStatus.PENDING_PAYMENT, expires_at__gt=now
+    ),
+    confirmed=lambda: Booking.objects.filter(status=BookingStatus.CONFIRMED),
+    release_lapsed=holds_release_lapsed,
+    lapsed_offers=_lapsed_offers,
+    slot_withdrawn=waitlist_close_for_slot,
+)

@@ -14,7 +14,6 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from accounts.models import Role, User, is_admin
 from bookings.models import (
@@ -41,7 +40,7 @@ from bookings.seats import (
     slot_lock,
     slots_lock,
 )
-from doctors_portal.api.errors import Conflict, NotFoundAt
+from doctors_portal.errors import Conflict, DomainError, Forbidden, NotFoundAt
 from scheduling import timefmt
 from scheduling.models import Slot, SlotStatus
 
@@ -88,7 +87,7 @@ def _hold_expiry(*, patient: User, slot: Slot, now):
 def booking_create(*, patient: User, slot_id: int, patient_phone: str = "", now=None) -> Booking:
     """Hold a seat on a slot for a patient, pending payment, for BOOKING_HOLD_MINUTES."""
     if patient.role != Role.PATIENT:
-        raise PermissionDenied("Only patients can book appointments.")
+        raise Forbidden("Only patients can book appointments.")
     now = now or timezone.now()
     # The patient before the slot (the seat ledger's order): their bookings queue here.
     patient_lock(patient=patient)
@@ -96,7 +95,7 @@ def booking_create(*, patient: User, slot_id: int, patient_phone: str = "", now=
     if not _slot_is_bookable(slot):
         raise NotFoundAt("No such slot.", path="slotId")
     if slot.start <= now:
-        raise ValidationError({"slotId": ["This slot has already started."]})
+        raise DomainError(errors={"slotId": ["This slot has already started."]})
     seats_settle(slot=slot, now=now)
     if Booking.objects.filter(
         slot=slot, patient=patient, status__in=SEAT_HOLDING_STATUSES
@@ -321,15 +320,15 @@ def booking_reschedule(*, booking_id: int, slot_id: int, by: User, now=None) -> 
     if refusal:
         raise Conflict(refusal)
     if new_slot.pk == old_slot.pk:
-        raise ValidationError({"slotId": ["The booking is already at this time."]})
+        raise DomainError(errors={"slotId": ["The booking is already at this time."]})
     if not _slot_is_bookable(new_slot):
         raise NotFoundAt("No such slot.", path="slotId")
     if new_slot.service_id != booking.service_id:
-        raise ValidationError(
-            {"slotId": [f"Choose a time of the same service ({booking.service.name})."]}
+        raise DomainError(
+            errors={"slotId": [f"Choose a time of the same service ({booking.service.name})."]}
         )
     if new_slot.start <= now:
-        raise ValidationError({"slotId": ["This slot has already started."]})
+        raise DomainError(errors={"slotId": ["This slot has already started."]})
     seats_settle(slot=new_slot, now=now)
     if Booking.objects.filter(
         slot=new_slot, patient_id=booking.patient_id, status__in=SEAT_HOLDING_STATUSES
@@ -359,12 +358,12 @@ def booking_attendance_set(*, booking_id: int, status: str, by: User, now=None) 
     """The booking's doctor (or an admin) records whether the patient came: a confirmed
     booking whose slot has started becomes completed or no_show, and leaves the ledger."""
     if status not in ATTENDANCE_STATUSES:
-        raise ValidationError({"status": ["One of: completed, no_show."]})
+        raise DomainError(errors={"status": ["One of: completed, no_show."]})
     now = now or timezone.now()
     slot, booking = booking_lock(booking_id=booking_id)
     if not (is_admin(by) or by.pk == booking.doctor_id):
         if by.pk == booking.patient_id:
-            raise PermissionDenied("Only the doctor or the clinic records attendance.")
+            raise Forbidden("Only the doctor or the clinic records attendance.")
         raise NotFoundAt("No such booking.", path="id")
     if booking.status != BookingStatus.CONFIRMED:
         raise Conflict(
@@ -393,7 +392,7 @@ def waitlist_join(
     """Queue a patient for a full slot, or for any slot of a doctor on a clinic day whose
     every slot is full. 409 when a seat is free (book it instead)."""
     if patient.role != Role.PATIENT:
-        raise PermissionDenied("Only patients can join a waitlist.")
+        raise Forbidden("Only patients can join a waitlist.")
     now = now or timezone.now()
     patient_lock(patient=patient)
     if slot_id is not None:
@@ -401,7 +400,7 @@ def waitlist_join(
         if not _slot_is_bookable(slot):
             raise NotFoundAt("No such slot.", path="slotId")
         if slot.start <= now:
-            raise ValidationError({"slotId": ["This slot has already started."]})
+            raise DomainError(errors={"slotId": ["This slot has already started."]})
         seats_settle(slot=slot, now=now)
         if Booking.objects.filter(
             slot=slot, patient=patient, status__in=SEAT_HOLDING_STATUSES

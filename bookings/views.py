@@ -1,7 +1,6 @@
 """Booking pages: the booking form, "my appointments" and cancelling. Same selectors and
 services as the API; a booking the user may not see is a 404 here too."""
 
-import math
 from datetime import datetime
 
 from django.conf import settings
@@ -12,45 +11,19 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
-from rest_framework.exceptions import APIException
 
 from accounts.models import Role
 from accounts.throttles import page_throttle_wait, too_many_requests_page
-from accounts.views import service_errors
 from bookings import selectors, services, shapes
 from bookings.forms import BookingForm
 from bookings.models import BookingStatus
-from bookings.serializers import display_status
 from bookings.throttles import BookingRateThrottle
+from doctors_portal.errors import DomainError
+from doctors_portal.pages import page_status, service_errors
+from doctors_portal.pages.bookings import booking_card
 from scheduling import selectors as slot_selectors
 from scheduling import timefmt
 from scheduling.models import Slot
-
-CANCELLABLE = (BookingStatus.PENDING_PAYMENT, BookingStatus.CONFIRMED)
-
-
-def describe(booking, now):
-    """Presentation only: the labels and minutes a page shows for a booking."""
-    booking.shown_status = display_status(booking, now)
-    booking.shown_status_label = BookingStatus(booking.shown_status).label
-    booking.date_text = timefmt.format_date(booking.slot.start)
-    booking.label = timefmt.format_label(booking.slot.start, booking.slot.end)
-    booking.day = timefmt.clinic_today(booking.slot.start)
-    booking.minutes_left = None
-    if booking.shown_status == BookingStatus.PENDING_PAYMENT:
-        booking.minutes_left = hold_minutes(booking)
-    # The rule (not after the start) is the cancel service's; a lapsed hold shows no button.
-    booking.can_cancel = booking.shown_status in CANCELLABLE and not (
-        services.booking_cancel_refusal(booking=booking, now=now)
-    )
-    # Whether the viewer may move it is the reschedule service's rule (cutoff for patients).
-    booking.can_reschedule = lambda user: (
-        not services.booking_reschedule_refusal(booking=booking, by=user, now=now)
-    )
-    booking.can_mark_attendance = (
-        booking.status == BookingStatus.CONFIRMED and booking.slot.start <= now
-    )
-    return booking
 
 
 def get_booking_or_404(user, pk):
@@ -104,20 +77,15 @@ def book(request, slot_id: int):
             booking = services.booking_create(
                 patient=request.user, slot_id=slot.pk, patient_phone=form.cleaned_data["phone"]
             )
-        except APIException as exc:
+        except DomainError as exc:
             if isinstance(exc, services.SeatNoLongerAvailable):
                 return _unavailable(request, day=day, slot=slot)
             for _path, message in service_errors(exc):
                 form.add_error(None, message)
-            return render(request, "pages/book.html", context, status=exc.status_code)
+            return render(request, "pages/book.html", context, status=page_status(exc))
         # The pay page states the hold once, with its live countdown.
         return redirect("pages:pay", pk=booking.pk)
     return render(request, "pages/book.html", context, status=400 if form.errors else 200)
-
-
-def hold_minutes(booking) -> int:
-    left = (booking.expires_at - timezone.now()).total_seconds()
-    return max(1, math.ceil(left / 60))
 
 
 def _unavailable(request, *, day, slot=None, status=409):
@@ -140,10 +108,9 @@ def my_appointments(request):
         return redirect("pages:doctor_dashboard")
     now = timezone.now()
     bookings = [
-        describe(b, now) for b in selectors.booking_list_for_patient(patient=request.user)[:200]
+        booking_card(b, now, viewer=request.user)
+        for b in selectors.booking_list_for_patient(patient=request.user)[:200]
     ]
-    for b in bookings:
-        b.may_reschedule = b.shown_status in CANCELLABLE and b.can_reschedule(request.user)
     return render(
         request,
         "pages/my_appointments.html",
@@ -175,12 +142,12 @@ def appointment_groups(bookings, now) -> list[tuple[str, str, list]]:
 @login_required
 def cancel(request, pk: int):
     now = timezone.now()
-    booking = describe(get_booking_or_404(request.user, pk), now)
+    booking = booking_card(get_booking_or_404(request.user, pk), now)
     back = "pages:doctor_dashboard" if request.user.role == Role.DOCTOR else "pages:my_appointments"
     if request.method == "POST":
         try:
             result = services.booking_cancel(booking_id=booking.pk, by=request.user)
-        except APIException as exc:
+        except DomainError as exc:
             for _path, message in service_errors(exc):
                 messages.error(request, message)
             return redirect(back)
@@ -193,7 +160,9 @@ def cancel(request, pk: int):
         else:
             messages.success(request, f"Appointment cancelled. {result.refund_reason}")
         return redirect(back)
-    amount, reason = services.booking_refund_policy(booking=booking, by=request.user, now=now)
+    amount, reason = services.booking_refund_policy(
+        booking=booking.booking, by=request.user, now=now
+    )
     return render(
         request,
         "pages/cancel.html",
@@ -208,9 +177,9 @@ def cancel(request, pk: int):
 def reschedule(request, pk: int):
     """Choose another free time of the same service and move the booking there."""
     now = timezone.now()
-    booking = describe(get_booking_or_404(request.user, pk), now)
+    booking = booking_card(get_booking_or_404(request.user, pk), now)
     back = "pages:doctor_dashboard" if request.user.role == Role.DOCTOR else "pages:my_appointments"
-    refusal = services.booking_reschedule_refusal(booking=booking, by=request.user, now=now)
+    refusal = services.booking_reschedule_refusal(booking=booking.booking, by=request.user, now=now)
     if request.method == "POST" and not refusal:
         try:
             slot_id = int(request.POST.get("slot", ""))
@@ -221,7 +190,7 @@ def reschedule(request, pk: int):
                 moved = services.booking_reschedule(
                     booking_id=booking.pk, slot_id=slot_id, by=request.user
                 )
-            except APIException as exc:
+            except DomainError as exc:
                 for _path, message in service_errors(exc):
                     messages.error(request, message)
             else:
@@ -231,7 +200,7 @@ def reschedule(request, pk: int):
                     f"{timefmt.format_label(moved.slot.start, moved.slot.end)}.",
                 )
                 return redirect(back)
-    choices = selectors.reschedule_choices(booking=booking, now=now) if not refusal else []
+    choices = selectors.reschedule_choices(booking=booking.booking, now=now) if not refusal else []
     for slot in choices:
         slot.date_text = timefmt.format_date(slot.start)
         slot.label = timefmt.format_label(slot.start, slot.end)
@@ -274,12 +243,12 @@ def waitlist_join(request, slot_id: int):
         return too_many_requests_page(request, wait)
     try:
         entry = services.waitlist_join(patient=request.user, slot_id=slot_id)
-    except APIException as exc:
-        if getattr(exc, "status_code", 400) == 404:
+    except DomainError as exc:
+        if page_status(exc) == 404:
             raise Http404("No such slot.") from None
         for _path, message in service_errors(exc):
             messages.error(request, message)
-        if getattr(exc, "status_code", 400) == 403:
+        if page_status(exc) == 403:
             return redirect("pages:home")
         return redirect("pages:waitlist")
     (row,) = selectors.waitlist_rows(user=request.user, entry_id=entry.pk)
@@ -300,7 +269,7 @@ def waitlist_leave(request, pk: int):
         raise Http404("No such waitlist entry.")
     try:
         services.waitlist_leave(entry_id=entry_id, by=request.user)
-    except APIException as exc:
+    except DomainError as exc:
         for _path, message in service_errors(exc):
             messages.error(request, message)
     else:
@@ -317,11 +286,11 @@ def attendance(request, pk: int):
         services.booking_attendance_set(
             booking_id=booking.pk, status=request.POST.get("status", ""), by=request.user
         )
-    except APIException as exc:
-        if getattr(exc, "status_code", 400) == 404:
+    except DomainError as exc:
+        if page_status(exc) == 404:
             raise Http404("No such booking.") from None
-        if getattr(exc, "status_code", 400) == 403:
-            raise PermissionDenied(str(exc.detail)) from None
+        if page_status(exc) == 403:
+            raise PermissionDenied(exc.detail) from None
         for _path, message in service_errors(exc):
             messages.error(request, message)
     else:

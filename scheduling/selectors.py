@@ -10,15 +10,15 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS
-from django.db.models import Count, F, IntegerField, Min, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import F, Func, IntegerField, Min, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Role, User
 from accounts.permissions import is_admin
-from bookings.models import Booking, BookingStatus, WaitlistEntry, WaitlistStatus
 from doctors_portal.db.compiled import CompiledQuery
 from scheduling import timefmt
+from scheduling.holds import holds
 from scheduling.models import Service, Slot, SlotStatus
 
 
@@ -26,32 +26,20 @@ def service_list() -> QuerySet[Service]:
     return Service.objects.filter(is_active=True).order_by("name", "id")
 
 
+def _row_count(rows: QuerySet) -> Coalesce:
+    """How many rows a correlated queryset holds, as a column (0 for none)."""
+    counted = rows.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
 def lapsed_holds_subquery(*, now: datetime) -> Subquery:
     """Seats in `seats_taken` that no longer hold anyone: lapsed unpaid holds, and lapsed
-    waitlist offers (bookings.seats). Both through small partial indexes."""
-    lapsed = (
-        Booking.objects.filter(
-            slot=OuterRef("pk"), status=BookingStatus.PENDING_PAYMENT, expires_at__lte=now
-        )
-        .order_by()
-        .values("slot")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    lapsed_offers = (
-        WaitlistEntry.objects.filter(
-            offer_slot=OuterRef("pk"),
-            status=WaitlistStatus.OFFERED,
-            offer_expires_at__lte=now,
-        )
-        .order_by()
-        .values("offer_slot")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(lapsed, output_field=IntegerField()), Value(0)) + Coalesce(
-        Subquery(lapsed_offers, output_field=IntegerField()), Value(0)
-    )
+    waitlist offers (bookings.seats, through scheduling.holds). Both through small partial
+    indexes."""
+    slot = OuterRef("pk")
+    lapsed = holds().lapsed(now=now).filter(slot=slot)
+    lapsed_offers = holds().lapsed_offers(slot=slot, now=now)
+    return _row_count(lapsed) + _row_count(lapsed_offers)
 
 
 def with_free_seats(queryset: QuerySet[Slot], *, now: datetime) -> QuerySet[Slot]:
@@ -246,12 +234,12 @@ def availability_between(
 def hold_next_lapse(*, start: datetime, end: datetime, now: datetime) -> datetime | None:
     """When the next unpaid hold on a slot starting in [start, end) lapses (its seat comes
     back)."""
-    return Booking.objects.filter(
-        status=BookingStatus.PENDING_PAYMENT,
-        expires_at__gt=now,
-        slot__start__gte=start,
-        slot__start__lt=end,
-    ).aggregate(next=Min("expires_at"))["next"]
+    return (
+        holds()
+        .running(now=now)
+        .filter(slot__start__gte=start, slot__start__lt=end)
+        .aggregate(next=Min("expires_at"))["next"]
+    )
 
 
 def next_slot_start_from(*, at: datetime) -> datetime | None:
@@ -295,8 +283,5 @@ def doctor_slots_private(*, doctor: User, viewer, now: datetime | None = None) -
 
 
 def slot_active_bookings(*, slot: Slot, now: datetime) -> int:
-    return Booking.objects.filter(
-        Q(status=BookingStatus.CONFIRMED)
-        | Q(status=BookingStatus.PENDING_PAYMENT, expires_at__gt=now),
-        slot=slot,
-    ).count()
+    seats_in_use = holds().confirmed() | holds().running(now=now)
+    return seats_in_use.filter(slot=slot).count()

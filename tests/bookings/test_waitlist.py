@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.services import user_erase
 from bookings import services
 from bookings.models import Booking, BookingStatus, WaitlistEntry, WaitlistStatus
-from doctors_portal.api.errors import Conflict
+from doctors_portal.errors import Conflict
 from doctors_portal.models import OutboxKind, OutboxMessage
 from doctors_portal.outbox import outbox_deliver
 from scheduling import selectors as slot_selectors
