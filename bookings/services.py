@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.exceptions import PermissionDenied, ValidationError
 
+from accounts.credentials import clinic_today, user_bookable
 from accounts.models import Role, User, is_admin
 from bookings.models import SEAT_HOLDING_STATUSES, Booking, BookingStatus
 from bookings.notifications import notify_booking_cancelled
@@ -27,19 +28,23 @@ from bookings.seats import (
     seat_take,
     slot_lock,
 )
-from doctors_portal.api.errors import Conflict, NotFoundAt
+from doctors_portal.api.errors import Conflict, DomainError, NotFoundAt
 from scheduling.models import Slot, SlotStatus
 
 
-def _slot_is_bookable(slot: Slot) -> bool:
-    doctor = slot.doctor
-    profile = getattr(doctor, "doctor_profile", None)
+class AccountGone(DomainError):
+    status_code = 403
+    kind = "Permission Denied"
+    default_detail = "This account is deactivated or deleted; it cannot book."
+
+
+def _slot_is_bookable(slot: Slot, *, now) -> bool:
+    """Published, of an active service, and its doctor bookable (accounts.credentials:
+    active, verified, licence not expired today)."""
     return (
         slot.status == SlotStatus.PUBLISHED
         and slot.service.is_active
-        and doctor.is_active
-        and profile is not None
-        and profile.is_verified
+        and user_bookable(slot.doctor, today=clinic_today(now))
     )
 
 
@@ -76,9 +81,10 @@ def booking_create(*, patient: User, slot_id: int, patient_phone: str = "", now=
         raise PermissionDenied("Only patients can book appointments.")
     now = now or timezone.now()
     # The patient before the slot (the seat ledger's order): their bookings queue here.
-    patient_lock(patient=patient)
+    if not patient_lock(patient=patient):
+        raise AccountGone()
     slot = slot_lock(slot_id=slot_id)
-    if not _slot_is_bookable(slot):
+    if not _slot_is_bookable(slot, now=now):
         raise NotFoundAt("No such slot.", path="slotId")
     if slot.start <= now:
         raise ValidationError({"slotId": ["This slot has already started."]})
