@@ -4,7 +4,6 @@ from functools import partial
 
 from django.core.files.storage import default_storage
 from django.http import FileResponse
-
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import viewsets

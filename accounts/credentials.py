@@ -57,10 +57,7 @@ def doctor_bookable(
 ) -> bool:
     """bookable_doctor_q for values already loaded."""
     return bool(
-        active
-        and role == Role.DOCTOR
-        and verified
-        and not licence_expired(expires_on, today=today)
+        active and role == Role.DOCTOR and verified and not licence_expired(expires_on, today=today)
     )
 
 

@@ -202,9 +202,7 @@ def user_values(user: User) -> dict:
                 "doctor_profile__specialty_id": specialty.pk if specialty else None,
                 "doctor_profile__specialty__name": specialty.name if specialty else None,
                 "doctor_profile__license_number": profile.license_number if profile else "",
-                "doctor_profile__license_authority": (
-                    profile.license_authority if profile else ""
-                ),
+                "doctor_profile__license_authority": (profile.license_authority if profile else ""),
                 "doctor_profile__license_expires_on": (
                     profile.license_expires_on if profile else None
                 ),
