@@ -7,6 +7,7 @@ from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import viewsets
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import (
     AuthenticationFailed,
     NotAuthenticated,
@@ -107,9 +108,14 @@ class UserViewSet(viewsets.GenericViewSet):
         return self.action_map.get(request.method.lower()) if request is not None else None
 
     def get_authenticators(self):
-        if self._action() == "create":
+        action = self._action()
+        if action == "create":
             # The bearer token here is a Firebase ID token, never ours.
             return []
+        if action in ("photo", "licence_document"):
+            # Also opened from pages and the admin (a signed-in session), as <img> or a link;
+            # read-only GETs, so the session's CSRF rules are not needed.
+            return [*super().get_authenticators(), SessionAuthentication()]
         return super().get_authenticators()
 
     def get_permissions(self):
@@ -131,6 +137,12 @@ class UserViewSet(viewsets.GenericViewSet):
             OpenApiParameter("userType", str, enum=[*Role.values, ""]),
             OpenApiParameter("searchTerm", str),
             OpenApiParameter(
+                "verification",
+                str,
+                enum=list(selectors.VERIFICATION_STATES),
+                description="Doctors awaiting verification (pending) or verified.",
+            ),
+            OpenApiParameter(
                 "ordering",
                 str,
                 enum=[f"{d}{name}" for name in selectors.ORDERINGS for d in ("", "-")],
@@ -146,6 +158,7 @@ class UserViewSet(viewsets.GenericViewSet):
                 user_type=params.get("userType"),
                 search_term=params.get("searchTerm"),
                 ordering=params.get("ordering"),
+                verification=params.get("verification"),
             ),
         )
         return self.paginator.get_paginated_response(

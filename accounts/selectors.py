@@ -55,10 +55,16 @@ def user_list(
     user_type: str | None = None,
     search_term: str | None = None,
     ordering: str | None = None,
+    verification: str | None = None,
     include_deleted: bool = False,
 ) -> QuerySet[User]:
     return _users(
-        **user_list_filters(user_type=user_type, search_term=search_term, ordering=ordering),
+        **user_list_filters(
+            user_type=user_type,
+            search_term=search_term,
+            ordering=ordering,
+            verification=verification,
+        ),
         include_deleted=include_deleted,
     )
 
@@ -68,16 +74,30 @@ def user_page(
     user_type: str | None = None,
     search_term: str | None = None,
     ordering: str | None = None,
+    verification: str | None = None,
     limit: int,
     offset: int = 0,
 ) -> Page:
     """One page of user_list as USER_VALUES dicts, and the total."""
-    filters = user_list_filters(user_type=user_type, search_term=search_term, ordering=ordering)
+    filters = user_list_filters(
+        user_type=user_type,
+        search_term=search_term,
+        ordering=ordering,
+        verification=verification,
+    )
     return _USER_ROWS.page(limit=limit, offset=offset, **filters)
 
 
+# ?verification=: doctors awaiting an administrator's check, or verified ones.
+VERIFICATION_STATES = ("pending", "verified")
+
+
 def user_list_filters(
-    *, user_type: str | None, search_term: str | None = None, ordering: str | None
+    *,
+    user_type: str | None,
+    search_term: str | None = None,
+    ordering: str | None,
+    verification: str | None = None,
 ) -> dict:
     """The role, search and order the client asked for, checked: _users's arguments."""
     role = None
@@ -94,7 +114,22 @@ def user_list_filters(
         direction = "-" if ordering.startswith("-") else ""
         order = (f"{direction}{field}", f"{direction}id")
     term = (search_term or "").strip()
-    return {"role": role, "order": order, "search": term, "searching": bool(term)}
+    state = (verification or "").strip().lower() or None
+    if state is not None:
+        if state not in VERIFICATION_STATES:
+            raise ValidationError(
+                {"verification": [f"Must be one of {', '.join(VERIFICATION_STATES)}."]}
+            )
+        if role not in (None, Role.DOCTOR):
+            raise ValidationError({"verification": ["Only doctors are verified."]})
+        role = Role.DOCTOR
+    return {
+        "role": role,
+        "order": order,
+        "search": term,
+        "searching": bool(term),
+        "verification": state,
+    }
 
 
 def _users(
@@ -103,9 +138,16 @@ def _users(
     order: tuple[str, str] | None,
     search: str,
     searching: bool,
+    verification: str | None = None,
     include_deleted: bool = False,
 ) -> QuerySet[User]:
     users = _base()
+    if verification is not None:
+        # Awaiting: the live doctors an administrator has yet to check (or check again).
+        users = users.filter(
+            is_active=True,
+            doctor_profile__is_verified=verification == "verified",
+        )
     if not include_deleted:
         users = users.filter(deleted_at__isnull=True)
     if role:

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from rest_framework.exceptions import APIException
 
 from accounts.models import Role, User
+from accounts.selectors import doctor_bookability
 from accounts.views import add_service_errors, service_errors
 from bookings import selectors as booking_selectors
 from bookings.views import describe
@@ -130,6 +131,8 @@ def _dashboard(request, form, status=200):
             "form": form,
             "profile": profile,
             "verified": bool(profile and profile.is_verified),
+            # Why patients cannot book them (unverified, licence expired), if so.
+            "not_bookable": doctor_bookability(doctor=doctor)["notBookableReasons"],
             "slots": [s for s in slots if s.status != SlotStatus.CANCELLED],
             "bookings": bookings,
         },
