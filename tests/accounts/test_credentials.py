@@ -52,9 +52,7 @@ def _world():
 def _offered(client, slot) -> bool:
     day = client.get("/api/v1/appointmentOptions", {"date": "2030-03-12"}).json()["data"]
     upcoming = client.get("/api/v1/appointmentOptions").json()["data"]
-    ids = [
-        {s["id"] for item in answer for s in item["slots"]} for answer in (day, upcoming)
-    ]
+    ids = [{s["id"] for item in answer for s in item["slots"]} for answer in (day, upcoming)]
     assert ids[0] == ids[1] or slot.pk not in ids[0] ^ ids[1]
     return slot.pk in ids[0] and slot.pk in ids[1]
 
@@ -98,9 +96,10 @@ def test_slots_are_bookable_through_the_last_day_and_not_after_with_no_job():
 
 
 def test_others_do_not_see_bookability(doctor, client_for, admin_user):
-    assert "bookable" not in client_for(admin_user).get("/api/v1/users?userType=Doctor").json()[
-        "data"
-    ][0]
+    assert (
+        "bookable"
+        not in client_for(admin_user).get("/api/v1/users?userType=Doctor").json()["data"][0]
+    )
     shown = client_for(admin_user).get(f"/api/v1/users/{doctor.pk}").json()["data"]
     assert shown["bookable"] is True and shown["notBookableReasons"] == []
 
@@ -194,7 +193,9 @@ def test_verify_from_the_doctors_own_admin_page_with_a_reason(admin_user, client
         "Checked on the BMDC register",
     )
     assert DoctorProfile.objects.get(user=doctor).is_verified
-    ((change_, actor),) = changes_of(trail(client_for(admin_user), "user", doctor.pk), "is_verified")
+    ((change_, actor),) = changes_of(
+        trail(client_for(admin_user), "user", doctor.pk), "is_verified"
+    )
     assert change_ == {"from": "False", "to": "True"} and actor["id"] == admin_user.pk
     # Revoking, from the same page, needs a reason too.
     assert session.post(url, {"verified": "0", "reason": ""}).status_code == 200
@@ -233,7 +234,9 @@ def test_the_awaiting_verification_list(admin_user, client_for, django_assert_ma
     response = admin.get("/api/v1/users", {"userType": "doctor", "verification": "verified"})
     assert [u["id"] for u in response.json()["data"]] == [verified.pk]
     assert_error(admin.get("/api/v1/users", {"verification": "maybe"}), 400)
-    assert_error(admin.get("/api/v1/users", {"userType": "Patient", "verification": "pending"}), 400)
+    assert_error(
+        admin.get("/api/v1/users", {"userType": "Patient", "verification": "pending"}), 400
+    )
     assert_error(client_for(pending).get("/api/v1/users", {"verification": "pending"}), 403)
 
 
