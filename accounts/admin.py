@@ -121,11 +121,9 @@ class UserAdmin(ChangesAvailabilityAdmin, admin.ModelAdmin):
         """Verify or revoke one doctor from their own page, with the reason (an event in
         their history, through the same service as the API and the list's actions)."""
         user = self.get_object(request, object_id)
-        if (
-            user is None
-            or user.role != Role.DOCTOR
-            or not self.has_change_permission(request, user)
-        ):
+        if user is None:  # as the admin's own pages answer an unknown id
+            return self._get_obj_does_not_exist_redirect(request, self.model._meta, object_id)
+        if user.role != Role.DOCTOR or not self.has_change_permission(request, user):
             raise Http404("No such doctor.")
         profile = getattr(user, "doctor_profile", None)
         form = VerificationForm(
