@@ -120,9 +120,9 @@ def user_list_filters(
             raise ValidationError(
                 {"verification": [f"Must be one of {', '.join(VERIFICATION_STATES)}."]}
             )
-        if role not in (None, Role.DOCTOR):
-            raise ValidationError({"verification": ["Only doctors are verified."]})
-        role = Role.DOCTOR
+        # Only doctors are verified: with another userType the list is empty (a filter
+        # that matches nobody, not an error).
+        role = role or Role.DOCTOR
     return {
         "role": role,
         "order": order,
