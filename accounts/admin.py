@@ -10,14 +10,13 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
-from rest_framework.exceptions import APIException
 
-from accounts import services
+from accounts import lifecycle, services
 from accounts.credentials import clinic_today
 from accounts.models import DoctorProfile, Role, User
 from accounts.selectors import doctor_bookability, erasure_preview, verification_history
 from accounts.serializers import licence_document_url
-from scheduling.availability_cache import ChangesAvailabilityAdmin
+from doctors_portal.errors import DomainError
 
 
 class DoctorProfileInline(admin.StackedInline):
@@ -83,8 +82,29 @@ class VerificationForm(forms.Form):
     )
 
 
+class ChangesListingAdmin:
+    """The admin writes users without the services: every save or delete may change a
+    doctor's listing, which the apps that show it hear of (accounts.lifecycle)."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        lifecycle.listing_changed()
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        lifecycle.listing_changed()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        lifecycle.listing_changed()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        lifecycle.listing_changed()
+
+
 @admin.register(User)
-class UserAdmin(ChangesAvailabilityAdmin, admin.ModelAdmin):
+class UserAdmin(ChangesListingAdmin, admin.ModelAdmin):
     # Profile image links are https; Django 6 makes that the default for scheme-less input.
     formfield_overrides = {
         models.URLField: {"form_class": forms.URLField, "assume_scheme": "https"}
@@ -138,7 +158,7 @@ class UserAdmin(ChangesAvailabilityAdmin, admin.ModelAdmin):
                     verified=form.cleaned_data["verified"],
                     reason=form.cleaned_data["reason"],
                 )
-            except APIException as exc:
+            except DomainError as exc:
                 self.message_user(request, f"{user}: {exc.detail}", messages.ERROR)
             else:
                 word = (
@@ -207,7 +227,7 @@ class UserAdmin(ChangesAvailabilityAdmin, admin.ModelAdmin):
     def _verify_one(self, request, user, *, verified: bool, announce: bool = True) -> bool:
         try:
             services.doctor_set_verification(actor=request.user, doctor=user, verified=verified)
-        except APIException as exc:
+        except DomainError as exc:
             self.message_user(request, f"{user}: {exc.detail}", messages.ERROR)
             return False
         if not announce:
@@ -265,7 +285,7 @@ class UserAdmin(ChangesAvailabilityAdmin, admin.ModelAdmin):
             try:
                 services.user_erase(actor=request.user, user=user)
                 done += 1
-            except APIException as exc:
+            except DomainError as exc:
                 self.message_user(request, f"{user}: {exc.detail}", messages.ERROR)
         self.message_user(request, f"Anonymised {done} user(s).", messages.SUCCESS)
         if own:

@@ -9,7 +9,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import viewsets
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import (
-    AuthenticationFailed,
     NotAuthenticated,
     NotFound,
     PermissionDenied,
@@ -41,6 +40,7 @@ from accounts.uploads import content_type_of
 from doctors_portal.api.pagination import PageLimitPagination
 from doctors_portal.api.requests import require_json_object
 from doctors_portal.api.responses import created, ok
+from doctors_portal.errors import Unauthenticated
 
 ROLE_AS_REFERENCE_CLIENT_READS_IT = {
     Role.PATIENT: "Patient",
@@ -409,7 +409,7 @@ class AuthViewSet(viewsets.ViewSet):
     )
     def verify_email(self, request):
         data = _valid(VerifyEmailSerializer, request.data)
-        failures = (services.BadLink, AuthenticationFailed)
+        failures = (services.BadLink, Unauthenticated)
         with lockout.counting_failed_proofs(request, email=None, failures=failures):
             user, cleared = services.email_verify(
                 token=data["token"], password=data.get("password"), site=site_of(request)

@@ -6,8 +6,7 @@ from django.contrib.auth.password_validation import validate_password
 
 from accounts import services
 from accounts.mails import site_of
-from accounts.models import Role
-from scheduling.models import Service
+from accounts.models import Role, specialties
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -46,7 +45,7 @@ class SignUpForm(forms.Form):
     )
     specialty = forms.ModelChoiceField(
         label="Specialty (doctors)",
-        queryset=Service.objects.filter(is_active=True),
+        queryset=specialties().filter(is_active=True),
         required=False,
         help_text="Doctors only: the service you offer.",
     )
@@ -164,7 +163,7 @@ class ProfileForm(forms.Form):
         if not user.is_doctor:
             return
         self.fields["specialty"] = forms.ModelChoiceField(
-            label="Specialty", queryset=Service.objects.filter(is_active=True), required=False
+            label="Specialty", queryset=specialties().filter(is_active=True), required=False
         )
         self.fields["bio"] = forms.CharField(
             label="About you", max_length=5000, required=False, widget=forms.Textarea

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from doctors_portal.api.errors import DomainError
+from doctors_portal.errors import DomainError
 
 PHOTO_FORMATS = {"JPEG", "PNG", "WEBP"}
 DOCUMENT_IMAGE_FORMATS = {"JPEG": ("jpg", "image/jpeg"), "PNG": ("png", "image/png")}

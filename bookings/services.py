@@ -13,7 +13,6 @@ from typing import Protocol
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from accounts.credentials import clinic_today, user_bookable
 from accounts.models import Role, User, is_admin
@@ -28,13 +27,12 @@ from bookings.seats import (
     seat_take,
     slot_lock,
 )
-from doctors_portal.api.errors import Conflict, DomainError, NotFoundAt
+from doctors_portal.errors import Conflict, DomainError, Forbidden, NotFoundAt
 from scheduling.models import Slot, SlotStatus
 
 
-class AccountGone(DomainError):
-    status_code = 403
-    kind = "Permission Denied"
+class AccountGone(Forbidden):
+    code = "account_gone"
     default_detail = "This account is deactivated or deleted; it cannot book."
 
 
@@ -78,7 +76,7 @@ def _hold_expiry(*, patient: User, slot: Slot, now):
 def booking_create(*, patient: User, slot_id: int, patient_phone: str = "", now=None) -> Booking:
     """Hold a seat on a slot for a patient, pending payment, for BOOKING_HOLD_MINUTES."""
     if patient.role != Role.PATIENT:
-        raise PermissionDenied("Only patients can book appointments.")
+        raise Forbidden("Only patients can book appointments.")
     now = now or timezone.now()
     # The patient before the slot (the seat ledger's order): their bookings queue here.
     if not patient_lock(patient=patient):
@@ -87,7 +85,7 @@ def booking_create(*, patient: User, slot_id: int, patient_phone: str = "", now=
     if not _slot_is_bookable(slot, now=now):
         raise NotFoundAt("No such slot.", path="slotId")
     if slot.start <= now:
-        raise ValidationError({"slotId": ["This slot has already started."]})
+        raise DomainError(errors={"slotId": ["This slot has already started."]})
     holds_release_lapsed(slot=slot, now=now)
     if Booking.objects.filter(
         slot=slot, patient=patient, status__in=SEAT_HOLDING_STATUSES
