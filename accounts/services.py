@@ -318,6 +318,8 @@ def _apply_user_update(
         if value is not UNSET:
             setattr(user, field, (value or "").strip())
             fields.append(field)
+    if image is not UNSET and photo is UNSET and user.photo:
+        photo = None  # a picture link given instead: the uploaded photo goes
     if photo is not UNSET:
         old = user.photo.name
         if new_photo is not None:

@@ -215,3 +215,33 @@ def test_json_bodies_keep_the_one_mebibyte_limit(patient, client_for):
     big = {"name": "x" * (1024 * 1024 + 10)}
     response = client_for(patient).patch(f"/api/v1/users/{patient.pk}", big, format="json")
     assert_error(response, 413)
+
+
+def test_a_picture_link_replaces_the_uploaded_photo(
+    patient, client_for, media_root, django_capture_on_commit_callbacks
+):
+    client = client_for(patient)
+    _patch(client, patient, {"photo": upload("a.jpg", image_bytes(), "image/jpeg")})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.patch(
+            f"/api/v1/users/{patient.pk}", {"image": "https://img.example.org/me.png"}
+        )
+    assert response.json()["data"]["image"] == "https://img.example.org/me.png"
+    assert stored_files(media_root) == [] and not User.objects.get(pk=patient.pk).photo
+
+
+def test_file_reads_take_few_queries(client_for, admin_user, django_assert_max_num_queries):
+    doctor = DoctorFactory()
+    _patch(
+        client_for(doctor),
+        doctor,
+        {
+            "photo": upload("p.jpg", image_bytes(), "image/jpeg"),
+            "licenseDocument": upload("l.pdf", pdf_bytes(), "application/pdf"),
+        },
+    )
+    admin = client_for(admin_user)
+    with django_assert_max_num_queries(2):  # the caller, the file's row
+        assert admin.get(f"/api/v1/users/{doctor.pk}/photo").status_code == 200
+    with django_assert_max_num_queries(2):
+        assert admin.get(f"/api/v1/users/{doctor.pk}/licence-document").status_code == 200
