@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.credentials import bookable_doctor_q, clinic_today, user_bookable
 from accounts.models import Role, User, is_admin
 from bookings.models import (
     SEAT_HOLDING_STATUSES,
@@ -45,15 +46,18 @@ from scheduling import timefmt
 from scheduling.models import Slot, SlotStatus
 
 
-def _slot_is_bookable(slot: Slot) -> bool:
-    doctor = slot.doctor
-    profile = getattr(doctor, "doctor_profile", None)
+class AccountGone(Forbidden):
+    code = "account_gone"
+    default_detail = "This account is deactivated or deleted; it cannot book."
+
+
+def _slot_is_bookable(slot: Slot, *, now) -> bool:
+    """Published, of an active service, and its doctor bookable (accounts.credentials:
+    active, verified, licence not expired today)."""
     return (
         slot.status == SlotStatus.PUBLISHED
         and slot.service.is_active
-        and doctor.is_active
-        and profile is not None
-        and profile.is_verified
+        and user_bookable(slot.doctor, today=clinic_today(now))
     )
 
 
@@ -90,9 +94,10 @@ def booking_create(*, patient: User, slot_id: int, patient_phone: str = "", now=
         raise Forbidden("Only patients can book appointments.")
     now = now or timezone.now()
     # The patient before the slot (the seat ledger's order): their bookings queue here.
-    patient_lock(patient=patient)
+    if not patient_lock(patient=patient):
+        raise AccountGone()
     slot = slot_lock(slot_id=slot_id)
-    if not _slot_is_bookable(slot):
+    if not _slot_is_bookable(slot, now=now):
         raise NotFoundAt("No such slot.", path="slotId")
     if slot.start <= now:
         raise DomainError(errors={"slotId": ["This slot has already started."]})
@@ -321,7 +326,7 @@ def booking_reschedule(*, booking_id: int, slot_id: int, by: User, now=None) -> 
         raise Conflict(refusal)
     if new_slot.pk == old_slot.pk:
         raise DomainError(errors={"slotId": ["The booking is already at this time."]})
-    if not _slot_is_bookable(new_slot):
+    if not _slot_is_bookable(new_slot, now=now):
         raise NotFoundAt("No such slot.", path="slotId")
     if new_slot.service_id != booking.service_id:
         raise DomainError(
@@ -394,10 +399,11 @@ def waitlist_join(
     if patient.role != Role.PATIENT:
         raise Forbidden("Only patients can join a waitlist.")
     now = now or timezone.now()
-    patient_lock(patient=patient)
+    if not patient_lock(patient=patient):
+        raise AccountGone()
     if slot_id is not None:
         slot = slot_lock(slot_id=slot_id)
-        if not _slot_is_bookable(slot):
+        if not _slot_is_bookable(slot, now=now):
             raise NotFoundAt("No such slot.", path="slotId")
         if slot.start <= now:
             raise DomainError(errors={"slotId": ["This slot has already started."]})
@@ -430,9 +436,7 @@ def waitlist_join(
 
 def _doctor_day_slots(*, doctor_id, day, now) -> list[Slot]:
     """The doctor's bookable future slots of that clinic day, locked in id order."""
-    if not User.objects.filter(
-        pk=doctor_id, role=Role.DOCTOR, is_active=True, doctor_profile__is_verified=True
-    ).exists():
+    if not User.objects.filter(bookable_doctor_q(today=clinic_today(now)), pk=doctor_id).exists():
         raise NotFoundAt("No such doctor.", path="doctorId")
     since, until = timefmt.day_bounds(day)
     ids = list(
@@ -445,7 +449,7 @@ def _doctor_day_slots(*, doctor_id, day, now) -> list[Slot]:
     )
     if not ids:
         raise NotFoundAt("This doctor has no times left that day.", path="date")
-    return [s for s in slots_lock(slot_ids=ids).values() if _slot_is_bookable(s)]
+    return [s for s in slots_lock(slot_ids=ids).values() if _slot_is_bookable(s, now=now)]
 
 
 @transaction.atomic

@@ -14,6 +14,7 @@ from django.db.models import F, Func, IntegerField, Min, OuterRef, QuerySet, Sub
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from accounts.credentials import bookable_doctor_q, clinic_today, doctor_bookable
 from accounts.models import Role, User
 from accounts.permissions import is_admin
 from doctors_portal.db.compiled import CompiledQuery
@@ -49,14 +50,13 @@ def with_free_seats(queryset: QuerySet[Slot], *, now: datetime) -> QuerySet[Slot
 
 
 def bookable_slots(*, now: datetime) -> QuerySet[Slot]:
-    """Published future slots of verified, active doctors for active services."""
+    """Published future slots of bookable doctors (accounts.credentials: active,
+    verified, licence not expired) for active services."""
     return Slot.objects.filter(
+        bookable_doctor_q(today=clinic_today(now), prefix="doctor__"),
         status=SlotStatus.PUBLISHED,
         start__gt=now,
         service__is_active=True,
-        doctor__is_active=True,
-        doctor__role=Role.DOCTOR,
-        doctor__doctor_profile__is_verified=True,
     )
 
 
@@ -67,6 +67,9 @@ class DoctorRef:
     pk: int
     name: str
     email: str
+    # The last day of their licence (None: no expiry recorded): the cached availability
+    # answer is true only until then (scheduling.availability_cache).
+    license_expires_on: date | None = None
 
     @property
     def id(self) -> int:
@@ -143,6 +146,7 @@ _FREE_SLOT_FIELDS = (
     "doctor__role",
     "doctor__is_active",
     "doctor__doctor_profile__is_verified",
+    "doctor__doctor_profile__license_expires_on",
 )
 
 
@@ -218,12 +222,18 @@ def availability_between(
         start_from=max(start, now), day_end=end, now=now, service_ids=tuple(result)
     )
     doctors: dict[int, DoctorRef] = {}
+    today = clinic_today(now)
     for pk, slot_start, slot_end, capacity, free, service_id, doctor_id, *doctor in rows:
-        name, email, role, active, verified = doctor
-        if slot_start <= now or free <= 0 or not (active and verified and role == Role.DOCTOR):
+        name, email, role, active, verified, expires_on = doctor
+        if slot_start <= now or free <= 0:
+            continue
+        bookable = doctor_bookable(
+            active=active, role=role, verified=verified, expires_on=expires_on, today=today
+        )
+        if not bookable:
             continue
         ref = doctors.get(doctor_id) or doctors.setdefault(
-            doctor_id, DoctorRef(doctor_id, name, email)
+            doctor_id, DoctorRef(doctor_id, name, email, expires_on)
         )
         result[service_id].slots.append(
             FreeSlot(pk, slot_start, slot_end, capacity, free, service_id, ref)

@@ -8,6 +8,8 @@ from django.test import override_settings
 from django.utils import timezone
 from icalendar import Calendar
 
+from accounts.credentials import clinic_today
+from accounts.models import DoctorProfile
 from bookings import services
 from bookings.models import Booking, BookingStatus
 from bookings.notifications import notify_reminders_due
@@ -117,6 +119,22 @@ class TestWhere:
         assert move(client_for(patient), booking, elsewhere.pk).status_code == 200
         booking.refresh_from_db()
         assert booking.doctor_id == elsewhere.doctor_id
+
+    def test_a_doctor_whose_licence_expired_is_not_a_destination(
+        self, client_for, patient, old_slot, service
+    ):
+        # accounts.credentials' one definition of a bookable doctor: the same 404 as booking.
+        elsewhere = hour_slot(DoctorFactory(), service, hours_ahead=80)
+        DoctorProfile.objects.filter(user=elsewhere.doctor).update(
+            license_expires_on=clinic_today() - timedelta(days=1)
+        )
+        booking = paid_booking(patient, old_slot)
+        response = move(client_for(patient), booking, elsewhere.pk)
+        assert response.status_code == 404
+        assert response.json()["errorMessages"][0]["path"] == "slotId"
+        booking.refresh_from_db()
+        assert booking.slot_id == old_slot.pk
+        assert seats(old_slot, elsewhere) == [1, 0]
 
     @pytest.mark.parametrize(
         "body",

@@ -7,6 +7,8 @@ from django.core import mail
 from django.test import override_settings
 from django.utils import timezone
 
+from accounts.credentials import clinic_today
+from accounts.models import DoctorProfile, User
 from accounts.services import user_erase
 from bookings import services
 from bookings.models import Booking, BookingStatus, WaitlistEntry, WaitlistStatus
@@ -14,6 +16,7 @@ from doctors_portal.errors import Conflict
 from doctors_portal.models import OutboxKind, OutboxMessage
 from doctors_portal.outbox import outbox_deliver
 from scheduling import selectors as slot_selectors
+from scheduling import timefmt
 from scheduling.models import Slot
 from tests.bookings.waitlist_helpers import confirmed_booking, hour_slot, paid_booking, post
 from tests.factories import PatientFactory, ServiceFactory
@@ -328,6 +331,33 @@ class TestErasureAndExport:
         entry = WaitlistEntry.objects.get(patient=patient)
         assert entry.status == WaitlistStatus.CLOSED
         assert seats(full_slot) == 0
+
+    def test_an_account_erased_while_it_waited_cannot_join(self, admin_user, full_slot):
+        # The user as loaded before the erasure: the patient's lock reads the row again.
+        patient = PatientFactory()
+        stale = User.objects.get(pk=patient.pk)
+        user_erase(actor=admin_user, user=patient)
+        with pytest.raises(services.AccountGone):
+            services.waitlist_join(patient=stale, slot_id=full_slot.pk)
+        assert not WaitlistEntry.objects.filter(patient_id=patient.pk).exists()
+
+
+class TestLicence:
+    def test_no_line_for_a_doctor_whose_licence_expired(
+        self, client_for, patient, doctor, full_slot
+    ):
+        DoctorProfile.objects.filter(user=doctor).update(
+            license_expires_on=clinic_today() - timedelta(days=1)
+        )
+        client = client_for(patient)
+        by_slot = join(client, {"slotId": full_slot.pk})
+        assert by_slot.status_code == 404
+        assert by_slot.json()["errorMessages"][0]["path"] == "slotId"
+        day = timefmt.clinic_today(full_slot.start).isoformat()
+        by_day = join(client, {"doctorId": doctor.pk, "date": day})
+        assert by_day.status_code == 404
+        assert by_day.json()["errorMessages"][0]["path"] == "doctorId"
+        assert not WaitlistEntry.objects.exists()
 
 
 class TestSlotWithdrawn:
