@@ -285,3 +285,26 @@ def slot_active_bookings(*, slot: Slot, now: datetime) -> int:
         | Q(status=BookingStatus.PENDING_PAYMENT, expires_at__gt=now),
         slot=slot,
     ).count()
+
+
+def schedule_list(*, doctor: User) -> list:
+    """The doctor's weekly hours, in the order of the week's hours."""
+    from scheduling.models import WeeklyRule
+
+    return list(
+        WeeklyRule.objects.filter(doctor=doctor)
+        .select_related("doctor", "service")
+        .order_by("start_time", "valid_from", "id")
+    )
+
+
+def time_off_list(*, doctor: User, now: datetime | None = None) -> list:
+    """The doctor's time off that has not ended yet, soonest first."""
+    from scheduling.models import TimeOff
+
+    now = now or timezone.now()
+    return list(
+        TimeOff.objects.filter(doctor=doctor, end__gt=now)
+        .select_related("doctor")
+        .order_by("start", "id")
+    )
