@@ -28,13 +28,16 @@ from rest_framework.exceptions import APIException, ValidationError
 
 from accounts.models import User
 from accounts.permissions import is_admin
-from bookings.models import Booking, BookingStatus
-from bookings.seats import holds_release_lapsed
 from doctors_portal.api.errors import NotFoundAt
-from scheduling import recurrence, timefmt
+from scheduling import recurrence, selectors, timefmt
 from scheduling.availability_cache import availability_changed
 from scheduling.models import WEEKDAYS, Service, Slot, SlotStatus, TimeOff, WeeklyRule
-from scheduling.services import _check_may_publish, _lock_doctor, _resolve_service
+from scheduling.services import (
+    _check_may_publish,
+    _lock_doctor,
+    _resolve_service,
+    slots_withdraw_unbooked,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -334,31 +337,6 @@ def schedules_extend(*, now: datetime | None = None) -> int:
 # ---------------------------------------------------------------- withdrawing
 
 
-def _withdraw_unbooked(slot_ids: list[int], *, now: datetime) -> tuple[int, list[Slot]]:
-    """Cancel the unbooked ones of these slots; (how many, the booked ones kept)."""
-    if not slot_ids:
-        return 0, []
-    slots = list(
-        Slot.objects.select_for_update(of=("self",))
-        .select_related("service")
-        .filter(pk__in=slot_ids)
-        .order_by("pk")  # the ledger's order for several slots
-    )
-    for slot in slots:
-        if slot.seats_taken:
-            holds_release_lapsed(slot=slot, now=now)
-    kept = [slot for slot in slots if slot.seats_taken > 0]
-    free = [slot.pk for slot in slots if slot.seats_taken == 0]
-    if free:
-        Slot.objects.filter(pk__in=free, seats_taken=0).update(
-            status=SlotStatus.CANCELLED, updated_at=now
-        )
-        availability_changed()
-    for slot in kept:
-        slot.free_seats = slot.capacity - slot.seats_taken
-    return len(free), kept
-
-
 def _future_slot_ids(*, rule: WeeklyRule, now: datetime) -> list[int]:
     return list(
         Slot.objects.filter(rule=rule, start__gt=now)
@@ -456,7 +434,7 @@ def schedule_update(
             setattr(rule, name, value)
     _check_rule(rule, now=now, checking_from="valid_from" in changes)
     _check_no_conflict(rule, now=now)
-    removed, kept = _withdraw_unbooked(_future_slot_ids(rule=rule, now=now), now=now)
+    removed, kept = slots_withdraw_unbooked(slot_ids=_future_slot_ids(rule=rule, now=now), now=now)
     rule.generated_until = None
     rule.save()
     created = _generate_ahead(rule=rule, now=now, strict=True)
@@ -468,7 +446,7 @@ def schedule_delete(*, rule_id: int, by: User, now: datetime | None = None) -> S
     """End a rule: its future unbooked slots are withdrawn; booked ones stay (`kept`)."""
     now = now or timezone.now()
     _doctor, rule = _rule_for(rule_id=rule_id, by=by)
-    removed, kept = _withdraw_unbooked(_future_slot_ids(rule=rule, now=now), now=now)
+    removed, kept = slots_withdraw_unbooked(slot_ids=_future_slot_ids(rule=rule, now=now), now=now)
     as_it_was = WeeklyRule(**{f.attname: getattr(rule, f.attname) for f in rule._meta.fields})
     as_it_was.service = rule.service
     rule.delete()  # kept slots stay, with rule set to NULL
@@ -495,23 +473,6 @@ def _check_time_off(*, start: datetime, end: datetime, reason: str, now: datetim
         raise ValidationError(errors)
 
 
-def _bookings_inside(slots: list[Slot], *, now: datetime) -> list[str]:
-    active = (
-        Booking.objects.filter(slot__in=slots)
-        .filter(
-            Q(status=BookingStatus.CONFIRMED)
-            | Q(status=BookingStatus.PENDING_PAYMENT, expires_at__gt=now)
-        )
-        .select_related("patient", "slot")
-        .order_by("slot__start", "pk")
-    )
-    return [
-        f"Booking #{b.pk}: {b.patient.name}, {timefmt.format_date(b.slot.start)} "
-        f"{timefmt.format_label(b.slot.start, b.slot.end)} ({b.get_status_display()})."
-        for b in active
-    ]
-
-
 @transaction.atomic
 def time_off_create(
     *,
@@ -536,9 +497,9 @@ def time_off_create(
         .exclude(status=SlotStatus.CANCELLED)
         .values_list("pk", flat=True)
     )
-    removed, kept = _withdraw_unbooked(inside, now=now)
+    removed, kept = slots_withdraw_unbooked(slot_ids=inside, now=now)
     if kept:
-        listed = _bookings_inside(kept, now=now)
+        listed = selectors.slot_bookings_described(slots=kept, now=now)
         raise BookedSlotsInside(
             {"bookings": listed or ["Booked appointments fall inside; cancel them first."]}
         )

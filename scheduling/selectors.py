@@ -308,3 +308,21 @@ def time_off_list(*, doctor: User, now: datetime | None = None) -> list:
         .select_related("doctor")
         .order_by("start", "id")
     )
+
+
+def slot_bookings_described(*, slots: list[Slot], now: datetime) -> list[str]:
+    """One line per active booking on these slots (pending holds not lapsed, confirmed)."""
+    active = (
+        Booking.objects.filter(slot__in=slots)
+        .filter(
+            Q(status=BookingStatus.CONFIRMED)
+            | Q(status=BookingStatus.PENDING_PAYMENT, expires_at__gt=now)
+        )
+        .select_related("patient", "slot")
+        .order_by("slot__start", "pk")
+    )
+    return [
+        f"Booking #{b.pk}: {b.patient.name}, {timefmt.format_date(b.slot.start)} "
+        f"{timefmt.format_label(b.slot.start, b.slot.end)} ({b.get_status_display()})."
+        for b in active
+    ]
