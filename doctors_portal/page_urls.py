@@ -49,4 +49,12 @@ urlpatterns = [
     path("doctor/", scheduling_views.doctor_dashboard, name="doctor_dashboard"),
     path("doctor/slots/publish/", scheduling_views.slot_publish, name="slot_publish"),
     path("doctor/slots/<int:pk>/remove/", scheduling_views.slot_remove, name="slot_remove"),
+    path("doctor/hours/add/", scheduling_views.schedule_add, name="schedule_add"),
+    path("doctor/hours/<int:pk>/remove/", scheduling_views.schedule_remove, name="schedule_remove"),
+    path("doctor/time-off/add/", scheduling_views.time_off_add, name="time_off_add"),
+    path(
+        "doctor/time-off/<int:pk>/remove/",
+        scheduling_views.time_off_remove,
+        name="time_off_remove",
+    ),
 ]

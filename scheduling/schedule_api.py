@@ -2,10 +2,11 @@
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import viewsets
+from rest_framework import serializers, viewsets
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 
-from accounts.permissions import IsDoctorOrAdmin
+from accounts.permissions import IsDoctorOrAdmin, is_admin
 from doctors_portal.api.requests import require_json_object
 from doctors_portal.api.responses import created, ok
 from scheduling import schedules, selectors
@@ -28,7 +29,8 @@ from scheduling.serializers import service_ref
 DOC_EMAIL = OpenApiParameter(
     "docEmail",
     OpenApiTypes.EMAIL,
-    description="Admins: the doctor whose records these are (a doctor may name only themself)",
+    description="The doctor whose records these are: a doctor may name only themself; "
+    "an admin without it sees every doctor's",
 )
 
 
@@ -37,6 +39,20 @@ def _service_args(values: dict) -> dict:
     if "service" in values:
         args["service"] = service_ref(values["service"])
     return args
+
+
+def _listed_doctor(request):
+    """The doctor a list is about (`?docEmail=`, else the caller); None: an admin asking
+    without one sees every doctor's."""
+    raw = request.query_params.get("docEmail")
+    if raw is not None:
+        try:
+            serializers.EmailField().run_validation(raw)
+        except serializers.ValidationError as exc:
+            raise ValidationError({"docEmail": exc.detail}) from None
+    if raw is None and is_admin(request.user):
+        return None
+    return _target_doctor(request, raw)
 
 
 def _pk(raw) -> int:
@@ -55,8 +71,7 @@ class ScheduleViewSet(viewsets.ViewSet):
         responses={200: RuleOut(many=True)},
     )
     def list(self, request):
-        doctor = _target_doctor(request, request.query_params.get("docEmail"))
-        rules = selectors.schedule_list(doctor=doctor)
+        rules = selectors.schedule_list(doctor=_listed_doctor(request))
         return ok([rule_out(rule) for rule in rules], message="Weekly hours retrieved")
 
     @extend_schema(
@@ -110,9 +125,8 @@ class TimeOffViewSet(viewsets.ViewSet):
         responses={200: TimeOffOut(many=True)},
     )
     def list(self, request):
-        doctor = _target_doctor(request, request.query_params.get("docEmail"))
         return ok(
-            [time_off_out(t) for t in selectors.time_off_list(doctor=doctor)],
+            [time_off_out(t) for t in selectors.time_off_list(doctor=_listed_doctor(request))],
             message="Time off retrieved",
         )
 

@@ -62,6 +62,9 @@ class WeekdaysField(serializers.ListField):
         return sorted(days, key=WEEKDAYS.index)
 
 
+@extend_schema_field(
+    {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$", "example": "09:00"}
+)
 class ClockField(serializers.TimeField):
     """A wall-clock time "HH:MM" (24-hour) in the clinic's time zone."""
 
@@ -74,6 +77,9 @@ class ClockField(serializers.TimeField):
         return super().to_internal_value(value)
 
 
+@extend_schema_field(
+    {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+)
 class DayField(serializers.DateField):
     """A clinic-local date, "YYYY-MM-DD", sent as a JSON string."""
 

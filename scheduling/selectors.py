@@ -273,9 +273,9 @@ def doctor_slots_private(*, doctor: User, viewer, now: datetime | None = None) -
         return None
     now = now or timezone.now()
     return list(
-        with_free_seats(Slot.objects.filter(doctor=doctor, end__gt=now), now=now).order_by(
-            "start", "id"
-        )
+        with_free_seats(
+            Slot.objects.filter(doctor=doctor, end__gt=now).select_related("service"), now=now
+        ).order_by("start", "id")
     )
 
 
@@ -287,27 +287,26 @@ def slot_active_bookings(*, slot: Slot, now: datetime) -> int:
     ).count()
 
 
-def schedule_list(*, doctor: User) -> list:
-    """The doctor's weekly hours, in the order of the week's hours."""
+def schedule_list(*, doctor: User | None) -> list:
+    """The doctor's weekly hours in the order of the week's hours (None: every doctor's,
+    for admins)."""
     from scheduling.models import WeeklyRule
 
-    return list(
-        WeeklyRule.objects.filter(doctor=doctor)
-        .select_related("doctor", "service")
-        .order_by("start_time", "valid_from", "id")
-    )
+    rules = WeeklyRule.objects.select_related("doctor", "service")
+    if doctor is not None:
+        rules = rules.filter(doctor=doctor)
+    return list(rules.order_by("doctor_id", "start_time", "valid_from", "id"))
 
 
-def time_off_list(*, doctor: User, now: datetime | None = None) -> list:
-    """The doctor's time off that has not ended yet, soonest first."""
+def time_off_list(*, doctor: User | None, now: datetime | None = None) -> list:
+    """The doctor's time off that has not ended yet, soonest first (None: every doctor's)."""
     from scheduling.models import TimeOff
 
     now = now or timezone.now()
-    return list(
-        TimeOff.objects.filter(doctor=doctor, end__gt=now)
-        .select_related("doctor")
-        .order_by("start", "id")
-    )
+    offs = TimeOff.objects.filter(end__gt=now).select_related("doctor")
+    if doctor is not None:
+        offs = offs.filter(doctor=doctor)
+    return list(offs.order_by("start", "id"))
 
 
 def slot_bookings_described(*, slots: list[Slot], now: datetime) -> list[str]:
