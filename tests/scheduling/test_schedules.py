@@ -139,22 +139,6 @@ def test_the_task_respects_valid_until_and_inactive_doctors(client_for, doctor, 
     assert max(local(s).date() for s in live_slots(doctor)) == until
 
 
-def test_the_beat_schedule_runs_the_task():
-    from doctors_portal.celery import app
-
-    app.loader.import_default_modules()
-    app.finalize()
-    names = (
-        {entry["task"] for entry in app.conf.beat_schedule.values()}
-        | {entry.task for entry in getattr(app, "_periodic_tasks", {}).values()}
-        if hasattr(app, "_periodic_tasks")
-        else set()
-    )
-    assert "scheduling.extend_schedules" in app.tasks
-    if names:
-        assert "scheduling.extend_schedules" in names
-
-
 # ---------------------------------------------------------------- daylight saving
 
 
