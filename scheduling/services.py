@@ -301,7 +301,7 @@ def slots_withdraw_unbooked(*, slot_ids: list[int], now: datetime) -> tuple[int,
     kept = [slot for slot in slots if slot.seats_taken > 0]
     free = [slot.pk for slot in slots if slot.seats_taken == 0]
     if free:
-        Slot.objects.filter(pk__in=free, seats_taken=0).update(
+        Slot.objects.filter(pk__in=free, seats_taken__lte=0).update(
             status=SlotStatus.CANCELLED, updated_at=now
         )
         availability_changed()
