@@ -24,11 +24,10 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from rest_framework.exceptions import APIException, ValidationError
 
 from accounts.models import User
 from accounts.permissions import is_admin
-from doctors_portal.api.errors import NotFoundAt
+from doctors_portal.errors import Conflict, DomainError, NotFoundAt
 from scheduling import recurrence, selectors, timefmt
 from scheduling.availability_cache import availability_changed
 from scheduling.models import WEEKDAYS, Service, Slot, SlotStatus, TimeOff, WeeklyRule
@@ -46,10 +45,10 @@ MAX_CAPACITY = 1000
 MAX_REASON = 200
 
 
-class BookedSlotsInside(APIException):
-    """409 listing the bookings that stand in the way (one errorMessages entry each)."""
+class BookedSlotsInside(Conflict):
+    """A conflict listing the bookings that stand in the way (one errorMessages entry each)."""
 
-    status_code = 409
+    code = "booked_slots_inside"
     default_detail = "Booked appointments fall inside this time."
 
 
@@ -117,7 +116,7 @@ def _check_rule(rule: WeeklyRule, *, now: datetime, checking_from: bool) -> None
                 "leave it out for hours without an end."
             ]
     if errors:
-        raise ValidationError(errors)
+        raise DomainError(errors=errors)
 
 
 def _describe_rule(rule: WeeklyRule) -> str:
@@ -145,7 +144,7 @@ def _check_no_conflict(rule: WeeklyRule, *, now: datetime) -> None:
         and _dates_meet(rule, other)
     ]
     if conflicts:  # their slots would be listed too: the rules say it once
-        raise ValidationError({"conflict": conflicts})
+        raise DomainError(errors={"conflict": conflicts})
     begin = max(now, timefmt.day_bounds(rule.valid_from)[0])
     slots = (
         Slot.objects.filter(doctor_id=rule.doctor_id, end__gt=begin)
@@ -168,7 +167,7 @@ def _check_no_conflict(rule: WeeklyRule, *, now: datetime) -> None:
         if len(conflicts) >= 20:
             break
     if conflicts:
-        raise ValidationError({"conflict": conflicts})
+        raise DomainError(errors={"conflict": conflicts})
 
 
 def _may_manage(*, doctor_id: int, by: User) -> bool:
@@ -248,7 +247,7 @@ def _generate_locked(
             )
         )
     if conflicts:
-        raise ValidationError({"conflict": conflicts[:20]})
+        raise DomainError(errors={"conflict": conflicts[:20]})
     if not new:
         return 0
     try:
@@ -256,8 +255,8 @@ def _generate_locked(
             Slot.objects.bulk_create(new)
     except IntegrityError:
         # Only reachable when a slot was written without the doctor's lock.
-        raise ValidationError(
-            {"conflict": ["Overlaps another of your slots; reload and try again."]}
+        raise DomainError(
+            errors={"conflict": ["Overlaps another of your slots; reload and try again."]}
         ) from None
     availability_changed()
     return len(new)
@@ -422,7 +421,7 @@ def schedule_update(
     now = now or timezone.now()
     unknown = set(changes) - set(UPDATABLE)
     if unknown:
-        raise ValidationError({name: ["This field cannot be changed."] for name in unknown})
+        raise DomainError(errors={name: ["This field cannot be changed."] for name in unknown})
     doctor, rule = _rule_for(rule_id=rule_id, by=by)
     _check_may_publish(doctor=doctor, by=by)
     for name, value in changes.items():
@@ -470,7 +469,7 @@ def _check_time_off(*, start: datetime, end: datetime, reason: str, now: datetim
     if len(reason) > MAX_REASON:
         errors["reason"] = [f"At most {MAX_REASON} characters."]
     if errors:
-        raise ValidationError(errors)
+        raise DomainError(errors=errors)
 
 
 @transaction.atomic
@@ -501,7 +500,7 @@ def time_off_create(
     if kept:
         listed = selectors.slot_bookings_described(slots=kept, now=now)
         raise BookedSlotsInside(
-            {"bookings": listed or ["Booked appointments fall inside; cancel them first."]}
+            errors={"bookings": listed or ["Booked appointments fall inside; cancel them first."]}
         )
     time_off = TimeOff.objects.create(
         doctor=doctor, start=start, end=end, reason=reason, created_at=now

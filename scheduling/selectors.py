@@ -10,16 +10,16 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS
-from django.db.models import Count, F, IntegerField, Min, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, F, IntegerField, Min, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Role, User
 from accounts.permissions import is_admin
-from bookings.models import Booking, BookingStatus
 from doctors_portal.db.compiled import CompiledQuery
 from scheduling import timefmt
-from scheduling.models import Service, Slot, SlotStatus
+from scheduling.holds import holds
+from scheduling.models import Service, Slot, SlotStatus, TimeOff, WeeklyRule
 
 
 def service_list() -> QuerySet[Service]:
@@ -28,9 +28,9 @@ def service_list() -> QuerySet[Service]:
 
 def lapsed_holds_subquery(*, now: datetime) -> Subquery:
     lapsed = (
-        Booking.objects.filter(
-            slot=OuterRef("pk"), status=BookingStatus.PENDING_PAYMENT, expires_at__lte=now
-        )
+        holds()
+        .lapsed(now=now)
+        .filter(slot=OuterRef("pk"))
         .order_by()
         .values("slot")
         .annotate(n=Count("pk"))
@@ -231,12 +231,12 @@ def availability_between(
 def hold_next_lapse(*, start: datetime, end: datetime, now: datetime) -> datetime | None:
     """When the next unpaid hold on a slot starting in [start, end) lapses (its seat comes
     back)."""
-    return Booking.objects.filter(
-        status=BookingStatus.PENDING_PAYMENT,
-        expires_at__gt=now,
-        slot__start__gte=start,
-        slot__start__lt=end,
-    ).aggregate(next=Min("expires_at"))["next"]
+    return (
+        holds()
+        .running(now=now)
+        .filter(slot__start__gte=start, slot__start__lt=end)
+        .aggregate(next=Min("expires_at"))["next"]
+    )
 
 
 def next_slot_start_from(*, at: datetime) -> datetime | None:
@@ -280,18 +280,13 @@ def doctor_slots_private(*, doctor: User, viewer, now: datetime | None = None) -
 
 
 def slot_active_bookings(*, slot: Slot, now: datetime) -> int:
-    return Booking.objects.filter(
-        Q(status=BookingStatus.CONFIRMED)
-        | Q(status=BookingStatus.PENDING_PAYMENT, expires_at__gt=now),
-        slot=slot,
-    ).count()
+    seats_in_use = holds().confirmed() | holds().running(now=now)
+    return seats_in_use.filter(slot=slot).count()
 
 
 def schedule_list(*, doctor: User | None) -> list:
     """The doctor's weekly hours in the order of the week's hours (None: every doctor's,
     for admins)."""
-    from scheduling.models import WeeklyRule
-
     rules = WeeklyRule.objects.select_related("doctor", "service")
     if doctor is not None:
         rules = rules.filter(doctor=doctor)
@@ -300,8 +295,6 @@ def schedule_list(*, doctor: User | None) -> list:
 
 def time_off_list(*, doctor: User | None, now: datetime | None = None) -> list:
     """The doctor's time off that has not ended yet, soonest first (None: every doctor's)."""
-    from scheduling.models import TimeOff
-
     now = now or timezone.now()
     offs = TimeOff.objects.filter(end__gt=now).select_related("doctor")
     if doctor is not None:
@@ -311,12 +304,9 @@ def time_off_list(*, doctor: User | None, now: datetime | None = None) -> list:
 
 def slot_bookings_described(*, slots: list[Slot], now: datetime) -> list[str]:
     """One line per active booking on these slots (pending holds not lapsed, confirmed)."""
+    seats_in_use = holds().confirmed() | holds().running(now=now)
     active = (
-        Booking.objects.filter(slot__in=slots)
-        .filter(
-            Q(status=BookingStatus.CONFIRMED)
-            | Q(status=BookingStatus.PENDING_PAYMENT, expires_at__gt=now)
-        )
+        seats_in_use.filter(slot__in=slots)
         .select_related("patient", "slot")
         .order_by("slot__start", "pk")
     )

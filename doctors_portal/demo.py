@@ -1,7 +1,8 @@
-"""Demo schedule for `seed_demo`: weekly hours for the verified demo doctors (generated
-into slots up to BOOKING_HORIZON_DAYS ahead, and kept so by the periodic task) and a few
-bookings, written through the same services as the API. Idempotent: weekly hours, a slot
-or a booking that already exists is left alone, so running it twice changes nothing."""
+"""Demo schedule for `seed_demo` (project level: it spans accounts, scheduling and bookings):
+weekly hours for the verified demo doctors (generated into slots up to
+BOOKING_HORIZON_DAYS ahead, and kept so by the periodic task) and a few bookings,
+written through the same services as the API. Idempotent: weekly hours, a slot or a
+booking that already exists is left alone, so running it twice changes nothing."""
 
 from datetime import datetime, time, timedelta
 from decimal import Decimal
@@ -9,11 +10,11 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
 
 from accounts.models import User
 from bookings.models import Booking
 from bookings.services import booking_create
+from doctors_portal.errors import INVALID, DomainError
 from scheduling import timefmt
 from scheduling.models import WEEKDAYS, Service, Slot, WeeklyRule
 from scheduling.schedules import schedule_create
@@ -58,7 +59,9 @@ def _weekly_hours(*, doctor: User, service: Service, first_day, now) -> int:
                     valid_from=first_day,
                     now=now,
                 )
-        except ValidationError:
+        except DomainError as exc:
+            if exc.kind != INVALID:
+                raise
             continue  # slots published by hand (an older demo) already fill these hours
         created += result.created
     return created
