@@ -585,3 +585,28 @@ def test_generation_is_a_few_statements_whatever_the_number_of_slots(doctor, ser
     others = [q for q in queries.captured_queries if not q["sql"].startswith("INSERT")]
     assert len(others) <= 16, [q["sql"][:80] for q in others]
     assert len(inserts) <= (2 if connection.vendor == "postgresql" else 50)
+
+
+def test_generated_and_withdrawn_slots_show_at_once_in_appointment_options(
+    client_for, api_client, doctor, service, settings
+):
+    """The availability cache (Redis when configured) is invalidated by every schedule write."""
+
+    def offered():
+        body = api_client.get("/api/v1/appointmentOptions").json()["data"]
+        return sum(len(s["slots"]) for s in body if s["id"] == service.pk)
+
+    def in_window():
+        until = timezone.now() + timedelta(days=settings.BOOKING_HORIZON_DAYS)
+        return live_slots(doctor, start__lt=until).count()
+
+    assert offered() == 0  # cached empty answer
+    rule = post_rule(client_for(doctor), service, weekdays=list(WEEKDAYS_ALL)).json()["data"]
+    assert offered() == in_window() > 0
+    day = today() + timedelta(days=2)
+    client_for(doctor).post(
+        "/api/v1/time-off", {"start": day.isoformat(), "end": day.isoformat()}, format="json"
+    )
+    assert offered() == in_window() > 0
+    client_for(doctor).delete(f"/api/v1/schedules/{rule['id']}")
+    assert offered() == 0
