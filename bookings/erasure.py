@@ -8,7 +8,7 @@ from django.db.models import Q
 
 from accounts.models import Role, User
 from bookings.models import PAID_PAYMENT_STATUSES, SEAT_HOLDING_STATUSES, Booking, WaitlistEntry
-from bookings.seats import holds_release_lapsed, slot_lock, waitlist_close_for_slot
+from bookings.seats import holds_release_lapsed, slot_lock, waitlist_close_for_slots
 from bookings.services import booking_cancel, waitlist_leave_all_for_erasure
 from scheduling.models import Slot, SlotStatus
 
@@ -42,7 +42,7 @@ def slots_withdraw_for_erasure(*, actor: User, user: User, now) -> int:
     for slot_id in slot_ids:
         slot = slot_lock(slot_id=slot_id)
         holds_release_lapsed(slot=slot, now=now)
-        waitlist_close_for_slot(slot=slot, now=now)
+        waitlist_close_for_slots(slots=[slot], now=now)
         slot.status = SlotStatus.CANCELLED
         slot.save(update_fields=["status", "updated_at"])
     return len(slot_ids)

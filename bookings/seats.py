@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from accounts.models import User
 from bookings.models import (
@@ -211,16 +211,25 @@ def offer_release(*, entry: WaitlistEntry, slot: Slot, now, status: str) -> None
     seats_offer_free(slot=slot, now=now)
 
 
-def waitlist_close_for_slot(*, slot: Slot, now) -> int:
-    """Under the slot's lock, when it is withdrawn: its line closes and standing offers of
-    it give their seats back."""
-    offers = WaitlistEntry.objects.filter(offer_slot=slot, status=WaitlistStatus.OFFERED)
-    standing = offers.filter(offer_expires_at__gt=now).count()
+def waitlist_close_for_slots(*, slots: list[Slot], now) -> int:
+    """Under the slots' locks, when they are withdrawn: their lines close and standing
+    offers of them give their seats back. A constant number of statements however many."""
+    if not slots:
+        return 0
+    offers = WaitlistEntry.objects.filter(offer_slot__in=slots, status=WaitlistStatus.OFFERED)
+    standing = dict(
+        offers.filter(offer_expires_at__gt=now)
+        .order_by()
+        .values("offer_slot")
+        .annotate(n=Count("pk"))
+        .values_list("offer_slot", "n")
+    )
     closed = offers.update(status=WaitlistStatus.CLOSED, updated_at=now)
-    if standing:
-        Slot.objects.filter(pk=slot.pk).update(seats_taken=F("seats_taken") - standing)
-        slot.seats_taken -= standing
-    closed += WaitlistEntry.objects.filter(slot=slot, status=WaitlistStatus.WAITING).update(
+    for slot in slots:
+        if standing.get(slot.pk):
+            Slot.objects.filter(pk=slot.pk).update(seats_taken=F("seats_taken") - standing[slot.pk])
+            slot.seats_taken -= standing[slot.pk]
+    closed += WaitlistEntry.objects.filter(slot__in=slots, status=WaitlistStatus.WAITING).update(
         status=WaitlistStatus.CLOSED, updated_at=now
     )
     return closed
@@ -237,5 +246,5 @@ HOLDS = Holds(
     confirmed=lambda: Booking.objects.filter(status=BookingStatus.CONFIRMED),
     release_lapsed=holds_release_lapsed,
     lapsed_offers=_lapsed_offers,
-    slot_withdrawn=waitlist_close_for_slot,
+    slots_withdrawn=waitlist_close_for_slots,
 )

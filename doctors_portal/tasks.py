@@ -31,3 +31,10 @@ def settle_lapsed() -> int:
     from bookings.services import booking_expire_lapsed
 
     return booking_expire_lapsed()
+
+
+@app.task(name="scheduling.extend_schedules")
+def extend_schedules() -> int:
+    from scheduling.schedules import schedules_extend
+
+    return schedules_extend()

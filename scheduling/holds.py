@@ -25,9 +25,10 @@ class Holds:
     # (*, slot, now): waitlist offers of `slot` (a Slot or an OuterRef) whose claim time ran
     # out; each still counts one seat in seats_taken until release_lapsed gives it back.
     lapsed_offers: Callable[..., QuerySet]
-    # (*, slot, now) -> int, under the slot's lock when it is withdrawn: its waitlist closes
-    # and standing offers of it give their seats back (offers hold no booking).
-    slot_withdrawn: Callable[..., int]
+    # (*, slots, now) -> int, under the slots' locks when they are withdrawn: their
+    # waitlists close and standing offers of them give their seats back (an offer holds no
+    # booking, so it never keeps a slot from being withdrawn).
+    slots_withdrawn: Callable[..., int]
 
 
 _registered: list[Holds] = []

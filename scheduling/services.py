@@ -198,7 +198,7 @@ def slot_create_many(
 def _cancel_locked(*, slot: Slot, now: datetime, path: str) -> Slot:
     holds().release_lapsed(slot=slot, now=now)
     # Waitlist offers hold no booking: withdrawing the slot closes its line and offers.
-    holds().slot_withdrawn(slot=slot, now=now)
+    holds().slots_withdrawn(slots=[slot], now=now)
     if slot.seats_taken > 0:
         raise Conflict(
             "This slot has an active booking; cancel the booking first.",
@@ -287,3 +287,34 @@ def slot_update(
                 "Another of the doctor's slots overlaps this time.", path="status"
             ) from None
     return slot
+
+
+def slots_withdraw_unbooked(*, slot_ids: list[int], now: datetime) -> tuple[int, list[Slot]]:
+    """Cancel the unbooked ones of these slots; (how many, the booked ones kept)."""
+    if not slot_ids:
+        return 0, []
+    slots = list(
+        Slot.objects.select_for_update(of=("self",))
+        .select_related("service")
+        .filter(pk__in=slot_ids)
+        .order_by("pk")  # the ledger's order for several slots
+    )
+    for slot in slots:
+        if slot.seats_taken:
+            holds().release_lapsed(slot=slot, now=now)
+    # Waitlist offers hold no booking: a slot whose seats are only offered is unbooked,
+    # its line closes and the offers give their seats back (as when it is cancelled).
+    seats_in_use = holds().confirmed() | holds().running(now=now)
+    held = [slot for slot in slots if slot.seats_taken]
+    booked = set(seats_in_use.filter(slot__in=held).values_list("slot_id", flat=True))
+    holds().slots_withdrawn(slots=[s for s in slots if s.pk not in booked], now=now)
+    kept = [slot for slot in slots if slot.seats_taken > 0]
+    free = [slot.pk for slot in slots if slot.seats_taken == 0]
+    if free:
+        Slot.objects.filter(pk__in=free, seats_taken__lte=0).update(
+            status=SlotStatus.CANCELLED, updated_at=now
+        )
+        availability_changed()
+    for slot in kept:
+        slot.free_seats = slot.capacity - slot.seats_taken
+    return len(free), kept

@@ -375,6 +375,47 @@ class TestSlotWithdrawn:
         assert statuses == {WaitlistStatus.CLOSED}
         assert seats(full_slot) == 0
 
+    def test_time_off_over_a_slot_whose_seat_is_only_offered(
+        self, client_for, patient, other_patient, doctor, full_slot
+    ):
+        # Weekly hours' withdrawal (time off, a removed rule) treats offers as the slot
+        # cancel does: they hold no booking, so the slot goes and its line closes.
+        services.waitlist_join(patient=patient, slot_id=full_slot.pk)
+        services.waitlist_join(patient=other_patient, slot_id=full_slot.pk)
+        services.booking_cancel(booking_id=holder(full_slot).pk, by=doctor)
+        assert seats(full_slot) == 1  # offered to the first in line
+        day = timefmt.clinic_today(full_slot.start).isoformat()
+        response = client_for(doctor).post(
+            "/api/v1/time-off", {"start": day, "end": day}, format="json"
+        )
+        assert response.status_code == 201, response.json()
+        assert response.json()["data"]["removed"] == 1
+        assert Slot.objects.get(pk=full_slot.pk).status == "cancelled"
+        statuses = set(WaitlistEntry.objects.values_list("status", flat=True))
+        assert statuses == {WaitlistStatus.CLOSED}
+        assert seats(full_slot) == 0
+
+    def test_time_off_over_a_booked_slot_keeps_its_line_and_offers(
+        self, client_for, patient, other_patient, doctor, service
+    ):
+        # Two seats: one booked, one offered. The booking refuses the time off (409), and
+        # nothing changes: the offer stands, the line stays.
+        slot = hour_slot(doctor, service, hours_ahead=72, capacity=2)
+        confirmed_booking(PatientFactory(), slot)
+        second = confirmed_booking(PatientFactory(), slot)
+        services.waitlist_join(patient=patient, slot_id=slot.pk)
+        services.waitlist_join(patient=other_patient, slot_id=slot.pk)
+        services.booking_cancel(booking_id=second.pk, by=doctor)
+        day = timefmt.clinic_today(slot.start).isoformat()
+        response = client_for(doctor).post(
+            "/api/v1/time-off", {"start": day, "end": day}, format="json"
+        )
+        assert response.status_code == 409, response.json()
+        assert Slot.objects.get(pk=slot.pk).status == "published"
+        assert WaitlistEntry.objects.get(patient=patient).status == WaitlistStatus.OFFERED
+        assert WaitlistEntry.objects.get(patient=other_patient).status == WaitlistStatus.WAITING
+        assert seats(slot) == 2
+
     def test_a_booked_slot_still_refuses_and_its_line_stays(
         self, client_for, patient, doctor, full_slot
     ):
