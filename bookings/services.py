@@ -87,15 +87,16 @@ def _hold_expiry(*, patient: User, slot: Slot, now):
     return earlier or now + timedelta(minutes=settings.BOOKING_HOLD_MINUTES)
 
 
-@transaction.atomic
-def booking_create(*, patient: User, slot_id: int, patient_phone: str = "", now=None) -> Booking:
-    """Hold a seat on a slot for a patient, pending payment, for BOOKING_HOLD_MINUTES."""
-    if patient.role != Role.PATIENT:
-        raise Forbidden("Only patients can book appointments.")
-    now = now or timezone.now()
-    # The patient before the slot (the seat ledger's order): their bookings queue here.
+def _patient_live_lock(*, patient: User) -> None:
+    """The patient before the slot (the seat ledger's order): their bookings and waitlist
+    entries queue here. AccountGone if the account was erased while the request waited."""
     if not patient_lock(patient=patient):
         raise AccountGone()
+
+
+def _slot_for_patient_locked(*, patient: User, slot_id: int, now) -> Slot:
+    """Under the patient's lock: the slot locked and settled (lapsed holds and offers given
+    back, free seats offered down its line), if the patient may take a seat of it."""
     slot = slot_lock(slot_id=slot_id)
     if not _slot_is_bookable(slot, now=now):
         raise NotFoundAt("No such slot.", path="slotId")
@@ -106,6 +107,17 @@ def booking_create(*, patient: User, slot_id: int, patient_phone: str = "", now=
         slot=slot, patient=patient, status__in=SEAT_HOLDING_STATUSES
     ).exists():
         raise Conflict("You already have a booking for this slot.", path="slotId")
+    return slot
+
+
+@transaction.atomic
+def booking_create(*, patient: User, slot_id: int, patient_phone: str = "", now=None) -> Booking:
+    """Hold a seat on a slot for a patient, pending payment, for BOOKING_HOLD_MINUTES."""
+    if patient.role != Role.PATIENT:
+        raise Forbidden("Only patients can book appointments.")
+    now = now or timezone.now()
+    _patient_live_lock(patient=patient)
+    slot = _slot_for_patient_locked(patient=patient, slot_id=slot_id, now=now)
     _check_hold_cap(patient=patient, now=now)
     expires_at = _hold_expiry(patient=patient, slot=slot, now=now)
     # A standing waitlist offer to this patient already holds their seat: booking claims it.
@@ -399,19 +411,9 @@ def waitlist_join(
     if patient.role != Role.PATIENT:
         raise Forbidden("Only patients can join a waitlist.")
     now = now or timezone.now()
-    if not patient_lock(patient=patient):
-        raise AccountGone()
+    _patient_live_lock(patient=patient)
     if slot_id is not None:
-        slot = slot_lock(slot_id=slot_id)
-        if not _slot_is_bookable(slot, now=now):
-            raise NotFoundAt("No such slot.", path="slotId")
-        if slot.start <= now:
-            raise DomainError(errors={"slotId": ["This slot has already started."]})
-        seats_settle(slot=slot, now=now)
-        if Booking.objects.filter(
-            slot=slot, patient=patient, status__in=SEAT_HOLDING_STATUSES
-        ).exists():
-            raise Conflict("You already have a booking for this slot.", path="slotId")
+        slot = _slot_for_patient_locked(patient=patient, slot_id=slot_id, now=now)
         if offer_for(slot=slot, patient=patient, now=now) is not None:
             raise Conflict("A seat of this slot is held for you: book it now.", path="slotId")
         if _free_now(slot):
