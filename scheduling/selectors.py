@@ -7,6 +7,7 @@ until a writer or `expire_holds` releases them, but they no longer hold a seat).
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import ClassVar
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS
@@ -17,7 +18,8 @@ from django.utils import timezone
 from accounts.models import Role, User
 from accounts.permissions import is_admin
 from bookings.models import Booking, BookingStatus
-from doctors_portal.db.compiled import CompiledQuery
+from doctors_portal.db.compiled import CompiledQuery, Page
+from doctors_portal.db.text import folded_contains
 from scheduling import timefmt
 from scheduling.models import Service, Slot, SlotStatus
 
@@ -45,21 +47,33 @@ def with_free_seats(queryset: QuerySet[Slot], *, now: datetime) -> QuerySet[Slot
     )
 
 
+def bookable_doctor_q(prefix: str = "") -> Q:
+    """A doctor whose slots patients may book: active, a doctor, verified. `prefix` is the
+    path to the user ("doctor__" from a slot)."""
+    return Q(
+        **{
+            f"{prefix}is_active": True,
+            f"{prefix}role": Role.DOCTOR,
+            f"{prefix}doctor_profile__is_verified": True,
+        }
+    )
+
+
 def bookable_slots(*, now: datetime) -> QuerySet[Slot]:
     """Published future slots of verified, active doctors for active services."""
     return Slot.objects.filter(
+        bookable_doctor_q("doctor__"),
         status=SlotStatus.PUBLISHED,
         start__gt=now,
         service__is_active=True,
-        doctor__is_active=True,
-        doctor__role=Role.DOCTOR,
-        doctor__doctor_profile__is_verified=True,
     )
 
 
 @dataclass
 class DoctorRef:
     """The few fields of a doctor that availability shows."""
+
+    role: ClassVar[str] = Role.DOCTOR  # for accounts.names.display_name
 
     pk: int
     name: str
@@ -162,7 +176,9 @@ def _active_services() -> list[Service]:
     ]
 
 
-def availability_for_date(*, day: date, now: datetime | None = None) -> list[ServiceAvailability]:
+def availability_for_date(
+    *, day: date, now: datetime | None = None, service_id: int | None = None
+) -> list[ServiceAvailability]:
     """Every active service with its free slots on one clinic-local day: two queries.
 
     The slot query filters on slot columns only, so PostgreSQL drives it from a range
@@ -173,7 +189,7 @@ def availability_for_date(*, day: date, now: datetime | None = None) -> list[Ser
     that have a free seat.
     """
     now = now or timezone.now()
-    return availability_between(*timefmt.day_bounds(day), now=now)
+    return availability_between(*timefmt.day_bounds(day), now=now, service_id=service_id)
 
 
 def publish_horizon(*, now: datetime) -> date:
@@ -199,18 +215,27 @@ def upcoming_window(*, now: datetime) -> tuple[datetime, datetime]:
     return now, now + timedelta(days=settings.BOOKING_HORIZON_DAYS)
 
 
-def availability_upcoming(*, now: datetime | None = None) -> list[ServiceAvailability]:
+def availability_upcoming(
+    *, now: datetime | None = None, service_id: int | None = None
+) -> list[ServiceAvailability]:
     """Every active service with its free slots from now to the booking horizon (the same
     two queries as one day's, over a longer range of `start`)."""
     now = now or timezone.now()
-    return availability_between(*upcoming_window(now=now), now=now)
+    return availability_between(*upcoming_window(now=now), now=now, service_id=service_id)
 
 
 def availability_between(
-    start: datetime, end: datetime, *, now: datetime
+    start: datetime, end: datetime, *, now: datetime, service_id: int | None = None
 ) -> list[ServiceAvailability]:
-    """Every active service with its free slots starting in [start, end), none started."""
-    result = {service.pk: ServiceAvailability(service) for service in _active_services()}
+    """Every active service (or only `service_id`'s) with its free slots starting in
+    [start, end), none started."""
+    result = {
+        service.pk: ServiceAvailability(service)
+        for service in _active_services()
+        if service_id is None or service.pk == service_id
+    }
+    if not result:
+        return []
     rows = _FREE_SLOT_ROWS.rows(
         start_from=max(start, now), day_end=end, now=now, service_ids=tuple(result)
     )
@@ -285,3 +310,116 @@ def slot_active_bookings(*, slot: Slot, now: datetime) -> int:
         | Q(status=BookingStatus.PENDING_PAYMENT, expires_at__gt=now),
         slot=slot,
     ).count()
+
+
+# The doctors directory (API.md "Doctors and schedules": doctors, doctors/:id) -----------
+
+MAX_DIRECTORY_SEARCH = 100  # characters of ?q=; a longer term is a 400
+
+
+@dataclass
+class DoctorCard:
+    """A verified doctor as the directory shows them, with their next free time."""
+
+    role: ClassVar[str] = Role.DOCTOR  # for accounts.names.display_name
+
+    pk: int
+    name: str
+    image: str
+    bio: str
+    specialty_id: int | None
+    specialty_name: str | None
+    next_available: datetime | None
+
+    @property
+    def id(self) -> int:
+        return self.pk
+
+
+_CARD_FIELDS = (
+    "id",
+    "name",
+    "image",
+    "doctor_profile__bio",
+    "doctor_profile__specialty_id",
+    "doctor_profile__specialty__name",
+    "next_available",
+)
+
+
+def next_free_start_subquery(*, now: datetime) -> Subquery:
+    """The start of the doctor's (OuterRef "pk") first free bookable slot, or NULL: the free
+    seats of appointmentOptions (published, future, verified doctor, active service, unpaid
+    holds that have not lapsed taken). An index probe of slot_doctor_start_idx from now,
+    stopping at the first slot with a free seat."""
+    first_free = (
+        with_free_seats(bookable_slots(now=now).filter(doctor=OuterRef("pk")), now=now)
+        .filter(free_seats__gt=0)
+        .order_by("start", "id")
+        .values("start")[:1]
+    )
+    return Subquery(first_free)
+
+
+def service_find_active(*, ref: str) -> Service | None:
+    """An active service named by id or by name (any case); None when there is none."""
+    text = (ref or "").strip()
+    if not text or "\x00" in text:
+        return None
+    services = service_list()
+    if text.isdigit():
+        return services.filter(pk=int(text)).first() if len(text) <= 18 else None
+    return services.filter(name__iexact=text).first()
+
+
+def _directory(*, specialty: Service | None, q: str) -> QuerySet[User]:
+    doctors = User.objects.filter(bookable_doctor_q())
+    if specialty is not None:
+        doctors = doctors.filter(doctor_profile__specialty=specialty)
+    if q:
+        doctors = doctors.filter(folded_contains("name", "doctor_profile__specialty__name", term=q))
+    return doctors.order_by("name", "id")
+
+
+def _cards(doctors: QuerySet[User], *, now: datetime) -> QuerySet:
+    return doctors.annotate(next_available=next_free_start_subquery(now=now)).values_list(
+        *_CARD_FIELDS
+    )
+
+
+def doctor_directory_page(
+    *,
+    specialty: Service | None = None,
+    q: str = "",
+    limit: int,
+    offset: int = 0,
+    now: datetime | None = None,
+) -> Page:
+    """One page of verified, active doctors by name (a specialty, a search in their name or
+    specialty, case folded on every database), each with their next free time: two
+    statements (the page with nextAvailable as a subquery, and the total)."""
+    now = now or timezone.now()
+    doctors = _directory(specialty=specialty, q=(q or "").strip())
+    rows = _cards(doctors, now=now)[offset : offset + limit]
+    return Page([DoctorCard(*row) for row in rows], doctors.count())
+
+
+def doctor_card_get(*, doctor_id: int, now: datetime | None = None) -> DoctorCard | None:
+    """One verified, active doctor with their next free time; None for anyone else."""
+    now = now or timezone.now()
+    row = _cards(User.objects.filter(bookable_doctor_q(), pk=doctor_id), now=now).first()
+    return DoctorCard(*row) if row else None
+
+
+def first_free_day(*, now: datetime | None = None) -> date | None:
+    """The clinic date of the first free bookable slot up to the publishing horizon."""
+    now = now or timezone.now()
+    _, until = timefmt.day_bounds(publish_horizon(now=now))
+    start = (
+        with_free_seats(bookable_slots(now=now).filter(start__lt=until), now=now)
+        .filter(free_seats__gt=0)
+        .order_by("start", "id")
+        .values_list("start", flat=True)
+        .first()
+    )
+    return timefmt.clinic_today(start) if start else None
