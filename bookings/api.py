@@ -16,7 +16,7 @@ from bookings.models import BookingStatus
 from bookings.serializers import BookingBySlotDoc, BookingCreateInput, BookingReferenceDoc
 from bookings.throttles import BookingRateThrottle
 from doctors_portal.api.errors import NotFoundAt
-from doctors_portal.api.pagination import PageLimitPagination
+from doctors_portal.api.pagination import PageLimitPagination, page_parameters
 from doctors_portal.api.requests import require_json_object
 from doctors_portal.api.responses import created, ok
 from scheduling import timefmt
@@ -27,10 +27,7 @@ EMAIL_PARAM = OpenApiParameter(
     required=True,
     description="Whose bookings (self, or any for admins)",
 )
-PAGE_PARAMS = [
-    OpenApiParameter(name=p["name"], type=p["schema"], description=p["description"])
-    for p in PageLimitPagination().get_schema_operation_parameters(None)
-]
+PAGE_PARAMS = page_parameters()
 
 
 def _subject(request, *, role: str):

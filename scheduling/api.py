@@ -13,7 +13,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from accounts.models import Role
 from accounts.permissions import IsDoctorOrAdmin, is_admin
 from doctors_portal.api.errors import NotFoundAt
-from doctors_portal.api.pagination import PageLimitPagination
+from doctors_portal.api.pagination import PageLimitPagination, page_parameters
 from doctors_portal.api.renderers import json_bytes, json_fragment
 from doctors_portal.api.requests import require_json_object
 from doctors_portal.api.responses import created, ok
@@ -153,11 +153,15 @@ class DoctorViewSet(viewsets.ViewSet):
             ),
             OpenApiParameter(
                 "q",
-                str,
+                {
+                    "type": "string",
+                    "maxLength": selectors.MAX_DIRECTORY_SEARCH,
+                    "pattern": "^[^\\x00]*$",
+                },
                 description="Words in the doctor's name or specialty, any case (Unicode "
                 f"folded); at most {selectors.MAX_DIRECTORY_SEARCH} characters",
             ),
-            *PageLimitPagination().get_schema_operation_parameters(None),
+            *page_parameters(),
         ],
         responses={200: DoctorCardOut(many=True)},
     )

@@ -282,14 +282,19 @@ def doctor_get_by_email(*, email: str) -> User | None:
     )
 
 
-def doctor_slots_public(*, doctor: User, now: datetime | None = None) -> list[Slot]:
-    """A doctor's bookable future slots with a free seat, for anyone to see."""
+def doctor_slots_public(
+    *, doctor: User, now: datetime | None = None, limit: int | None = None
+) -> list[Slot]:
+    """A doctor's bookable future slots with a free seat, for anyone to see (the first
+    `limit` of them), with their service and doctor."""
     now = now or timezone.now()
-    return list(
+    slots = (
         with_free_seats(bookable_slots(now=now).filter(doctor=doctor), now=now)
         .filter(free_seats__gt=0)
+        .select_related("service", "doctor")
         .order_by("start", "id")
     )
+    return list(slots[:limit] if limit else slots)
 
 
 def doctor_slots_private(*, doctor: User, viewer, now: datetime | None = None) -> list[Slot] | None:
