@@ -11,8 +11,20 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS
-from django.db.models import Count, F, IntegerField, Min, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Substr
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -383,7 +395,17 @@ def _directory(*, specialty: Service | None, q: str) -> QuerySet[User]:
         doctors = doctors.filter(doctor_profile__specialty=specialty)
     if q:
         doctors = doctors.filter(folded_contains("name", "doctor_profile__specialty__name", term=q))
-    return doctors.order_by("name", "id")
+    return doctors.order_by(_name_without_title(), "id")
+
+
+def _name_without_title():
+    """The name a doctor is sorted by: without a typed "Dr." / "Dr" title (the one
+    accounts.names.display_name drops), so "Dr. Nadia" sorts under N, not D."""
+    return Case(
+        When(name__istartswith="dr. ", then=Substr("name", 5)),
+        When(name__istartswith="dr ", then=Substr("name", 4)),
+        default=F("name"),
+    )
 
 
 def _cards(doctors: QuerySet[User], *, now: datetime) -> QuerySet:

@@ -249,3 +249,14 @@ def test_the_directory_ignores_a_bad_token(api_client):
     DoctorFactory(name="Nadia Karim")
     api_client.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
     assert names(api_client.get(URL)) == ["Nadia Karim"]
+
+
+def test_a_typed_title_does_not_change_the_order(api_client):
+    for name in ("Lina Haque", "Dr. Nadia Karim", "dr Omar Faruk", "Amin Chowdhury"):
+        DoctorFactory(name=name)
+    assert names(api_client.get(URL)) == [
+        "Amin Chowdhury",
+        "Lina Haque",
+        "Dr. Nadia Karim",
+        "dr Omar Faruk",
+    ]
