@@ -389,13 +389,30 @@ def service_find_active(*, ref: str) -> Service | None:
     return services.filter(name__iexact=text).first()
 
 
-def _directory(*, specialty: Service | None, q: str) -> QuerySet[User]:
-    doctors = User.objects.filter(bookable_doctor_q())
-    if specialty is not None:
-        doctors = doctors.filter(doctor_profile__specialty=specialty)
-    if q:
+def _directory(
+    *,
+    now: datetime,
+    specialty_id: int,
+    q: str,
+    by_specialty: bool = False,
+    searching: bool = False,
+    doctor_id: int = 0,
+    one: bool = False,
+) -> QuerySet[User]:
+    """Verified, active doctors (or the one `doctor_id`) by name, each with their next free
+    time: the builder of the compiled reads below (the flags are constants, the rest is
+    bound). Live doctors of a role are read off user_live_role_created_idx."""
+    doctors = User.objects.filter(bookable_doctor_q(), deleted_at__isnull=True)
+    if one:
+        doctors = doctors.filter(pk=doctor_id)
+    if by_specialty:
+        doctors = doctors.filter(doctor_profile__specialty_id=specialty_id)
+    if searching:
+        # The term reaches the SQL as one bound value (the database folds and escapes it).
         doctors = doctors.filter(folded_contains("name", "doctor_profile__specialty__name", term=q))
-    return doctors.order_by(_name_without_title(), "id")
+    return doctors.annotate(next_available=next_free_start_subquery(now=now)).order_by(
+        _name_without_title(), "id"
+    )
 
 
 def _name_without_title():
@@ -408,10 +425,18 @@ def _name_without_title():
     )
 
 
-def _cards(doctors: QuerySet[User], *, now: datetime) -> QuerySet:
-    return doctors.annotate(next_available=next_free_start_subquery(now=now)).values_list(
-        *_CARD_FIELDS
-    )
+# Compiled once per variant (ARCHITECTURE: bench/NOTES.md, "the ORM compiled the same SQL
+# on every request"): the nested free-seat subqueries cost the ORM about 10 ms to compile,
+# a hundred times what PostgreSQL spends running them for a page.
+_DIRECTORY = CompiledQuery(
+    _directory,
+    _CARD_FIELDS,
+    as_tuples=True,
+    now=datetime,
+    specialty_id=int,
+    q=str,
+    doctor_id=int,
+)
 
 
 def doctor_directory_page(
@@ -423,19 +448,28 @@ def doctor_directory_page(
     now: datetime | None = None,
 ) -> Page:
     """One page of verified, active doctors by name (a specialty, a search in their name or
-    specialty, case folded on every database), each with their next free time: two
-    statements (the page with nextAvailable as a subquery, and the total)."""
-    now = now or timezone.now()
-    doctors = _directory(specialty=specialty, q=(q or "").strip())
-    rows = _cards(doctors, now=now)[offset : offset + limit]
-    return Page([DoctorCard(*row) for row in rows], doctors.count())
+    specialty, case folded on every database), each with their next free time: one
+    statement (the page with nextAvailable as a subquery, and the total)."""
+    term = (q or "").strip()
+    rows, total = _DIRECTORY.page(
+        limit=limit,
+        offset=offset,
+        now=now or timezone.now(),
+        specialty_id=specialty.pk if specialty else 0,
+        q=term,
+        doctor_id=0,
+        by_specialty=specialty is not None,
+        searching=bool(term),
+    )
+    return Page([DoctorCard(*row) for row in rows], total)
 
 
 def doctor_card_get(*, doctor_id: int, now: datetime | None = None) -> DoctorCard | None:
     """One verified, active doctor with their next free time; None for anyone else."""
-    now = now or timezone.now()
-    row = _cards(User.objects.filter(bookable_doctor_q(), pk=doctor_id), now=now).first()
-    return DoctorCard(*row) if row else None
+    rows = _DIRECTORY.rows(
+        now=now or timezone.now(), specialty_id=0, q="", doctor_id=doctor_id, one=True
+    )
+    return DoctorCard(*rows[0]) if rows else None
 
 
 def first_free_day(*, now: datetime | None = None) -> date | None:

@@ -234,6 +234,15 @@ class CompiledQuery:
                 # list's own filters repeated there, a generic plan made for a short list
                 # drives from them and joins the whole list before picking the page.
                 rows = base.model._base_manager.filter(pk__in=keys)
+                # Annotations among the fields (a correlated subquery such as a doctor's
+                # next free time) are computed for the page's rows only.
+                annotations = {
+                    name: base.query.annotations[name]
+                    for name in fields
+                    if name in base.query.annotations
+                }
+                if annotations:
+                    rows = rows.annotate(**annotations)
                 if base.query.order_by:
                     rows = rows.order_by(*base.query.order_by)
                 queryset = rows.annotate(

@@ -1,7 +1,7 @@
 """GET doctors and doctors/:id (API.md "Doctors and schedules"): public, verified and active
 doctors only, a specialty filter, a case-folded search, paging as every list, and
 nextAvailable: the start of the doctor's first free bookable slot, computed in the page's
-own statement (no query per doctor)."""
+own statement (no query per doctor, and the total in the same statement)."""
 
 from datetime import timedelta
 
@@ -195,7 +195,7 @@ def test_pages_by_name_and_limit_is_capped(api_client):
     assert api_client.get(URL, {"limit": "0"}).status_code == 400
 
 
-def test_a_page_is_two_statements_whatever_the_number_of_doctors(api_client, dental):
+def test_a_page_is_one_statement_whatever_the_number_of_doctors(api_client, dental):
     for i in range(15):
         doctor = DoctorFactory(name=f"Doctor {i:02d}", profile__specialty=dental)
         slot(doctor, 5 + i)
@@ -204,12 +204,13 @@ def test_a_page_is_two_statements_whatever_the_number_of_doctors(api_client, den
         api_client.get(URL, {"limit": 3})
     with CaptureQueriesContext(connection) as large:
         response = api_client.get(URL, {"limit": 15})
-    assert len(small) == len(large) == 2, [q["sql"] for q in large]
+    # The page, each doctor's nextAvailable and the total: one statement.
+    assert len(small) == len(large) == 1, [q["sql"] for q in large]
     assert all(row["nextAvailable"] for row in response.json()["data"])
     # With a specialty named: one more, to find it.
     with CaptureQueriesContext(connection) as filtered:
         api_client.get(URL, {"specialty": dental.pk, "q": "doctor"})
-    assert len(filtered) == 3
+    assert len(filtered) == 2
 
 
 def test_detail_is_one_statement(api_client):
@@ -260,3 +261,27 @@ def test_a_typed_title_does_not_change_the_order(api_client):
         "Dr. Nadia Karim",
         "dr Omar Faruk",
     ]
+
+
+@pytest.mark.parametrize("search", ["", "doc"])
+@pytest.mark.parametrize("by_specialty", [False, True])
+def test_the_compiled_page_is_the_orms(dental, by_specialty, search):
+    from scheduling import selectors
+
+    for i in range(6):
+        doctor = DoctorFactory(name=f"Doctor {i}", profile__specialty=dental if i % 2 else None)
+        slot(doctor, 3 + i)
+    now = timezone.now()
+    orm = selectors._directory(
+        now=now,
+        specialty_id=dental.pk,
+        q=search,
+        by_specialty=by_specialty,
+        searching=bool(search),
+    ).values_list(*selectors._CARD_FIELDS)
+    expected = [selectors.DoctorCard(*row) for row in orm[1:4]]
+    page = selectors.doctor_directory_page(
+        specialty=dental if by_specialty else None, q=search, limit=3, offset=1, now=now
+    )
+    assert page.rows == expected
+    assert page.total == orm.count()
