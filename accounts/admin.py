@@ -6,12 +6,11 @@ from django.db import models
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.formats import date_format
-from rest_framework.exceptions import APIException
 
-from accounts import services
+from accounts import lifecycle, services
 from accounts.models import DoctorProfile, Role, User
 from accounts.selectors import erasure_preview
-from scheduling.availability_cache import ChangesAvailabilityAdmin
+from doctors_portal.errors import DomainError
 
 
 class DoctorProfileInline(admin.StackedInline):
@@ -25,8 +24,29 @@ class DoctorProfileInline(admin.StackedInline):
     extra = 0
 
 
+class ChangesListingAdmin:
+    """The admin writes users without the services: every save or delete may change a
+    doctor's listing, which the apps that show it hear of (accounts.lifecycle)."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        lifecycle.listing_changed()
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        lifecycle.listing_changed()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        lifecycle.listing_changed()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        lifecycle.listing_changed()
+
+
 @admin.register(User)
-class UserAdmin(ChangesAvailabilityAdmin, admin.ModelAdmin):
+class UserAdmin(ChangesListingAdmin, admin.ModelAdmin):
     # Profile image links are https; Django 6 makes that the default for scheme-less input.
     formfield_overrides = {
         models.URLField: {"form_class": forms.URLField, "assume_scheme": "https"}
@@ -94,7 +114,7 @@ class UserAdmin(ChangesAvailabilityAdmin, admin.ModelAdmin):
     def _verify_one(self, request, user, *, verified: bool, announce: bool = True) -> bool:
         try:
             services.doctor_set_verification(actor=request.user, doctor=user, verified=verified)
-        except APIException as exc:
+        except DomainError as exc:
             self.message_user(request, f"{user}: {exc.detail}", messages.ERROR)
             return False
         if not announce:
@@ -152,7 +172,7 @@ class UserAdmin(ChangesAvailabilityAdmin, admin.ModelAdmin):
             try:
                 services.user_erase(actor=request.user, user=user)
                 done += 1
-            except APIException as exc:
+            except DomainError as exc:
                 self.message_user(request, f"{user}: {exc.detail}", messages.ERROR)
         self.message_user(request, f"Anonymised {done} user(s).", messages.SUCCESS)
         if own:

@@ -6,7 +6,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.exceptions import (
-    AuthenticationFailed,
     NotAuthenticated,
     PermissionDenied,
     ValidationError,
@@ -35,6 +34,7 @@ from accounts.throttles import AuthRateThrottle
 from doctors_portal.api.pagination import PageLimitPagination
 from doctors_portal.api.requests import require_json_object
 from doctors_portal.api.responses import created, ok
+from doctors_portal.errors import Unauthenticated
 
 ROLE_AS_REFERENCE_CLIENT_READS_IT = {
     Role.PATIENT: "Patient",
@@ -333,7 +333,7 @@ class AuthViewSet(viewsets.ViewSet):
     )
     def verify_email(self, request):
         data = _valid(VerifyEmailSerializer, request.data)
-        failures = (services.BadLink, AuthenticationFailed)
+        failures = (services.BadLink, Unauthenticated)
         with lockout.counting_failed_proofs(request, email=None, failures=failures):
             user, cleared = services.email_verify(
                 token=data["token"], password=data.get("password"), site=site_of(request)

@@ -16,7 +16,8 @@ from django.conf import settings
 from firebase_admin import auth as firebase_auth
 from firebase_admin import credentials
 from firebase_admin import exceptions as firebase_exceptions
-from rest_framework.exceptions import AuthenticationFailed
+
+from doctors_portal.errors import Unauthenticated
 
 CLOCK_SKEW_SECONDS = 10
 
@@ -43,7 +44,7 @@ _lock = threading.Lock()
 def _app() -> firebase_admin.App:
     project_id = settings.FIREBASE_PROJECT_ID
     if not project_id:
-        raise AuthenticationFailed("Firebase sign-in is not configured on this server.")
+        raise Unauthenticated("Firebase sign-in is not configured on this server.")
     # firebase-admin reads the emulator host once per app, so an app is kept per pair.
     key = (project_id, os.environ.get("FIREBASE_AUTH_EMULATOR_HOST", ""))
     with _lock:
@@ -57,38 +58,38 @@ def _app() -> firebase_admin.App:
 
 
 def verify_id_token(token: str) -> FirebaseIdentity:
-    """A verified identity, or AuthenticationFailed (401) whatever went wrong."""
+    """A verified identity, or Unauthenticated whatever went wrong."""
     if not token or not isinstance(token, str):
-        raise AuthenticationFailed("A Firebase ID token is required.")
+        raise Unauthenticated("A Firebase ID token is required.")
     try:
         claims = firebase_auth.verify_id_token(
             token, app=_app(), clock_skew_seconds=CLOCK_SKEW_SECONDS
         )
     except firebase_auth.ExpiredIdTokenError:
-        raise AuthenticationFailed("The Firebase ID token has expired.") from None
+        raise Unauthenticated("The Firebase ID token has expired.") from None
     except firebase_auth.RevokedIdTokenError:
-        raise AuthenticationFailed("The Firebase ID token has been revoked.") from None
+        raise Unauthenticated("The Firebase ID token has been revoked.") from None
     except firebase_auth.UserDisabledError:
-        raise AuthenticationFailed("This Firebase account is disabled.") from None
+        raise Unauthenticated("This Firebase account is disabled.") from None
     except firebase_auth.CertificateFetchError:
-        raise AuthenticationFailed(
+        raise Unauthenticated(
             "The Firebase ID token could not be verified right now; try again."
         ) from None
     except (firebase_auth.InvalidIdTokenError, firebase_exceptions.FirebaseError, ValueError):
-        raise AuthenticationFailed("The Firebase ID token is invalid.") from None
+        raise Unauthenticated("The Firebase ID token is invalid.") from None
     # firebase-admin skips time checks on emulator tokens; check them here for every token.
     now = time.time()
     try:
         expires, issued = float(claims["exp"]), float(claims.get("iat", now))
     except (KeyError, TypeError, ValueError):
-        raise AuthenticationFailed("The Firebase ID token is invalid.") from None
+        raise Unauthenticated("The Firebase ID token is invalid.") from None
     if expires < now - CLOCK_SKEW_SECONDS:
-        raise AuthenticationFailed("The Firebase ID token has expired.")
+        raise Unauthenticated("The Firebase ID token has expired.")
     if issued > now + CLOCK_SKEW_SECONDS:
-        raise AuthenticationFailed("The Firebase ID token is not valid yet.")
+        raise Unauthenticated("The Firebase ID token is not valid yet.")
     email = claims.get("email") or ""
     if not email:
-        raise AuthenticationFailed("The Firebase account has no email address.")
+        raise Unauthenticated("The Firebase account has no email address.")
     return FirebaseIdentity(
         uid=claims["uid"],
         email=email.lower(),

@@ -6,8 +6,7 @@ from django.contrib.auth.password_validation import validate_password
 
 from accounts import services
 from accounts.mails import site_of
-from accounts.models import Role
-from scheduling.models import Service
+from accounts.models import Role, specialties
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -46,7 +45,7 @@ class SignUpForm(forms.Form):
     )
     specialty = forms.ModelChoiceField(
         label="Specialty (doctors)",
-        queryset=Service.objects.filter(is_active=True),
+        queryset=specialties().filter(is_active=True),
         required=False,
         help_text="Doctors only: the service you offer.",
     )

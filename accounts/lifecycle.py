@@ -1,6 +1,7 @@
 """The parts of erasure and export that live in other apps, registered from their
 AppConfig.ready: accounts is the lowest layer and imports none of them (the pattern
-of bookings' refunder). Each app knows its own copies of a user's data."""
+of bookings' refunder). Each app knows its own copies of a user's data. Likewise what
+must follow a change of a doctor's public listing (scheduling's availability cache)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ COPY_ERASERS: list[Callable[..., None]] = []
 ERASURE_PREVIEWS: list[Callable[..., dict]] = []
 # fn(*, user) -> dict of export sections.
 EXPORT_SECTIONS: list[Callable[..., dict]] = []
+# fn(): what a doctor's listing shows (name, picture, specialty, verification, activity)
+# changed; scheduling registers its availability cache's invalidation.
+LISTING_CHANGED: list[Callable[[], None]] = []
 
 
 def erasure_step_register(name: str, step: Callable[..., int]) -> None:
@@ -34,3 +38,14 @@ def erasure_preview_register(preview: Callable[..., dict]) -> None:
 def export_sections_register(sections: Callable[..., dict]) -> None:
     if sections not in EXPORT_SECTIONS:
         EXPORT_SECTIONS.append(sections)
+
+
+def listing_changed_register(fn: Callable[[], None]) -> None:
+    if fn not in LISTING_CHANGED:
+        LISTING_CHANGED.append(fn)
+
+
+def listing_changed() -> None:
+    """A doctor's public listing changed: tell every app that shows it."""
+    for fn in LISTING_CHANGED:
+        fn()

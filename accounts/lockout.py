@@ -20,6 +20,7 @@ from rest_framework.throttling import BaseThrottle
 
 from doctors_portal.api.exceptions import error_body
 from doctors_portal.api.middleware import API_PREFIX
+from doctors_portal.errors import Unauthenticated
 
 LOCKED_MESSAGE = "Too many failed attempts. Try again in {minutes} minutes."
 
@@ -103,7 +104,9 @@ def locked_page(request: HttpRequest) -> HttpResponse:
 
 
 @contextmanager
-def counting_failed_proofs(request, *, email: str | None, failures=(AuthenticationFailed,)):
+def counting_failed_proofs(
+    request, *, email: str | None, failures=(AuthenticationFailed, Unauthenticated)
+):
     """Refuse a locked client or account; count a proof that failed inside the block."""
     refuse_if_locked(request, email=email)
     try:

@@ -151,6 +151,13 @@ class DoctorProfile(models.Model):
         return f"Dr. {self.user.name}"
 
 
+def specialties():
+    """The services a doctor's specialty can name: scheduling.Service, reached through the
+    relation DoctorProfile.specialty declares (a lazy "scheduling.Service"), so accounts
+    imports no scheduling module (tests/test_import_graph.py)."""
+    return DoctorProfile._meta.get_field("specialty").related_model.objects.all()
+
+
 class VerificationEvent(models.Model):
     """A doctor verified or revoked: who, when, why. Kept forever (never changed or
     deleted), so the profile's flag can change while its history stays."""

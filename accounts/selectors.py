@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
-from rest_framework.exceptions import NotFound, ValidationError
 
 from accounts.models import Role, User
 from doctors_portal.db.compiled import CompiledQuery, Page
 from doctors_portal.db.text import folded_contains
+from doctors_portal.errors import DomainError, NotFound
 
 # Client-facing ordering names → model fields.
 ORDERINGS = {
@@ -81,12 +81,12 @@ def user_list_filters(
         by_lower = {role.lower(): role for role in Role.values}
         role = by_lower.get(user_type.strip().lower())
         if role is None:
-            raise ValidationError({"userType": [f"Must be one of {', '.join(Role.values)}."]})
+            raise DomainError(errors={"userType": [f"Must be one of {', '.join(Role.values)}."]})
     order = None
     if ordering is not None:
         field = ORDERINGS.get(ordering[1:] if ordering.startswith("-") else ordering)
         if field is None:
-            raise ValidationError({"ordering": [f"Must be one of {', '.join(ORDERINGS)}."]})
+            raise DomainError(errors={"ordering": [f"Must be one of {', '.join(ORDERINGS)}."]})
         direction = "-" if ordering.startswith("-") else ""
         order = (f"{direction}{field}", f"{direction}id")
     term = (search_term or "").strip()
@@ -129,7 +129,7 @@ def user_get_for(*, viewer: User, id: int | str | None = None, email: str | None
     elif email:
         lookup = Q(email__iexact=email.strip())
     else:
-        raise ValidationError({"email": ["This query parameter is required."]})
+        raise DomainError(errors={"email": ["This query parameter is required."]})
     users = _base().filter(lookup)
     if not viewer.is_admin:
         users = users.filter(pk=viewer.pk)

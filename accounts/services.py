@@ -13,8 +13,6 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
-from rest_framework.exceptions import AuthenticationFailed, NotFound, PermissionDenied
-from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
@@ -22,9 +20,8 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import lifecycle, mails, tokens
 from accounts.firebase import FirebaseIdentity
-from accounts.models import DoctorProfile, Role, User, VerificationEvent, is_admin
-from doctors_portal.api.errors import DomainError, DuplicateEntry
-from scheduling.availability_cache import availability_changed
+from accounts.models import DoctorProfile, Role, User, VerificationEvent, is_admin, specialties
+from doctors_portal.errors import DomainError, DuplicateEntry, Forbidden, NotFound, Unauthenticated
 
 # "Not given" for optional update fields, where None can be a real value.
 UNSET: Any = object()
@@ -34,16 +31,14 @@ SELF_REGISTRABLE_ROLES = {Role.PATIENT, Role.DOCTOR}
 
 def _resolve_service(value):
     """A scheduling.Service from its id or its name (case-insensitive), or a 400."""
-    from scheduling.models import Service
-
     if value in (None, ""):
         return None
     raw = str(value).strip()
     service = None
     if raw.isdigit():
-        service = Service.objects.filter(pk=int(raw)).first()
+        service = specialties().filter(pk=int(raw)).first()
     if service is None:
-        service = Service.objects.filter(name__iexact=raw).first()
+        service = specialties().filter(name__iexact=raw).first()
     if service is None:
         raise DomainError(f'No service named "{raw}".', path="specialty")
     return service
@@ -53,7 +48,7 @@ def _check_password(password: str, *, email: str, name: str) -> None:
     try:
         validate_password(password, user=User(email=email, name=name))
     except DjangoValidationError as exc:
-        raise DRFValidationError({"password": exc.messages}) from None
+        raise DomainError(errors={"password": exc.messages}) from None
 
 
 def _refuse_reserved_domain(email: str) -> None:
@@ -91,15 +86,19 @@ def user_register(
     that account taken over (invariant 9). A local account is mailed a link to prove it."""
     email = email.strip().lower()
     if role not in SELF_REGISTRABLE_ROLES:
-        raise PermissionDenied("Nobody can register as an administrator.")
+        raise Forbidden("Nobody can register as an administrator.")
     _refuse_reserved_domain(email)
     if firebase_identity is None and not password:
-        raise DRFValidationError(
-            {"password": ["Give a password, or send a Firebase ID token as Authorization: Bearer."]}
+        raise DomainError(
+            errors={
+                "password": [
+                    "Give a password, or send a Firebase ID token as Authorization: Bearer."
+                ]
+            }
         )
     if firebase_identity is not None:
         if firebase_identity.email != email:
-            raise AuthenticationFailed("The Firebase ID token belongs to another email address.")
+            raise Unauthenticated("The Firebase ID token belongs to another email address.")
         # An unverified email is accepted here: the reference client registers right after
         # a Firebase email sign-up. The new account is bound to this Firebase uid, so
         # only this Firebase account can later exchange tokens for it (token_obtain_with_firebase).
@@ -217,7 +216,7 @@ def user_update(
     if not actor_is_admin and actor.pk != user.pk:
         raise NotFound("No user with this id.")
     if not actor_is_admin and (role is not UNSET or is_verified is not UNSET):
-        raise PermissionDenied("Only an administrator may change a role or a verification.")
+        raise Forbidden("Only an administrator may change a role or a verification.")
 
     fields = []
     for field, value in (("name", name), ("phone", phone), ("image", image)):
@@ -257,13 +256,13 @@ def user_update(
                 actor=actor, doctor=user, verified=is_verified, reason=verification_reason
             )
     if user.role == Role.DOCTOR:
-        availability_changed()  # a doctor's name, picture and specialty are shown
+        lifecycle.listing_changed()  # a doctor's name, picture and specialty are shown
     return user
 
 
 def _require_admin(actor: User) -> None:
     if not is_admin(actor):
-        raise PermissionDenied("Only administrators may do this.")
+        raise Forbidden("Only administrators may do this.")
 
 
 @transaction.atomic
@@ -279,7 +278,7 @@ def user_set_role(*, actor: User, user: User, role: str) -> User:
     user.save(update_fields=["role", "is_superuser", "updated_at"])
     if role == Role.DOCTOR:
         DoctorProfile.objects.get_or_create(user=user)
-    availability_changed()
+    lifecycle.listing_changed()
     return user
 
 
@@ -301,7 +300,7 @@ def doctor_set_verification(
     VerificationEvent.objects.create(
         doctor=doctor, verified=verified, by=actor, at=now, reason=(reason or "").strip()[:500]
     )
-    availability_changed()
+    lifecycle.listing_changed()
     return profile
 
 
@@ -323,7 +322,7 @@ def _check_may_erase(*, actor: User, user: User) -> None:
     if actor.pk == user.pk:
         if is_admin(actor):
             # The last administrator must not be able to lock the clinic out.
-            raise PermissionDenied("An administrator cannot delete their own account.")
+            raise Forbidden("An administrator cannot delete their own account.")
         return
     _require_admin(actor)
 
@@ -395,7 +394,7 @@ def user_erase(*, actor: User, user: User, now=None) -> Erasure:
     DoctorProfile.objects.filter(user=user).update(license_number="", bio="")
     _anonymise_copies(user=user, old_repr=old_repr, old_email=old_email)
     _blacklist_all_refresh_tokens(user)
-    availability_changed()
+    lifecycle.listing_changed()
     return Erasure(user=user, counts=counts)
 
 
@@ -408,7 +407,7 @@ def token_obtain_with_password(*, request: HttpRequest, email: str, password: st
     # The request lets django-axes refuse a locked account or address and count a failure.
     user = authenticate(request, username=email.strip().lower(), password=password)
     if user is None:
-        raise AuthenticationFailed("No active account with this email and password.")
+        raise Unauthenticated("No active account with this email and password.")
     return token_pair_for(user)
 
 
@@ -417,12 +416,12 @@ def token_obtain_with_firebase(
     *, identity: FirebaseIdentity, email: str, site: str = ""
 ) -> dict[str, str]:
     if identity.email != email.strip().lower():
-        raise AuthenticationFailed("The Firebase ID token belongs to another email address.")
+        raise Unauthenticated("The Firebase ID token belongs to another email address.")
     user = User.objects.select_for_update().filter(email__iexact=identity.email).first()
     if user is None:
         raise NotFound("No account with this email; register first.")
     if not user.is_active:
-        raise AuthenticationFailed("This account is deactivated.")
+        raise Unauthenticated("This account is deactivated.")
     same_account = bool(user.firebase_uid) and user.firebase_uid == identity.uid
     if identity.email_verified and not user.email_verified:
         if same_account:
@@ -436,11 +435,11 @@ def token_obtain_with_firebase(
             _take_over(user, firebase_uid=identity.uid, site=site)
     elif not same_account:
         if user.firebase_uid:
-            raise AuthenticationFailed("This account is linked to another Firebase account.")
+            raise Unauthenticated("This account is linked to another Firebase account.")
         # Linking joins a proven account, so here the email must be proven too:
         # anyone can create an unverified Firebase account with someone else's email.
         if not identity.email_verified:
-            raise AuthenticationFailed(
+            raise Unauthenticated(
                 "The Firebase account's email address is not verified; verify it to link "
                 "it to this existing account."
             )
@@ -454,6 +453,7 @@ def token_obtain_with_firebase(
 
 
 class BadLink(DomainError):
+    code = "bad_link"
     default_detail = "This link is invalid, used or expired. Ask for a new one."
 
 
@@ -476,7 +476,7 @@ def email_verify(
     holder = signed_in_as is not None and signed_in_as.pk == user.pk
     if holder or password is not None:
         if not holder and not user.check_password(password):
-            raise AuthenticationFailed("This is not the password chosen at sign-up.")
+            raise Unauthenticated("This is not the password chosen at sign-up.")
         user.email_verified = True
         user.save(update_fields=["email_verified", "updated_at"])
         return user, False
@@ -529,7 +529,7 @@ def _parse_refresh(raw: str) -> RefreshToken:
         # Verifies signature, expiry and (blacklist app) that it is not blacklisted.
         return RefreshToken(raw)
     except TokenError as exc:
-        raise AuthenticationFailed(f"Refresh token is invalid: {exc}") from None
+        raise Unauthenticated(f"Refresh token is invalid: {exc}") from None
 
 
 @transaction.atomic
@@ -546,10 +546,10 @@ def token_refresh(*, refresh: str) -> dict[str, str]:
         .first()
     )
     if outstanding is None or BlacklistedToken.objects.filter(token=outstanding).exists():
-        raise AuthenticationFailed("Refresh token is invalid: Token is blacklisted")
+        raise Unauthenticated("Refresh token is invalid: Token is blacklisted")
     user = User.objects.filter(pk=token.get(jwt_settings.USER_ID_CLAIM)).first()
     if user is None or not user.is_active:
-        raise AuthenticationFailed("This account is deactivated.")
+        raise Unauthenticated("This account is deactivated.")
     BlacklistedToken.objects.create(token=outstanding)
     return token_pair_for(user)
 

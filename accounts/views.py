@@ -1,7 +1,7 @@
 """Account pages: sign up, sign in and out (Django sessions), continue with Firebase.
 
 Pages hold no rules of their own: they parse a form, call accounts.services and
-show what it answered. `service_errors` turns the services' API exceptions into
+show what it answered; doctors_portal.pages turns the services' domain errors into
 messages a page can show beside the right field.
 """
 
@@ -19,7 +19,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
-from rest_framework.exceptions import APIException
 
 from accounts import lockout, services, tokens
 from accounts.forms import (
@@ -32,42 +31,10 @@ from accounts.forms import (
 from accounts.mails import site_of
 from accounts.models import Role
 from accounts.throttles import page_throttle_wait, too_many_requests_page
+from doctors_portal.errors import DomainError
+from doctors_portal.pages import add_service_errors, service_errors
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
-
-
-def _flatten(detail, path: str = "") -> list[tuple[str, str]]:
-    if isinstance(detail, dict):
-        pairs = []
-        for key, value in detail.items():
-            pairs += _flatten(value, key if not path else f"{path}.{key}")
-        return pairs
-    if isinstance(detail, list):
-        pairs = []
-        for value in detail:
-            pairs += _flatten(value, path)
-        return pairs
-    return [(path, str(detail))]
-
-
-def service_errors(exc: APIException) -> list[tuple[str, str]]:
-    """[(path, message)] of a service's exception; path '' means the whole request."""
-    pairs = _flatten(exc.detail)
-    path = getattr(exc, "path", "")
-    if path:
-        pairs = [(p or path, m) for p, m in pairs]
-    return pairs
-
-
-def add_service_errors(
-    form, exc: APIException, field_by_path: dict[str, str], default: str | None = None
-) -> None:
-    """Put each error beside its field; anything unmapped goes to `default` or the top."""
-    for path, message in service_errors(exc):
-        field = field_by_path.get(path)
-        if field is None:
-            field = field_by_path.get(path.split(".")[-1].split("[")[0], default if path else None)
-        form.add_error(field if field in form.fields else None, message)
 
 
 def firebase_enabled() -> bool:
@@ -153,7 +120,7 @@ def signup(request):
                 license_number=data["license_number"],
                 site=site_of(request),
             )
-        except APIException as exc:
+        except DomainError as exc:
             add_service_errors(
                 form,
                 exc,
@@ -219,7 +186,7 @@ def firebase_signin(request):
             )
     except lockout.LockedOut:
         return lockout.lockout_response(request)
-    except APIException as exc:
+    except DomainError as exc:
         for _path, message in service_errors(exc):
             messages.error(request, message)
         return redirect("pages:login")
@@ -250,7 +217,7 @@ def verify_email(request, token: str):
                 )
         except lockout.LockedOut:
             return lockout.lockout_response(request)
-        except APIException as exc:
+        except DomainError as exc:
             add_service_errors(form, exc, {"password": "password"}, default="password")
         else:
             if cleared:
@@ -306,7 +273,7 @@ def account_delete(request):
             return redirect("pages:account_delete")
         try:
             services.user_erase(actor=user, user=user)
-        except APIException as exc:
+        except DomainError as exc:
             for _path, message in service_errors(exc):
                 messages.error(request, message)
             return redirect("pages:account_delete")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
-from rest_framework.exceptions import ValidationError
 
 from audit.registry import AUDITED
+from doctors_portal.errors import DomainError
 
 ACTIONS = {
     LogEntry.Action.CREATE: "create",
@@ -19,7 +19,7 @@ ACTIONS = {
 
 def _content_type(entity: str) -> ContentType:
     if entity not in AUDITED:
-        raise ValidationError({"entity": [f"One of: {', '.join(sorted(AUDITED))}."]})
+        raise DomainError(errors={"entity": [f"One of: {', '.join(sorted(AUDITED))}."]})
     app_label, model, _fields = AUDITED[entity]
     return ContentType.objects.get_by_natural_key(app_label, model.lower())
 
@@ -35,7 +35,7 @@ def _object_id(id: str) -> int:
     try:
         return int(id)
     except ValueError:
-        raise ValidationError({"id": ["A whole number."]}) from None
+        raise DomainError(errors={"id": ["A whole number."]}) from None
 
 
 def audit_entries(*, entity: str | None, id: str | None):

@@ -177,7 +177,6 @@ def build_dataset(size: str, *, rebuild: bool) -> dict:
     psql(f'CREATE DATABASE "{db}"')
     started = time.monotonic()
     subprocess.run([PY, "manage.py", "migrate", "--no-input", "-v0"], cwd=ROOT, env=env, check=True)
-    subprocess.run([PY, "manage.py", "createcachetable"], cwd=ROOT, env=env, check=True)
     log(f"{db}: building about {slots:,} slots with bench/make_dataset.py")
     subprocess.run(
         [PY, "bench/make_dataset.py", "--slots", str(slots)], cwd=ROOT, env=env, check=True

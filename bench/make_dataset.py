@@ -119,7 +119,7 @@ def build(args) -> None:
 
     from accounts.models import DoctorProfile, Role, User
     from bookings.models import Booking, BookingStatus, PaymentStatus
-    from scheduling.demo import REFERENCE_SERVICES
+    from doctors_portal.demo import REFERENCE_SERVICES
     from scheduling.models import Service, Slot, SlotStatus
 
     rng = random.Random(args.seed)

@@ -6,10 +6,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from rest_framework.exceptions import APIException
 
 from bookings import services
 from bookings.models import SEAT_HOLDING_STATUSES, Booking
+from doctors_portal.errors import DomainError
 from scheduling import timefmt
 
 
@@ -178,7 +178,7 @@ class BookingAdmin(admin.ModelAdmin):
     def _cancel(self, request, booking) -> bool:
         try:
             result = services.booking_cancel(booking_id=booking.pk, by=request.user)
-        except APIException as exc:
+        except DomainError as exc:
             self.message_user(request, f"#{booking.pk}: {exc.detail}", messages.ERROR)
             return False
         if result.refunded:

@@ -15,10 +15,10 @@ from bookings import selectors, services, shapes
 from bookings.models import BookingStatus
 from bookings.serializers import BookingBySlotDoc, BookingCreateInput, BookingReferenceDoc
 from bookings.throttles import BookingRateThrottle
-from doctors_portal.api.errors import NotFoundAt
 from doctors_portal.api.pagination import PageLimitPagination, page_parameters
 from doctors_portal.api.requests import require_json_object
 from doctors_portal.api.responses import created, ok
+from doctors_portal.errors import NotFoundAt
 from scheduling import timefmt
 
 EMAIL_PARAM = OpenApiParameter(

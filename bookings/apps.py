@@ -10,3 +10,8 @@ class BookingsConfig(AppConfig):
         from bookings import erasure
 
         erasure.register()
+        # The holds scheduling counts and releases, handed to scheduling (a lower layer).
+        from bookings.seats import HOLDS
+        from scheduling.holds import holds_register
+
+        holds_register(HOLDS)

@@ -17,31 +17,21 @@ from django.db.models import F
 
 from accounts.models import User
 from bookings.models import Booking, BookingStatus
-from doctors_portal.api.errors import Conflict, NotFoundAt
+from doctors_portal.errors import Conflict
 from scheduling.availability_cache import availability_changed
+from scheduling.holds import Holds
+from scheduling.locks import slot_lock
 from scheduling.models import Slot
 
 
 class SeatNoLongerAvailable(Conflict):
+    code = "seat_no_longer_available"
     default_detail = "This time is no longer available. Please choose another slot."
 
 
 def patient_lock(*, patient: User) -> None:
     """Lock the patient's row first, so one patient's bookings are made one at a time."""
     User.objects.select_for_update().filter(pk=patient.pk).values_list("pk").first()
-
-
-def slot_lock(*, slot_id: int, path: str = "slotId") -> Slot:
-    """Lock a slot's row (with its service and doctor) before changing its seats."""
-    slot = (
-        Slot.objects.select_for_update(of=("self",))
-        .select_related("service", "doctor")
-        .filter(pk=slot_id)
-        .first()
-    )
-    if slot is None:
-        raise NotFoundAt("No such slot.", path=path)
-    return slot
 
 
 def booking_lock(*, booking_id: int) -> tuple[Slot, Booking]:
@@ -65,6 +55,19 @@ def holds_release_lapsed(*, slot: Slot, now) -> int:
         Slot.objects.filter(pk=slot.pk).update(seats_taken=F("seats_taken") - released)
         slot.seats_taken -= released
     return released
+
+
+# What scheduling asks of holds (scheduling.holds), registered by BookingsConfig.ready.
+HOLDS = Holds(
+    lapsed=lambda *, now: Booking.objects.filter(
+        status=BookingStatus.PENDING_PAYMENT, expires_at__lte=now
+    ),
+    running=lambda *, now: Booking.objects.filter(
+        status=BookingStatus.PENDING_PAYMENT, expires_at__gt=now
+    ),
+    confirmed=lambda: Booking.objects.filter(status=BookingStatus.CONFIRMED),
+    release_lapsed=holds_release_lapsed,
+)
 
 
 def seat_take(*, slot: Slot) -> None:

@@ -13,7 +13,6 @@ from typing import Protocol
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from accounts.models import Role, User, is_admin
 from bookings.models import SEAT_HOLDING_STATUSES, Booking, BookingStatus
@@ -27,7 +26,7 @@ from bookings.seats import (
     seat_take,
     slot_lock,
 )
-from doctors_portal.api.errors import Conflict, NotFoundAt
+from doctors_portal.errors import Conflict, DomainError, Forbidden, NotFoundAt
 from scheduling.models import Slot, SlotStatus
 
 
@@ -73,7 +72,7 @@ def _hold_expiry(*, patient: User, slot: Slot, now):
 def booking_create(*, patient: User, slot_id: int, patient_phone: str = "", now=None) -> Booking:
     """Hold a seat on a slot for a patient, pending payment, for BOOKING_HOLD_MINUTES."""
     if patient.role != Role.PATIENT:
-        raise PermissionDenied("Only patients can book appointments.")
+        raise Forbidden("Only patients can book appointments.")
     now = now or timezone.now()
     # The patient before the slot (the seat ledger's order): their bookings queue here.
     patient_lock(patient=patient)
@@ -81,7 +80,7 @@ def booking_create(*, patient: User, slot_id: int, patient_phone: str = "", now=
     if not _slot_is_bookable(slot):
         raise NotFoundAt("No such slot.", path="slotId")
     if slot.start <= now:
-        raise ValidationError({"slotId": ["This slot has already started."]})
+        raise DomainError(errors={"slotId": ["This slot has already started."]})
     holds_release_lapsed(slot=slot, now=now)
     if Booking.objects.filter(
         slot=slot, patient=patient, status__in=SEAT_HOLDING_STATUSES

@@ -1,45 +1,24 @@
 """Booking pages: the booking form, "my appointments" and cancelling. Same selectors and
 services as the API; a booking the user may not see is a 404 here too."""
 
-import math
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from rest_framework.exceptions import APIException
 
 from accounts.models import Role
 from accounts.throttles import page_throttle_wait, too_many_requests_page
-from accounts.views import service_errors
 from bookings import selectors, services
 from bookings.forms import BookingForm
 from bookings.models import BookingStatus
-from bookings.serializers import display_status
 from bookings.throttles import BookingRateThrottle
+from doctors_portal.errors import DomainError
+from doctors_portal.pages import page_status, service_errors
+from doctors_portal.pages.bookings import booking_card
 from scheduling import selectors as slot_selectors
 from scheduling import timefmt
 from scheduling.models import Slot
-
-CANCELLABLE = (BookingStatus.PENDING_PAYMENT, BookingStatus.CONFIRMED)
-
-
-def describe(booking, now):
-    """Presentation only: the labels and minutes a page shows for a booking."""
-    booking.shown_status = display_status(booking, now)
-    booking.shown_status_label = BookingStatus(booking.shown_status).label
-    booking.date_text = timefmt.format_date(booking.slot.start)
-    booking.label = timefmt.format_label(booking.slot.start, booking.slot.end)
-    booking.day = timefmt.clinic_today(booking.slot.start)
-    booking.minutes_left = None
-    if booking.shown_status == BookingStatus.PENDING_PAYMENT:
-        booking.minutes_left = hold_minutes(booking)
-    # The rule (not after the start) is the cancel service's; a lapsed hold shows no button.
-    booking.can_cancel = booking.shown_status in CANCELLABLE and not (
-        services.booking_cancel_refusal(booking=booking, now=now)
-    )
-    return booking
 
 
 def get_booking_or_404(user, pk):
@@ -90,20 +69,15 @@ def book(request, slot_id: int):
             booking = services.booking_create(
                 patient=request.user, slot_id=slot.pk, patient_phone=form.cleaned_data["phone"]
             )
-        except APIException as exc:
+        except DomainError as exc:
             if isinstance(exc, services.SeatNoLongerAvailable):
                 return _unavailable(request, day=day, slot=slot)
             for _path, message in service_errors(exc):
                 form.add_error(None, message)
-            return render(request, "pages/book.html", context, status=exc.status_code)
+            return render(request, "pages/book.html", context, status=page_status(exc))
         # The pay page states the hold once, with its live countdown.
         return redirect("pages:pay", pk=booking.pk)
     return render(request, "pages/book.html", context, status=400 if form.errors else 200)
-
-
-def hold_minutes(booking) -> int:
-    left = (booking.expires_at - timezone.now()).total_seconds()
-    return max(1, math.ceil(left / 60))
 
 
 def _unavailable(request, *, day, slot=None, status=409):
@@ -121,7 +95,7 @@ def my_appointments(request):
         return redirect("pages:doctor_dashboard")
     now = timezone.now()
     bookings = [
-        describe(b, now) for b in selectors.booking_list_for_patient(patient=request.user)[:200]
+        booking_card(b, now) for b in selectors.booking_list_for_patient(patient=request.user)[:200]
     ]
     return render(
         request,
@@ -154,12 +128,12 @@ def appointment_groups(bookings, now) -> list[tuple[str, str, list]]:
 @login_required
 def cancel(request, pk: int):
     now = timezone.now()
-    booking = describe(get_booking_or_404(request.user, pk), now)
+    booking = booking_card(get_booking_or_404(request.user, pk), now)
     back = "pages:doctor_dashboard" if request.user.role == Role.DOCTOR else "pages:my_appointments"
     if request.method == "POST":
         try:
             result = services.booking_cancel(booking_id=booking.pk, by=request.user)
-        except APIException as exc:
+        except DomainError as exc:
             for _path, message in service_errors(exc):
                 messages.error(request, message)
             return redirect(back)
@@ -172,7 +146,9 @@ def cancel(request, pk: int):
         else:
             messages.success(request, f"Appointment cancelled. {result.refund_reason}")
         return redirect(back)
-    amount, reason = services.booking_refund_policy(booking=booking, by=request.user, now=now)
+    amount, reason = services.booking_refund_policy(
+        booking=booking.booking, by=request.user, now=now
+    )
     return render(
         request,
         "pages/cancel.html",

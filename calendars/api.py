@@ -7,8 +7,8 @@ from rest_framework.decorators import api_view, authentication_classes, permissi
 from rest_framework.permissions import AllowAny, IsAuthenticated
 
 from calendars import ics, selectors, services
-from doctors_portal.api.errors import NotFoundAt
 from doctors_portal.api.responses import created
+from doctors_portal.errors import NotFoundAt
 
 
 @extend_schema(

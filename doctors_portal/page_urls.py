@@ -5,6 +5,7 @@ from django.urls import path
 
 from accounts import views as accounts_views
 from bookings import views as bookings_views
+from doctors_portal.pages import doctor_dashboard
 from payments import views as payments_views
 from scheduling import views as scheduling_views
 
@@ -47,7 +48,7 @@ urlpatterns = [
     path("appointments/<int:pk>/cancel/", bookings_views.cancel, name="cancel"),
     path("appointments/<int:pk>/pay/", payments_views.pay, name="pay"),
     path("appointments/<int:pk>/pay/complete/", payments_views.pay_complete, name="pay_complete"),
-    path("doctor/", scheduling_views.doctor_dashboard, name="doctor_dashboard"),
-    path("doctor/slots/publish/", scheduling_views.slot_publish, name="slot_publish"),
-    path("doctor/slots/<int:pk>/remove/", scheduling_views.slot_remove, name="slot_remove"),
+    path("doctor/", doctor_dashboard.doctor_dashboard, name="doctor_dashboard"),
+    path("doctor/slots/publish/", doctor_dashboard.slot_publish, name="slot_publish"),
+    path("doctor/slots/<int:pk>/remove/", doctor_dashboard.slot_remove, name="slot_remove"),
 ]

@@ -9,8 +9,8 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.permissions import IsPatient
-from doctors_portal.api.errors import Conflict, PaymentError
 from doctors_portal.api.responses import ok
+from doctors_portal.errors import Conflict, PaymentError
 from payments import selectors, services
 from payments import stripe_gateway as gateway
 from payments.serializers import (

@@ -1,22 +1,21 @@
-"""Payment errors the gateway and services raise; the API's exception handler renders them."""
+"""Payment errors the gateway and services raise; the API and the pages map them to HTTP."""
 
-from rest_framework import status
-
-from doctors_portal.api.errors import DomainError
+from doctors_portal.errors import UPSTREAM, DomainError
 
 
 class PaymentProviderRejected(DomainError):
     """Stripe refused a request we built: our configuration or a bug, never the patient."""
 
-    status_code = status.HTTP_502_BAD_GATEWAY
-    kind = "Payment Error"
+    kind = UPSTREAM
+    code = "payment_provider_rejected"
     default_detail = "The payment provider refused the request. Nothing was charged."
 
 
 class UnknownPaymentIntent(DomainError):
+    code = "unknown_payment_intent"
     default_detail = "No such payment is known to the payment provider."
 
 
 class InvalidWebhook(DomainError):
-    kind = "Validation Error"
+    code = "invalid_webhook"
     default_detail = "The webhook signature is missing, invalid or too old."

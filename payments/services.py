@@ -23,14 +23,18 @@ from enum import StrEnum
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework.exceptions import APIException, NotFound, ValidationError
 
 from accounts.models import User
 from bookings.models import Booking, BookingStatus
 from bookings.notifications import notify_booking_confirmed, notify_payment_refunded_seat_gone
 from bookings.seats import SeatNoLongerAvailable, booking_lock
 from bookings.services import booking_confirm_paid
-from doctors_portal.api.errors import Conflict, PaymentProviderUnavailable
+from doctors_portal.errors import (
+    Conflict,
+    DomainError,
+    NotFound,
+    PaymentProviderUnavailable,
+)
 from payments import stripe_gateway as gateway
 from payments.errors import PaymentProviderRejected
 from payments.models import ChargeStatus, Payment, Refund, RefundStatus, StripeEvent
@@ -152,7 +156,7 @@ def payment_sync(*, intent_id: str, booking_id: int | None = None, now=None) -> 
     """
     payment = Payment.objects.filter(intent_id=intent_id).only("pk", "booking_id").first()
     if payment is None or (booking_id is not None and payment.booking_id != booking_id):
-        raise ValidationError({"transactionid": [NOT_THIS_BOOKINGS]})
+        raise DomainError(errors={"transactionid": [NOT_THIS_BOOKINGS]})
     snapshot = gateway.retrieve_payment(intent_id)
     return payment_apply_snapshot(payment_id=payment.pk, snapshot=snapshot, now=now)
 
@@ -189,7 +193,7 @@ def payment_apply_snapshot(
 
 def _check_intent_matches(payment: Payment, intent: gateway.Intent) -> None:
     if intent.booking_id != str(payment.booking_id):
-        raise ValidationError({"transactionid": [NOT_THIS_BOOKINGS]})
+        raise DomainError(errors={"transactionid": [NOT_THIS_BOOKINGS]})
     if intent.amount != payment.amount or intent.currency != payment.currency.lower():
         # Our intents are created at the booking's price; a different one was altered at
         # Stripe. Nothing is confirmed; admins see the warning and the Stripe record.
@@ -394,7 +398,7 @@ def stripe_event_apply(*, event: gateway.WebhookEvent, now=None) -> EventReceipt
             summary = str(handler(event.object, now))
         except (PaymentProviderUnavailable, PaymentProviderRejected):
             raise
-        except (APIException, Booking.DoesNotExist, Payment.DoesNotExist) as exc:
+        except (DomainError, Booking.DoesNotExist, Payment.DoesNotExist) as exc:
             # A refused event (not ours, wrong amount…) is logged, not retried forever.
             summary = f"refused: {_detail(exc)}"
             logger.warning("Stripe event %s (%s) refused: %s", event.id, event.type, summary)

@@ -11,7 +11,7 @@ import contextlib
 
 from django.conf import settings
 
-from doctors_portal.api.errors import PaymentError
+from doctors_portal.errors import PaymentError
 from payments import stripe_gateway as gateway
 from payments.models import Payment
 

@@ -19,7 +19,7 @@ from typing import Any
 import stripe
 from django.conf import settings
 
-from doctors_portal.api.errors import Conflict, PaymentError, PaymentProviderUnavailable
+from doctors_portal.errors import Conflict, PaymentError, PaymentProviderUnavailable
 from payments.errors import InvalidWebhook, PaymentProviderRejected, UnknownPaymentIntent
 
 logger = logging.getLogger(__name__)

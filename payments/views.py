@@ -14,11 +14,11 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
-from rest_framework.exceptions import APIException
 
-from accounts.views import service_errors
 from bookings.models import BookingStatus
-from bookings.views import describe
+from doctors_portal.errors import DomainError
+from doctors_portal.pages import page_status, service_errors
+from doctors_portal.pages.bookings import booking_card
 from payments import selectors, services, stand_in
 from payments.services import SyncOutcome
 
@@ -27,7 +27,7 @@ def _payable_booking(request, pk):
     booking = selectors.booking_payable_by(user=request.user, booking_id=pk)
     if booking is None:
         raise Http404("No such booking.")
-    return describe(booking, timezone.now())
+    return booking_card(booking, timezone.now())
 
 
 def _render_pay(request, booking, payment):
@@ -64,15 +64,15 @@ def pay(request, pk: int):
         return _done(request, booking)
     try:
         payment = services.payment_intent_for_booking(patient=request.user, booking_id=booking.pk)
-    except APIException as exc:
+    except DomainError as exc:
         message = " ".join(m for _p, m in service_errors(exc))
-        if exc.status_code == 409:
+        if page_status(exc) == 409:
             return _expired(request, booking, message)
         return render(
             request,
             "pages/pay_unavailable.html",
             {"booking": booking, "message": message},
-            status=exc.status_code,
+            status=page_status(exc),
         )
     return _render_pay(request, booking, payment)
 
@@ -81,7 +81,7 @@ def pay(request, pk: int):
 @require_POST
 def pay_complete(request, pk: int):
     booking = _payable_booking(request, pk)
-    payment = selectors.payment_for_booking(booking=booking)
+    payment = selectors.payment_for_booking(booking=booking.booking)
     if payment is None:
         return redirect("pages:pay", pk=booking.pk)
     card_id = request.POST.get(stand_in.CARD_FIELD, "")
@@ -92,7 +92,7 @@ def pay_complete(request, pk: int):
         stand_in.confirm_card(payment=payment, card_id=card_id)
         # Whatever the browser says, the intent's state is read from Stripe itself.
         synced = services.payment_sync(intent_id=payment.intent_id, booking_id=booking.pk)
-    except APIException as exc:
+    except DomainError as exc:
         messages.error(request, " ".join(m for _p, m in service_errors(exc)))
         return redirect("pages:pay", pk=booking.pk)
     return _after_sync(request, synced)

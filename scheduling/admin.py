@@ -1,8 +1,8 @@
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Q
-from rest_framework.exceptions import APIException
 
+from doctors_portal.errors import DomainError
 from scheduling import services, timefmt
 from scheduling.availability_cache import ChangesAvailabilityAdmin
 from scheduling.models import Service, Slot, SlotStatus
@@ -91,7 +91,7 @@ class SlotAdmin(ChangesAvailabilityAdmin, admin.ModelAdmin):
             try:
                 services.slot_update(slot_id=slot.pk, by=request.user, status=status)
                 done += 1
-            except APIException as exc:
+            except DomainError as exc:
                 failed.append(f"#{slot.pk}: {exc.detail}")
         if done:
             self.message_user(request, f"{verb} {done} slot(s).", messages.SUCCESS)

@@ -12,12 +12,12 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 
 from accounts.models import Role
 from accounts.permissions import IsDoctorOrAdmin, is_admin
-from doctors_portal.api.errors import NotFoundAt
 from doctors_portal.api.pagination import PageLimitPagination, page_parameters
 from doctors_portal.api.renderers import json_bytes, json_fragment
 from doctors_portal.api.requests import require_json_object
 from doctors_portal.api.responses import created, ok
 from doctors_portal.api.schema import EnvelopeAutoSchema
+from doctors_portal.errors import NotFoundAt
 from scheduling import availability_cache, selectors, services, timefmt
 from scheduling.serializers import (
     SLOT_PATCH_SCHEMA,

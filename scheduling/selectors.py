@@ -29,10 +29,10 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from accounts.permissions import is_admin
-from bookings.models import Booking, BookingStatus
 from doctors_portal.db.compiled import CompiledQuery, Page
 from doctors_portal.db.text import folded_contains
 from scheduling import timefmt
+from scheduling.holds import holds
 from scheduling.models import Service, Slot, SlotStatus
 
 
@@ -42,9 +42,9 @@ def service_list() -> QuerySet[Service]:
 
 def lapsed_holds_subquery(*, now: datetime) -> Subquery:
     lapsed = (
-        Booking.objects.filter(
-            slot=OuterRef("pk"), status=BookingStatus.PENDING_PAYMENT, expires_at__lte=now
-        )
+        holds()
+        .lapsed(now=now)
+        .filter(slot=OuterRef("pk"))
         .order_by()
         .values("slot")
         .annotate(n=Count("pk"))
@@ -268,12 +268,12 @@ def availability_between(
 def hold_next_lapse(*, start: datetime, end: datetime, now: datetime) -> datetime | None:
     """When the next unpaid hold on a slot starting in [start, end) lapses (its seat comes
     back)."""
-    return Booking.objects.filter(
-        status=BookingStatus.PENDING_PAYMENT,
-        expires_at__gt=now,
-        slot__start__gte=start,
-        slot__start__lt=end,
-    ).aggregate(next=Min("expires_at"))["next"]
+    return (
+        holds()
+        .running(now=now)
+        .filter(slot__start__gte=start, slot__start__lt=end)
+        .aggregate(next=Min("expires_at"))["next"]
+    )
 
 
 def next_slot_start_from(*, at: datetime) -> datetime | None:
@@ -322,11 +322,8 @@ def doctor_slots_private(*, doctor: User, viewer, now: datetime | None = None) -
 
 
 def slot_active_bookings(*, slot: Slot, now: datetime) -> int:
-    return Booking.objects.filter(
-        Q(status=BookingStatus.CONFIRMED)
-        | Q(status=BookingStatus.PENDING_PAYMENT, expires_at__gt=now),
-        slot=slot,
-    ).count()
+    seats_in_use = holds().confirmed() | holds().running(now=now)
+    return seats_in_use.filter(slot=slot).count()
 
 
 # The doctors directory (API.md "Doctors and schedules": doctors, doctors/:id) -----------

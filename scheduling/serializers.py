@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.names import display_name
-from doctors_portal.api.errors import NotFoundAt
+from doctors_portal.errors import NotFoundAt
 from scheduling import timefmt
 from scheduling.models import Service, Slot, SlotStatus
 from scheduling.selectors import DoctorCard, ServiceAvailability

@@ -12,14 +12,14 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from accounts.models import Role, User
 from accounts.permissions import is_admin
-from bookings.seats import holds_release_lapsed, slot_lock
-from doctors_portal.api.errors import Conflict, NotFoundAt
+from doctors_portal.errors import Conflict, DomainError, Forbidden, NotFoundAt
 from scheduling import selectors, timefmt
 from scheduling.availability_cache import availability_changed
+from scheduling.holds import holds
+from scheduling.locks import slot_lock
 from scheduling.models import Service, Slot, SlotStatus
 
 MAX_LABELS_PER_REQUEST = 500
@@ -35,14 +35,14 @@ class SlotSpec:
     end: datetime
 
 
-def _errors_to_validation(errors: dict[str, list[str]]) -> ValidationError:
-    return ValidationError({path: messages for path, messages in errors.items()})
+def _errors_to_validation(errors: dict[str, list[str]]) -> DomainError:
+    return DomainError(errors=errors)
 
 
 def slot_specs_parse(*, doc_slot, now: datetime) -> list[SlotSpec]:
     """`docSlot: [{date, slot: [label, ...]}]` as UTC intervals; every error at once."""
     if not isinstance(doc_slot, list) or not doc_slot:
-        raise ValidationError({"docSlot": ["Send a non-empty list of {date, slot: [labels]}."]})
+        raise DomainError(errors={"docSlot": ["Send a non-empty list of {date, slot: [labels]}."]})
     errors: dict[str, list[str]] = defaultdict(list)
     specs: list[SlotSpec] = []
     count = 0
@@ -81,7 +81,7 @@ def slot_specs_parse(*, doc_slot, now: datetime) -> list[SlotSpec]:
                 continue
             specs.append(SlotSpec(path, timefmt.format_date(day), interval.start, interval.end))
     if count > MAX_LABELS_PER_REQUEST:
-        raise ValidationError({"docSlot": [f"At most {MAX_LABELS_PER_REQUEST} labels at once."]})
+        raise DomainError(errors={"docSlot": [f"At most {MAX_LABELS_PER_REQUEST} labels at once."]})
     if errors:
         raise _errors_to_validation(errors)
     return specs
@@ -89,12 +89,12 @@ def slot_specs_parse(*, doc_slot, now: datetime) -> list[SlotSpec]:
 
 def _check_may_publish(*, doctor: User, by: User) -> None:
     if doctor.role != Role.DOCTOR:
-        raise ValidationError({"docEmail": ["This account is not a doctor."]})
+        raise DomainError(errors={"docEmail": ["This account is not a doctor."]})
     if not (is_admin(by) or by.pk == doctor.pk):
-        raise PermissionDenied("You can only manage your own slots.")
+        raise Forbidden("You can only manage your own slots.")
     profile = getattr(doctor, "doctor_profile", None)
     if not doctor.is_active or profile is None or not profile.is_verified:
-        raise PermissionDenied(
+        raise Forbidden(
             "This doctor is not verified yet; slots can be published once an admin verifies."
         )
 
@@ -135,13 +135,15 @@ def _overlap_errors(*, doctor: User, specs: list[SlotSpec], exclude_pk=None) -> 
 def _resolve_service(*, doctor: User, service: Service | None) -> Service:
     if service is not None:
         if not service.is_active:
-            raise ValidationError({"service": ["This service is not offered any more."]})
+            raise DomainError(errors={"service": ["This service is not offered any more."]})
         return service
     profile = getattr(doctor, "doctor_profile", None)
     if profile is not None and profile.specialty_id and profile.specialty.is_active:
         return profile.specialty
-    raise ValidationError(
-        {"service": ["Name the service (id or name); the doctor has no specialty to default to."]}
+    raise DomainError(
+        errors={
+            "service": ["Name the service (id or name); the doctor has no specialty to default to."]
+        }
     )
 
 
@@ -161,7 +163,7 @@ def slot_create_many(
     _check_may_publish(doctor=doctor, by=by)
     service = _resolve_service(doctor=doctor, service=service)
     if not isinstance(capacity, int) or isinstance(capacity, bool) or not 1 <= capacity <= 1000:
-        raise ValidationError({"capacity": ["A whole number from 1 to 1000."]})
+        raise DomainError(errors={"capacity": ["A whole number from 1 to 1000."]})
     specs = slot_specs_parse(doc_slot=doc_slot, now=now)
     _lock_doctor(doctor)
     errors = _overlap_errors(doctor=doctor, specs=specs)
@@ -194,7 +196,7 @@ def slot_create_many(
 
 
 def _cancel_locked(*, slot: Slot, now: datetime, path: str) -> Slot:
-    holds_release_lapsed(slot=slot, now=now)
+    holds().release_lapsed(slot=slot, now=now)
     if slot.seats_taken > 0:
         raise Conflict(
             "This slot has an active booking; cancel the booking first.",
@@ -213,7 +215,7 @@ def slot_remove_many(
     """Cancel the doctor's slots at these labels on this date; 409 if any is booked."""
     now = now or timezone.now()
     if not (is_admin(by) or by.pk == doctor.pk):
-        raise PermissionDenied("You can only manage your own slots.")
+        raise Forbidden("You can only manage your own slots.")
     specs = slot_specs_parse(doc_slot=[{"date": date, "slot": labels}], now=now)
     _lock_doctor(doctor)
     removed = []
@@ -248,7 +250,7 @@ def slot_update(
         raise NotFoundAt("No such slot.", path="id")
     if status == SlotStatus.CANCELLED and slot.status != SlotStatus.CANCELLED:
         return _cancel_locked(slot=slot, now=now, path="status")
-    holds_release_lapsed(slot=slot, now=now)
+    holds().release_lapsed(slot=slot, now=now)
     held = slot.seats_taken
     fields = []
     if capacity is not None:

@@ -1,29 +1,22 @@
-"""Scheduling pages: free places per date, a service's and a doctor's free slots, and
-the doctor's dashboard. Reads go through scheduling/bookings selectors, writes through
-scheduling.services, exactly as the API's."""
+"""Scheduling pages: free places per date, a service's and a doctor's free slots. Reads go
+through scheduling.selectors, exactly as the API's. The doctor's dashboard, which also
+lists bookings, is a project page: doctors_portal.pages.doctor_dashboard."""
 
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
-from rest_framework.exceptions import APIException
 
-from accounts.models import Role, User
-from accounts.views import add_service_errors, service_errors
-from bookings import selectors as booking_selectors
-from bookings.views import describe
+from accounts.models import User
 from doctors_portal.api.pagination import MAX_PAGE
-from scheduling import selectors, services, timefmt
-from scheduling.forms import DatePickForm, DoctorSearchForm, SlotPublishForm
-from scheduling.models import SlotStatus
+from scheduling import selectors, timefmt
+from scheduling.forms import DatePickForm, DoctorSearchForm
 
 
-def _labelled(slots):
+def labelled(slots):
+    """The slots, each with the label and date text the pages show."""
     for slot in slots:
         slot.label = timefmt.format_label(slot.start, slot.end)
         slot.date_text = timefmt.format_date(slot.start)
@@ -78,7 +71,7 @@ def home(request):
     day, form, notice = _chosen_day(request, first_free=True)
     availability = selectors.availability_for_date(day=day)
     for entry in availability:
-        _labelled(entry.slots)
+        labelled(entry.slots)
     availability.sort(key=lambda entry: entry.available_spaces == 0)  # stable: names stay
     jumped = not request.GET.get("date") and day != timefmt.clinic_today()
     return render(
@@ -101,7 +94,7 @@ def service_slots(request, pk: int):
     entry = next(
         (e for e in selectors.availability_for_date(day=day) if e.service.pk == service.pk), None
     )
-    slots = _labelled(entry.slots) if entry else []
+    slots = labelled(entry.slots) if entry else []
     return render(
         request,
         "pages/service.html",
@@ -158,7 +151,7 @@ def doctor_slots(request, pk: int):
     card = selectors.doctor_card_get(doctor_id=pk, now=now)
     if card is None:
         raise Http404("No such doctor.")
-    slots = _labelled(
+    slots = labelled(
         selectors.doctor_slots_public(doctor=User(pk=pk), now=now, limit=DOCTOR_PAGE_SLOTS)
     )
     days: dict[str, list] = {}
@@ -169,96 +162,3 @@ def doctor_slots(request, pk: int):
         "pages/doctor.html",
         {"doctor": card, "days": days, "more": len(slots) == DOCTOR_PAGE_SLOTS},
     )
-
-
-def _require_doctor(request) -> User:
-    # Someone who is not a doctor has no dashboard: the same 404 as any unknown page.
-    if request.user.role != Role.DOCTOR:
-        raise Http404("No dashboard for this account.")
-    return request.user
-
-
-def _dashboard(request, form, status=200):
-    doctor = request.user
-    profile = getattr(doctor, "doctor_profile", None)
-    slots = _labelled(selectors.doctor_slots_private(doctor=doctor, viewer=doctor) or [])
-    for slot in slots:
-        slot.held = slot.capacity - slot.free_seats
-    now = timezone.now()
-    bookings = [
-        describe(b, now) for b in booking_selectors.booking_list_for_doctor(doctor=doctor)[:200]
-    ]
-    return render(
-        request,
-        "pages/doctor_dashboard.html",
-        {
-            "form": form,
-            "profile": profile,
-            "verified": bool(profile and profile.is_verified),
-            "slots": [s for s in slots if s.status != SlotStatus.CANCELLED],
-            "bookings": bookings,
-        },
-        status=status,
-    )
-
-
-@login_required
-def doctor_dashboard(request):
-    doctor = _require_doctor(request)
-    profile = getattr(doctor, "doctor_profile", None)
-    initial = {"date": timefmt.clinic_today() + timedelta(days=1), "capacity": 1}
-    if profile and profile.specialty_id:
-        initial["service"] = profile.specialty_id
-    return _dashboard(request, SlotPublishForm(initial=initial))
-
-
-@login_required
-@require_POST
-def slot_publish(request):
-    doctor = _require_doctor(request)
-    form = SlotPublishForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            created = services.slot_create_many(
-                doctor=doctor,
-                by=doctor,
-                doc_slot=[{"date": data["date"].isoformat(), "slot": data["labels"]}],
-                service=data["service"],
-                capacity=data["capacity"],
-            )
-        except APIException as exc:
-            add_service_errors(
-                form,
-                exc,
-                {"date": "date", "service": "service", "capacity": "capacity", "slot": "labels"},
-                default="labels",
-            )
-        else:
-            messages.success(
-                request,
-                f"Published {len(created)} slot{'s' if len(created) != 1 else ''} on "
-                f"{timefmt.format_date(data['date'])}.",
-            )
-            return redirect("pages:doctor_dashboard")
-    return _dashboard(request, form, status=400)
-
-
-@login_required
-@require_POST
-def slot_remove(request, pk: int):
-    doctor = _require_doctor(request)
-    try:
-        slot = services.slot_update(slot_id=pk, by=doctor, status=SlotStatus.CANCELLED)
-    except APIException as exc:
-        if getattr(exc, "status_code", 400) == 404:
-            raise Http404("No such slot.") from None
-        for _path, message in service_errors(exc):
-            messages.error(request, message)
-    else:
-        messages.success(
-            request,
-            f"Removed {timefmt.format_date(slot.start)} "
-            f"{timefmt.format_label(slot.start, slot.end)}.",
-        )
-    return redirect("pages:doctor_dashboard")

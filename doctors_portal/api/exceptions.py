@@ -13,7 +13,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from doctors_portal.api.errors import DomainError, PayloadTooLarge
+from doctors_portal import errors as domain
+from doctors_portal.errors import DomainError, PayloadTooLarge
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +34,40 @@ KIND_BY_STATUS = {
     502: "Payment Error",
     503: "Service Unavailable",
 }
+
+
+# Where each kind of domain error lands in HTTP: the API's one mapping (the pages have
+# theirs in doctors_portal.pages). The envelope's `message` is the status's name, except
+# for the codes named here.
+STATUS_BY_KIND = {
+    domain.INVALID: status.HTTP_400_BAD_REQUEST,
+    domain.UNAUTHENTICATED: status.HTTP_401_UNAUTHORIZED,
+    domain.PAYMENT_DECLINED: status.HTTP_402_PAYMENT_REQUIRED,
+    domain.FORBIDDEN: status.HTTP_403_FORBIDDEN,
+    domain.NOT_FOUND: status.HTTP_404_NOT_FOUND,
+    domain.CONFLICT: status.HTTP_409_CONFLICT,
+    domain.TOO_LARGE: status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    domain.UPSTREAM: status.HTTP_502_BAD_GATEWAY,
+}
+KIND_BY_CODE = {"duplicate_entry": "Duplicate Entry"}
+
+
+def domain_error_response(exc: DomainError, context) -> Response:
+    status_code = STATUS_BY_KIND[exc.kind]
+    headers = {}
+    view, request = context.get("view"), context.get("request")
+    if exc.kind == domain.UNAUTHENTICATED and view is not None and request is not None:
+        # What DRF adds to its own AuthenticationFailed: the scheme to authenticate with.
+        auth_header = view.get_authenticate_header(request)
+        if auth_header:
+            headers["WWW-Authenticate"] = auth_header
+    messages = [{"path": path, "message": message} for path, message in exc.messages()]
+    kind = KIND_BY_CODE.get(exc.code) or KIND_BY_STATUS.get(status_code)
+    return Response(
+        error_body(status_code=status_code, messages=messages, kind=kind, exc=exc),
+        status=status_code,
+        headers=headers,
+    )
 
 
 def error_body(
@@ -114,16 +149,15 @@ def envelope_exception_handler(exc, context):
         detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
         exc = exceptions.ValidationError(detail)
 
+    if isinstance(exc, DomainError):
+        return domain_error_response(exc, context)
     if isinstance(exc, exceptions.APIException):
         headers = {}
         if getattr(exc, "auth_header", None):
             headers["WWW-Authenticate"] = exc.auth_header
         if getattr(exc, "wait", None):
             headers["Retry-After"] = str(int(exc.wait))
-        if isinstance(exc, DomainError):
-            messages = [{"path": exc.path, "message": str(exc.detail)}]
-            kind = exc.kind
-        elif isinstance(exc, exceptions.ParseError):
+        if isinstance(exc, exceptions.ParseError):
             messages = [{"path": "", "message": f"Malformed request body: {exc.detail}"}]
             kind = "Validation Error"
         else:

@@ -4,8 +4,8 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from accounts.management.commands.seed_demo import DEMO_PASSWORD
 from accounts.models import DoctorProfile, Role, User
+from doctors_portal.management.commands.seed_demo import DEMO_PASSWORD
 from scheduling.models import Service
 
 pytestmark = pytest.mark.django_db

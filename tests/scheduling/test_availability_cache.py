@@ -299,3 +299,11 @@ def test_no_model_signal_is_connected_any_more(cached, api_client, day_with_slot
     Service.objects.filter(pk=service.pk).update(price="88.00")
     service.save(update_fields=["price"])
     assert cached.get("version") == version
+
+
+def test_accounts_announces_listing_changes_to_the_availability_cache():
+    # accounts (the lowest layer) imports no scheduling module; scheduling's AppConfig
+    # registers the invalidation that accounts' services and admin call.
+    from accounts import lifecycle
+
+    assert availability_cache.availability_changed in lifecycle.LISTING_CHANGED

@@ -5,7 +5,7 @@ from django.core.management import call_command
 
 from accounts.models import Role, User
 from bookings.models import Booking, BookingStatus
-from scheduling.demo import DEMO_DAYS, DEMO_LABELS, demo_schedule_create
+from doctors_portal.demo import DEMO_DAYS, DEMO_LABELS, demo_schedule_create
 from scheduling.models import Slot, SlotStatus
 from tests.factories import DoctorFactory, PatientFactory, ServiceFactory
 

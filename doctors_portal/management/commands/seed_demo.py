@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.models import DoctorProfile, Role, User
-from scheduling.demo import REFERENCE_SERVICES, demo_schedule_create
+from doctors_portal.demo import REFERENCE_SERVICES, demo_schedule_create
 from scheduling.models import Service
 
 DEMO_PASSWORD = "demo-pass-2026"

@@ -1,4 +1,5 @@
-"""Demo schedule for `seed_demo`: a week of published slots for the verified demo doctors
+"""Demo schedule for `seed_demo` (project level: it spans accounts, scheduling and bookings):
+a week of published slots for the verified demo doctors
 and a few bookings, written through the same services as the API. Idempotent: a slot
 or booking that already exists is left alone, so running it twice changes nothing."""
 
