@@ -3,13 +3,19 @@
 from django import forms
 from django.contrib import admin, messages
 from django.db import models
+from django.http import Http404
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import format_html
 
 from accounts import lifecycle, services
+from accounts.credentials import clinic_today
 from accounts.models import DoctorProfile, Role, User
-from accounts.selectors import erasure_preview
+from accounts.selectors import doctor_bookability, erasure_preview, verification_history
+from accounts.serializers import licence_document_url
 from doctors_portal.errors import DomainError
 
 
@@ -17,11 +23,63 @@ class DoctorProfileInline(admin.StackedInline):
     model = DoctorProfile
     fk_name = "user"
     can_delete = False
-    fields = ["specialty", "license_number", "bio", "is_verified", "verified_by", "verified_at"]
+    fields = [
+        *("specialty", "license_number", "license_authority", "license_expires_on"),
+        *("licence_document_link", "bio", "is_verified", "verified_by", "verified_at"),
+    ]
     # "Is verified" is saved by UserAdmin.save_formset through the verification service
-    # (as the actions and the API do), so who and when is always recorded.
-    readonly_fields = ["verified_by", "verified_at"]
+    # (as the actions and the API do), so who and when is always recorded. The document
+    # is the doctor's upload (checked by content), opened through the permission-checked
+    # route, never a public file address.
+    readonly_fields = ["verified_by", "verified_at", "licence_document_link"]
     extra = 0
+
+    @admin.display(description="licence document")
+    def licence_document_link(self, profile):
+        if not profile.license_document:
+            return "none uploaded"
+        return format_html('<a href="{}">Download</a>', licence_document_url(profile.user_id))
+
+
+LICENCE_FORM_FIELDS = {"license_number", "license_authority", "license_expires_on"}
+
+
+class VerificationFilter(admin.SimpleListFilter):
+    """The doctors awaiting verification (the admin's to-do list), and the others."""
+
+    title = "verification"
+    parameter_name = "verification"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("pending", "Awaiting verification"),
+            ("verified", "Verified"),
+            ("expired", "Licence expired"),
+        ]
+
+    def queryset(self, request, queryset):
+        doctors = queryset.filter(role=Role.DOCTOR, is_active=True)
+        if self.value() == "pending":
+            return doctors.filter(doctor_profile__is_verified=False)
+        if self.value() == "verified":
+            return doctors.filter(doctor_profile__is_verified=True)
+        if self.value() == "expired":
+            return doctors.filter(doctor_profile__license_expires_on__lt=clinic_today())
+        return queryset
+
+
+class VerificationForm(forms.Form):
+    verified = forms.TypedChoiceField(
+        choices=[("1", "Verify"), ("0", "Revoke the verification")],
+        coerce=lambda value: value == "1",
+        widget=forms.RadioSelect,
+        label="Decision",
+    )
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Kept in the doctor's verification history, e.g. the register checked.",
+    )
 
 
 class ChangesListingAdmin:
@@ -60,13 +118,65 @@ class UserAdmin(ChangesListingAdmin, admin.ModelAdmin):
         "is_active",
         "joined",
     ]
-    list_filter = ["role", "is_active", "doctor_profile__is_verified"]
+    list_filter = [VerificationFilter, "role", "is_active"]
+    change_form_template = "admin/accounts/user/change_form.html"
     search_fields = ["email", "name", "phone"]
     ordering = ["-created_at", "-id"]
     list_select_related = ["doctor_profile"]
     fields = ["email", "name", "role", "phone", "image", "firebase_uid", "is_active"]
     readonly_fields = ["email", "firebase_uid", "is_active", "created_at", "deleted_at"]
     actions = ["verify_doctors", "revoke_verification", "anonymise"]
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/verification/",
+                self.admin_site.admin_view(self.verification_view),
+                name="accounts_user_verification",
+            ),
+            *super().get_urls(),
+        ]
+
+    def verification_view(self, request, object_id):
+        """Verify or revoke one doctor from their own page, with the reason (an event in
+        their history, through the same service as the API and the list's actions)."""
+        user = self.get_object(request, object_id)
+        if user is None:  # as the admin's own pages answer an unknown id
+            return self._get_obj_does_not_exist_redirect(request, self.model._meta, object_id)
+        if user.role != Role.DOCTOR or not self.has_change_permission(request, user):
+            raise Http404("No such doctor.")
+        profile = getattr(user, "doctor_profile", None)
+        form = VerificationForm(
+            request.POST or None,
+            initial={"verified": "0" if profile and profile.is_verified else "1"},
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.doctor_set_verification(
+                    actor=request.user,
+                    doctor=user,
+                    verified=form.cleaned_data["verified"],
+                    reason=form.cleaned_data["reason"],
+                )
+            except DomainError as exc:
+                self.message_user(request, f"{user}: {exc.detail}", messages.ERROR)
+            else:
+                word = (
+                    "Verified" if form.cleaned_data["verified"] else "Revoked the verification of"
+                )
+                self.message_user(request, f"{word} {user}.", messages.SUCCESS)
+                return redirect("admin:accounts_user_change", user.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Verification of {user.name}",
+            "opts": self.model._meta,
+            "original": user,
+            "profile": profile,
+            "form": form,
+            "history": verification_history(doctor=user),
+            "bookability": doctor_bookability(doctor=user),
+        }
+        return TemplateResponse(request, "admin/accounts/user/verification.html", context)
 
     def get_inlines(self, request, obj):
         return [DoctorProfileInline] if obj is not None and obj.role == Role.DOCTOR else []
@@ -100,9 +210,12 @@ class UserAdmin(ChangesListingAdmin, admin.ModelAdmin):
         if formset.model is not DoctorProfile:
             return super().save_formset(request, form, formset, change)
         # The profile's other fields are saved as typed; a changed "Is verified" is put
-        # back and handed to the verification service once they are.
+        # back and handed to the verification service once they are. A licence edit counts
+        # as a revision (the audit trail's record of it).
         wanted = None
         for profile_form in formset.forms:
+            if set(profile_form.changed_data) & LICENCE_FORM_FIELDS:
+                profile_form.instance.license_revision += 1
             if "is_verified" in profile_form.changed_data:
                 wanted = profile_form.cleaned_data["is_verified"]
                 profile_form.instance.is_verified = profile_form.initial.get("is_verified", False)

@@ -2,14 +2,19 @@
 
 from functools import partial
 
+from django.core.files.storage import default_storage
+from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import viewsets
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import (
     NotAuthenticated,
+    NotFound,
     PermissionDenied,
     ValidationError,
 )
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 
 from accounts import lockout, selectors, services, tokens
@@ -31,6 +36,7 @@ from accounts.serializers import (
     user_out,
 )
 from accounts.throttles import AuthRateThrottle
+from accounts.uploads import content_type_of
 from doctors_portal.api.pagination import PageLimitPagination
 from doctors_portal.api.requests import require_json_object
 from doctors_portal.api.responses import created, ok
@@ -50,11 +56,31 @@ def export_disposition(user) -> str:
 
 
 def user_doc(user, *, viewer) -> dict:
-    """The user object; a doctor's verification history for admins and the doctor."""
+    """The user object; for admins and the doctor themself also a doctor's verification
+    history, and whether patients can book them and why not (the doctor is told)."""
     data = user_out(user)
     if user.role == Role.DOCTOR and (viewer.is_admin or viewer.pk == user.pk):
         data["verificationHistory"] = selectors.verification_history(doctor=user)
+        data.update(selectors.doctor_bookability(doctor=user))
     return data
+
+
+def stored_file_response(name: str, *, disposition: str) -> FileResponse:
+    """A file of the default storage, streamed to a caller already allowed to see it;
+    never cached by a shared cache, never sniffed as another type."""
+    try:
+        handle = default_storage.open(name, "rb")
+    except FileNotFoundError:
+        raise NotFound("The file is gone.") from None
+    response = FileResponse(
+        handle,
+        content_type=content_type_of(name),
+        as_attachment=disposition == "attachment",
+        filename=name.rsplit("/", 1)[-1],
+    )
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def _valid(serializer_class, data, **kwargs):
@@ -82,14 +108,20 @@ class UserViewSet(viewsets.GenericViewSet):
         return self.action_map.get(request.method.lower()) if request is not None else None
 
     def get_authenticators(self):
-        if self._action() == "create":
+        action = self._action()
+        if action == "create":
             # The bearer token here is a Firebase ID token, never ours.
             return []
+        if action in ("photo", "licence_document"):
+            # Also opened from pages and the admin (a signed-in session), as <img> or a link;
+            # read-only GETs, so the session's CSRF rules are not needed.
+            return [*super().get_authenticators(), SessionAuthentication()]
         return super().get_authenticators()
 
     def get_permissions(self):
         action = self._action()
-        if action == "create":
+        if action in ("create", "photo"):
+            # A doctor's photo is public like their name; the selector decides the rest.
             return [AllowAny()]
         if action == "list":
             return [IsAuthenticated(), IsAdmin()]
@@ -104,6 +136,12 @@ class UserViewSet(viewsets.GenericViewSet):
             # Empty means every role, as the reference client may send it.
             OpenApiParameter("userType", str, enum=[*Role.values, ""]),
             OpenApiParameter("searchTerm", str),
+            OpenApiParameter(
+                "verification",
+                str,
+                enum=list(selectors.VERIFICATION_STATES),
+                description="Doctors awaiting verification (pending) or verified.",
+            ),
             OpenApiParameter(
                 "ordering",
                 str,
@@ -120,6 +158,7 @@ class UserViewSet(viewsets.GenericViewSet):
                 user_type=params.get("userType"),
                 search_term=params.get("searchTerm"),
                 ordering=params.get("ordering"),
+                verification=params.get("verification"),
             ),
         )
         return self.paginator.get_paginated_response(
@@ -172,9 +211,24 @@ class UserViewSet(viewsets.GenericViewSet):
             isAdmin=user.is_admin,
         )
 
+    def get_parsers(self):
+        if self._action() == "partial_update":
+            # A photo or licence document comes as multipart/form-data; JSON as before.
+            return [*super().get_parsers(), MultiPartParser()]
+        return super().get_parsers()
+
     @extend_schema(
         summary="Update a user (self: profile; admin: also role, isVerified)",
-        request=UserUpdateSerializer,
+        description=(
+            "JSON, or multipart/form-data to upload `photo` (JPEG, PNG or WebP; resized and "
+            "re-encoded) or `licenseDocument` (PDF, JPEG or PNG), each at most 5 MB and "
+            "checked by content. A doctor changing their licence while verified goes back "
+            "to awaiting verification."
+        ),
+        request={
+            "application/json": UserUpdateSerializer,
+            "multipart/form-data": UserUpdateSerializer,
+        },
     )
     def partial_update(self, request, pk=None):
         user = selectors.user_get_for(viewer=request.user, id=_id_from(self.kwargs, request))
@@ -192,6 +246,12 @@ class UserViewSet(viewsets.GenericViewSet):
             "isVerified": "is_verified",
             "verificationReason": "verification_reason",
         }
+        field_names.update(
+            photo="photo",
+            licenseAuthority="license_authority",
+            licenseExpiresOn="license_expires_on",
+            licenseDocument="license_document",
+        )
         changes = {field_names[key]: value for key, value in data.items()}
         user = services.user_update(actor=request.user, user=user, **changes)
         user = selectors.user_get_for(viewer=request.user, id=user.pk)
@@ -218,6 +278,22 @@ class UserViewSet(viewsets.GenericViewSet):
             raise ValidationError(
                 {"": ['Nothing to update: send the fields to change, e.g. {"isVerified": true}.']}
             )
+
+    @extend_schema(
+        summary="A user's uploaded photo (a doctor's: anyone; others': self, admin)",
+        responses={(200, "image/jpeg"): OpenApiTypes.BINARY},
+    )
+    def photo(self, request, pk=None):
+        user = selectors.user_photo_for(viewer=request.user, id=pk)
+        return stored_file_response(user.photo.name, disposition="inline")
+
+    @extend_schema(
+        summary="A doctor's licence document (the doctor, admins)",
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+    )
+    def licence_document(self, request, pk=None):
+        profile = selectors.licence_document_for(viewer=request.user, id=pk)
+        return stored_file_response(profile.license_document.name, disposition="attachment")
 
     @extend_schema(
         summary="Everything held about a user, as one JSON document (admin, self)",

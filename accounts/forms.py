@@ -113,3 +113,95 @@ class MailedSetPasswordForm(SetPasswordForm):
             user=self.user, password=self.cleaned_data["new_password1"]
         )
         return self.user
+
+
+class ProfileForm(forms.Form):
+    """One's own profile. Files are checked by accounts.uploads (through the service);
+    only the fields the person changed are sent to it."""
+
+    name = forms.CharField(
+        label="Full name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    phone = forms.CharField(
+        label="Phone",
+        max_length=32,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+    photo = forms.FileField(
+        label="Photo",
+        required=False,
+        allow_empty_file=True,
+        help_text="JPEG, PNG or WebP, at most 5 MB; resized to 512 pixels.",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+    )
+    remove_photo = forms.BooleanField(label="Remove my photo", required=False)
+
+    DOCTOR_FIELDS = (
+        "specialty",
+        "bio",
+        "license_number",
+        "license_authority",
+        "license_expires_on",
+        "license_document",
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        profile = getattr(user, "doctor_profile", None) if user.is_doctor else None
+        initial = {"name": user.name, "phone": user.phone}
+        if profile is not None:
+            initial.update(
+                specialty=profile.specialty_id,
+                bio=profile.bio,
+                license_number=profile.license_number,
+                license_authority=profile.license_authority,
+                license_expires_on=profile.license_expires_on,
+            )
+        super().__init__(*args, initial=initial, **kwargs)
+        if not user.photo:
+            del self.fields["remove_photo"]
+        if not user.is_doctor:
+            return
+        self.fields["specialty"] = forms.ModelChoiceField(
+            label="Specialty", queryset=specialties().filter(is_active=True), required=False
+        )
+        self.fields["bio"] = forms.CharField(
+            label="About you", max_length=5000, required=False, widget=forms.Textarea
+        )
+        self.fields["license_number"] = forms.CharField(
+            label="Licence number", max_length=64, required=False
+        )
+        self.fields["license_authority"] = forms.CharField(
+            label="Issued by", max_length=200, required=False, help_text="The licensing body."
+        )
+        self.fields["license_expires_on"] = forms.DateField(
+            label="Valid until",
+            required=False,
+            widget=forms.DateInput(attrs={"type": "date"}),
+            help_text="The last day of your licence. After it patients cannot book you.",
+        )
+        self.fields["license_document"] = forms.FileField(
+            label="Licence document",
+            required=False,
+            allow_empty_file=True,
+            help_text="PDF, JPEG or PNG, at most 5 MB. Seen by you and the administrators only.",
+            widget=forms.FileInput(attrs={"accept": "application/pdf,image/jpeg,image/png"}),
+        )
+
+    def changes(self) -> dict:
+        """The service's keyword arguments for what was changed."""
+        data = self.cleaned_data
+        changes = {}
+        for name in ("name", "phone", *self.DOCTOR_FIELDS):
+            if name in self.fields and name in self.changed_data:
+                value = data[name]
+                if name in ("photo", "license_document") and not value:
+                    continue
+                changes[name] = value
+        if data.get("photo"):
+            changes["photo"] = data["photo"]
+        elif data.get("remove_photo"):
+            changes["photo"] = None
+        if "specialty" in changes:
+            changes["specialty"] = changes["specialty"].pk if changes["specialty"] else None
+        return changes

@@ -1,8 +1,20 @@
+import uuid
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+
+
+def photo_upload_to(instance, filename: str) -> str:
+    # A random name: the file's name says nothing about whose it is (erasure, logs).
+    return f"photos/{uuid.uuid4().hex}.jpg"
+
+
+def licence_document_upload_to(instance, filename: str) -> str:
+    extension = filename.rsplit(".", 1)[-1] if "." in filename else "bin"
+    return f"licences/{uuid.uuid4().hex}.{extension}"
 
 
 class Role(models.TextChoices):
@@ -54,6 +66,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.PATIENT)
     phone = models.CharField(max_length=32, blank=True)
     image = models.URLField(max_length=500, blank=True)
+    # An uploaded profile picture (accounts.uploads: checked, resized, re-encoded), in the
+    # default storage; served by the users/:id/photo route. Shown as `image` when set.
+    photo = models.FileField(upload_to=photo_upload_to, blank=True, max_length=200)
     firebase_uid = models.CharField(max_length=128, null=True, blank=True, unique=True)
     # Proven by a followed mail link or a Firebase token with email_verified. Until then
     # the address is nobody's: a proven sign-in takes the account over (services).
@@ -133,6 +148,18 @@ class DoctorProfile(models.Model):
         related_name="doctor_profiles",
     )
     license_number = models.CharField(max_length=64, blank=True)
+    license_authority = models.CharField(max_length=200, blank=True)
+    # The last day the licence is valid (clinic calendar). Past it the doctor's slots are
+    # not bookable (accounts.credentials); None: no expiry recorded.
+    license_expires_on = models.DateField(null=True, blank=True)
+    # PDF, JPEG or PNG, checked by content (accounts.uploads), never served publicly:
+    # only the doctor and admins, through users/:id/licence-document.
+    license_document = models.FileField(
+        upload_to=licence_document_upload_to, blank=True, max_length=200
+    )
+    # Counts the licence's edits: the audit trail records each one (who, when) without
+    # holding the number itself, which an erasure would have to take back.
+    license_revision = models.PositiveIntegerField(default=0)
     bio = models.TextField(blank=True)
     is_verified = models.BooleanField(default=False)
     verified_by = models.ForeignKey(

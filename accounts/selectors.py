@@ -26,6 +26,7 @@ USER_VALUES = (
     "email",
     "role",
     "image",
+    "photo",
     "phone",
     "created_at",
     "is_active",
@@ -34,6 +35,9 @@ USER_VALUES = (
     "doctor_profile__specialty_id",
     "doctor_profile__specialty__name",
     "doctor_profile__license_number",
+    "doctor_profile__license_authority",
+    "doctor_profile__license_expires_on",
+    "doctor_profile__license_document",
     "doctor_profile__bio",
     "doctor_profile__is_verified",
     "doctor_profile__verified_by_id",
@@ -51,10 +55,16 @@ def user_list(
     user_type: str | None = None,
     search_term: str | None = None,
     ordering: str | None = None,
+    verification: str | None = None,
     include_deleted: bool = False,
 ) -> QuerySet[User]:
     return _users(
-        **user_list_filters(user_type=user_type, search_term=search_term, ordering=ordering),
+        **user_list_filters(
+            user_type=user_type,
+            search_term=search_term,
+            ordering=ordering,
+            verification=verification,
+        ),
         include_deleted=include_deleted,
     )
 
@@ -64,16 +74,30 @@ def user_page(
     user_type: str | None = None,
     search_term: str | None = None,
     ordering: str | None = None,
+    verification: str | None = None,
     limit: int,
     offset: int = 0,
 ) -> Page:
     """One page of user_list as USER_VALUES dicts, and the total."""
-    filters = user_list_filters(user_type=user_type, search_term=search_term, ordering=ordering)
+    filters = user_list_filters(
+        user_type=user_type,
+        search_term=search_term,
+        ordering=ordering,
+        verification=verification,
+    )
     return _USER_ROWS.page(limit=limit, offset=offset, **filters)
 
 
+# ?verification=: doctors awaiting an administrator's check, or verified ones.
+VERIFICATION_STATES = ("pending", "verified")
+
+
 def user_list_filters(
-    *, user_type: str | None, search_term: str | None = None, ordering: str | None
+    *,
+    user_type: str | None,
+    search_term: str | None = None,
+    ordering: str | None,
+    verification: str | None = None,
 ) -> dict:
     """The role, search and order the client asked for, checked: _users's arguments."""
     role = None
@@ -90,7 +114,22 @@ def user_list_filters(
         direction = "-" if ordering.startswith("-") else ""
         order = (f"{direction}{field}", f"{direction}id")
     term = (search_term or "").strip()
-    return {"role": role, "order": order, "search": term, "searching": bool(term)}
+    state = (verification or "").strip().lower() or None
+    if state is not None:
+        if state not in VERIFICATION_STATES:
+            raise DomainError(
+                errors={"verification": [f"Must be one of {', '.join(VERIFICATION_STATES)}."]}
+            )
+        # Only doctors are verified: with another userType the list is empty (a filter
+        # that matches nobody, not an error).
+        role = role or Role.DOCTOR
+    return {
+        "role": role,
+        "order": order,
+        "search": term,
+        "searching": bool(term),
+        "verification": state,
+    }
 
 
 def _users(
@@ -99,9 +138,16 @@ def _users(
     order: tuple[str, str] | None,
     search: str,
     searching: bool,
+    verification: str | None = None,
     include_deleted: bool = False,
 ) -> QuerySet[User]:
     users = _base()
+    if verification is not None:
+        # Awaiting: the live doctors an administrator has yet to check (or check again).
+        users = users.filter(
+            is_active=True,
+            doctor_profile__is_verified=verification == "verified",
+        )
     if not include_deleted:
         users = users.filter(deleted_at__isnull=True)
     if role:
@@ -195,3 +241,65 @@ def verification_history(*, doctor: User) -> list[dict]:
         }
         for event in events
     ]
+
+
+def _id_lookup(id) -> int:
+    try:
+        return int(id)
+    except (TypeError, ValueError):
+        raise NotFound("No user with this id.") from None
+
+
+def user_photo_for(*, viewer, id) -> User:
+    """A user with an uploaded photo the viewer may see: a live doctor's (shown beside
+    their name everywhere), or anyone's to themself and admins. Else 404."""
+    from accounts.models import is_admin
+
+    pk = _id_lookup(id)
+    users = User.objects.filter(pk=pk).exclude(photo="")
+    if not (is_admin(viewer) or (viewer.is_authenticated and viewer.pk == pk)):
+        users = users.filter(role=Role.DOCTOR, is_active=True, deleted_at__isnull=True)
+    user = users.only("id", "photo").first()
+    if user is None:
+        raise NotFound("No photo for this user.")
+    return user
+
+
+def licence_document_for(*, viewer, id):
+    """A doctor's licence document, for the doctor themself and admins only (404 else)."""
+    from accounts.models import DoctorProfile, is_admin
+
+    pk = _id_lookup(id)
+    if not (is_admin(viewer) or (viewer.is_authenticated and viewer.pk == pk)):
+        raise NotFound("No licence document for this user.")
+    profile = (
+        DoctorProfile.objects.filter(user_id=pk, user__role=Role.DOCTOR)
+        .exclude(license_document="")
+        .only("id", "license_document")
+        .first()
+    )
+    if profile is None:
+        raise NotFound("No licence document for this user.")
+    return profile
+
+
+def doctor_bookability(*, doctor: User, now=None) -> dict:
+    """`{bookable, notBookableReasons}` of a doctor (accounts.credentials), for the doctor
+    themself (their dashboard, their user object) and admins."""
+    from accounts import credentials
+
+    today = credentials.clinic_today(now)
+    profile = getattr(doctor, "doctor_profile", None)
+    verified = bool(profile and profile.is_verified)
+    expires_on = profile.license_expires_on if profile else None
+    return {
+        "bookable": credentials.user_bookable(doctor, today=today),
+        "notBookableReasons": credentials.not_bookable_reasons(
+            verified=verified, expires_on=expires_on, today=today
+        )
+        + (
+            []
+            if doctor.is_active
+            else [{"code": "inactive", "message": "This account is deactivated."}]
+        ),
+    }

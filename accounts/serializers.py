@@ -97,6 +97,11 @@ class VerificationEventSerializer(serializers.Serializer):
     reason = serializers.CharField(allow_blank=True)
 
 
+class NotBookableReasonSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=["unverified", "licence_expired", "inactive"])
+    message = serializers.CharField()
+
+
 class UserSerializer(serializers.ModelSerializer):
     """`{id, _id, name, email, role, image, phone, createdAt}`, doctors' fields for doctors."""
 
@@ -114,12 +119,23 @@ class UserSerializer(serializers.ModelSerializer):
     licenseNumber = serializers.CharField(required=False)
     registrationnumber = serializers.CharField(required=False, help_text="licenseNumber")
     bio = serializers.CharField(required=False)
+    licenseAuthority = serializers.CharField(required=False)
+    licenseExpiresOn = serializers.DateField(required=False, allow_null=True)
+    licenseDocument = NullableStringField(
+        required=False, help_text="Where the doctor and admins download it; null if none."
+    )
     isVerified = serializers.BooleanField(required=False)
     isverified = ReferenceVerifiedField(required=False)
     verifiedBy = VerifiedBySerializer(required=False, allow_null=True)
     verifiedAt = serializers.DateTimeField(required=False, allow_null=True)
     verificationHistory = VerificationEventSerializer(
         many=True, required=False, help_text="Admins and the doctor themself only."
+    )
+    bookable = serializers.BooleanField(
+        required=False, help_text="Doctors, to admins and themself: can patients book them."
+    )
+    notBookableReasons = NotBookableReasonSerializer(
+        many=True, required=False, help_text="Why not (unverified, licence_expired)."
     )
 
     class Meta:
@@ -129,8 +145,10 @@ class UserSerializer(serializers.ModelSerializer):
         fields = [
             *read_only_fields,
             *("specialty", "specialtyId", "licenseNumber", "registrationnumber", "bio"),
+            *("licenseAuthority", "licenseExpiresOn", "licenseDocument"),
             *("isVerified", "isverified"),
             *("verifiedBy", "verifiedAt", "verificationHistory"),
+            *("bookable", "notBookableReasons"),
         ]
 
     def to_representation(self, user):
@@ -169,6 +187,7 @@ def user_values(user: User) -> dict:
         "email": user.email,
         "role": user.role,
         "image": user.image,
+        "photo": user.photo.name,
         "phone": user.phone,
         "created_at": user.created_at,
         "is_active": user.is_active,
@@ -183,6 +202,13 @@ def user_values(user: User) -> dict:
                 "doctor_profile__specialty_id": specialty.pk if specialty else None,
                 "doctor_profile__specialty__name": specialty.name if specialty else None,
                 "doctor_profile__license_number": profile.license_number if profile else "",
+                "doctor_profile__license_authority": (profile.license_authority if profile else ""),
+                "doctor_profile__license_expires_on": (
+                    profile.license_expires_on if profile else None
+                ),
+                "doctor_profile__license_document": (
+                    profile.license_document.name if profile else ""
+                ),
                 "doctor_profile__bio": profile.bio if profile else "",
                 "doctor_profile__is_verified": bool(profile and profile.is_verified),
                 "doctor_profile__verified_by_id": profile.verified_by_id if profile else None,
@@ -195,6 +221,17 @@ def user_values(user: User) -> dict:
     return values
 
 
+def photo_url(user_id: int, name: str) -> str:
+    """Where an uploaded photo is served (users/:id/photo); the file's random name in
+    the query, so a new photo is a new address (no stale cached picture)."""
+    stem = name.rsplit("/", 1)[-1].split(".", 1)[0]
+    return f"/api/v1/users/{user_id}/photo?v={stem}"
+
+
+def licence_document_url(user_id: int) -> str:
+    return f"/api/v1/users/{user_id}/licence-document"
+
+
 def user_out(user: User | dict) -> dict:
     """UserSerializer's output, built directly (the serializer describes it in the schema;
     instantiating its fields for every user cost more than the rest of a list read)."""
@@ -205,7 +242,7 @@ def user_out(user: User | dict) -> dict:
         "name": u["name"],
         "email": u["email"],
         "role": u["role"],
-        "image": u["image"],
+        "image": photo_url(u["id"], u["photo"]) if u["photo"] else u["image"],
         "phone": u["phone"],
         "createdAt": _created_at(u["created_at"]),
         "isActive": bool(u["is_active"]),
@@ -216,12 +253,18 @@ def user_out(user: User | dict) -> dict:
         license_number = u["doctor_profile__license_number"] if has_profile else ""
         verified = bool(has_profile and u["doctor_profile__is_verified"])
         has_specialty = u["doctor_profile__specialty_id"] is not None
+        expires_on = u["doctor_profile__license_expires_on"] if has_profile else None
         data.update(
             specialty=u["doctor_profile__specialty__name"] if has_specialty else None,
             specialtyId=u["doctor_profile__specialty_id"],
             licenseNumber=license_number,
             registrationnumber=license_number,
             bio=u["doctor_profile__bio"] if has_profile else "",
+            licenseAuthority=u["doctor_profile__license_authority"] if has_profile else "",
+            licenseExpiresOn=expires_on.isoformat() if expires_on else None,
+            licenseDocument=(
+                licence_document_url(u["id"]) if u["doctor_profile__license_document"] else None
+            ),
             isVerified=verified,
             isverified=reference_verified(verified),
             # Who verified last and when; kept after a revocation (verificationHistory).
@@ -287,6 +330,15 @@ class UserUpdateSerializer(_DoctorFieldsMixin):
     role = RoleField(required=False, max_length=16)
     isVerified = serializers.BooleanField(required=False)
     isverified = serializers.BooleanField(required=False)
+    # Files: multipart/form-data only; null (JSON) removes. Checked by accounts.uploads.
+    photo = serializers.FileField(
+        required=False, allow_null=True, allow_empty_file=True, use_url=False
+    )
+    licenseDocument = serializers.FileField(
+        required=False, allow_null=True, allow_empty_file=True, use_url=False
+    )
+    licenseAuthority = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    licenseExpiresOn = serializers.DateField(required=False, allow_null=True)
     # Why a doctor is verified or revoked: kept in their verification history.
     verificationReason = serializers.CharField(required=False, allow_blank=True, max_length=500)
 

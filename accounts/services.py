@@ -10,6 +10,7 @@ from axes.utils import reset as axes_reset
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -18,7 +19,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts import lifecycle, mails, tokens
+from accounts import lifecycle, mails, tokens, uploads
 from accounts.firebase import FirebaseIdentity
 from accounts.models import DoctorProfile, Role, User, VerificationEvent, is_admin, specialties
 from doctors_portal.errors import DomainError, DuplicateEntry, Forbidden, NotFound, Unauthenticated
@@ -197,6 +198,10 @@ def _take_over(user: User, *, firebase_uid: str | None, site: str, notify: bool 
         mails.takeover_notice_after_commit(user=user, site=site, how=how)
 
 
+LICENCE_FIELDS = ("license_number", "license_authority", "license_expires_on", "license_document")
+BACK_TO_VERIFICATION = "The doctor changed their licence details; it needs verifying again."
+
+
 @transaction.atomic
 def user_update(
     *,
@@ -205,59 +210,172 @@ def user_update(
     name: str = UNSET,
     phone: str = UNSET,
     image: str = UNSET,
+    photo=UNSET,
     specialty: str | int | None = UNSET,
     license_number: str = UNSET,
+    license_authority: str = UNSET,
+    license_expires_on=UNSET,
+    license_document=UNSET,
     bio: str = UNSET,
     role: str = UNSET,
     is_verified: bool = UNSET,
     verification_reason: str = "",
 ) -> User:
+    """A profile edit: the user's own (name, phone, photo; a doctor's specialty, bio and
+    licence) or an administrator's (also role and verification).
+
+    `photo` and `license_document` are uploaded files (None removes them), checked by
+    accounts.uploads before anything is written: a refused file leaves the user, the
+    profile and the storage as they were. A doctor who changes their licence while
+    verified goes back to "awaiting verification" (an event in their history): the
+    verification was of the licence they had, and a renewed or corrected one is checked
+    again, or a doctor could extend their own expiry date. An administrator's edit of
+    the licence does not revoke (they are the ones who check it).
+    """
     actor_is_admin = actor.is_admin
     if not actor_is_admin and actor.pk != user.pk:
         raise NotFound("No user with this id.")
     if not actor_is_admin and (role is not UNSET or is_verified is not UNSET):
         raise Forbidden("Only an administrator may change a role or a verification.")
+    if user.deleted_at is not None or not user.is_active:
+        raise DomainError("This account is deactivated; it cannot be edited.")
 
+    # Every check first, so a refusal writes nothing (and stores no file).
+    if name is not UNSET and not (name or "").strip():
+        raise DomainError("Name may not be blank.", path="name")
+    doctor_values = {
+        "specialty": specialty,
+        "licenseNumber": license_number,
+        "licenseAuthority": license_authority,
+        "licenseExpiresOn": license_expires_on,
+        "licenseDocument": license_document,
+        "bio": bio,
+    }
+    given = [key for key, value in doctor_values.items() if value is not UNSET]
+    role_after = role if role is not UNSET else user.role
+    if (given or is_verified is not UNSET) and role_after != Role.DOCTOR:
+        raise DomainError("Only doctors have this field.", path=given[0] if given else "isVerified")
+    service = _resolve_service(specialty) if specialty is not UNSET else UNSET
+    new_photo = uploads.photo_checked(upload=photo) if photo not in (UNSET, None) else None
+    new_document = (
+        uploads.licence_document_checked(upload=license_document)
+        if license_document not in (UNSET, None)
+        else None
+    )
+
+    stored: list[str] = []
+    try:
+        _apply_user_update(
+            actor=actor,
+            user=user,
+            name=name,
+            phone=phone,
+            image=image,
+            photo=photo,
+            new_photo=new_photo,
+            service=service,
+            license_number=license_number,
+            license_authority=license_authority,
+            license_expires_on=license_expires_on,
+            license_document=license_document,
+            new_document=new_document,
+            bio=bio,
+            role=role,
+            is_verified=is_verified,
+            verification_reason=verification_reason,
+            stored=stored,
+        )
+    except BaseException:
+        for name_in_storage in stored:  # a later refusal: no file stays behind
+            default_storage.delete(name_in_storage)
+        raise
+    if user.role == Role.DOCTOR:
+        lifecycle.listing_changed()  # a doctor's name, picture and specialty are shown
+    return user
+
+
+def _licence_values(profile: DoctorProfile) -> tuple:
+    # The document by its name: its FieldFile is one object that .save() changes in place.
+    return tuple(
+        value.name if field == "license_document" else value
+        for field in LICENCE_FIELDS
+        for value in [getattr(profile, field)]
+    )
+
+
+def _delete_after_commit(name: str) -> None:
+    if name:
+        transaction.on_commit(lambda: default_storage.delete(name))
+
+
+def _apply_user_update(
+    *, actor, user, name, phone, image, photo, new_photo, service, license_number,
+    license_authority, license_expires_on, license_document, new_document, bio, role,
+    is_verified, verification_reason, stored,
+) -> None:  # fmt: skip
     fields = []
     for field, value in (("name", name), ("phone", phone), ("image", image)):
         if value is not UNSET:
             setattr(user, field, (value or "").strip())
             fields.append(field)
-    if "name" in fields and not user.name:
-        raise DomainError("Name may not be blank.", path="name")
+    if image is not UNSET and photo is UNSET and user.photo:
+        photo = None  # a picture link given instead: the uploaded photo goes
+    if photo is not UNSET:
+        old = user.photo.name
+        if new_photo is not None:
+            user.photo.save(new_photo.content.name, new_photo.content, save=False)
+            stored.append(user.photo.name)
+        else:
+            user.photo = ""
+        _delete_after_commit(old)
+        fields.append("photo")
     if fields:
         user.save(update_fields=[*fields, "updated_at"])
 
     if role is not UNSET and role != user.role:
-        user = user_set_role(actor=actor, user=user, role=role)
+        user_set_role(actor=actor, user=user, role=role)
 
-    doctor_fields = {"specialty": specialty, "licenseNumber": license_number, "bio": bio}
-    given = [key for key, value in doctor_fields.items() if value is not UNSET]
-    if given or is_verified is not UNSET:
-        if user.role != Role.DOCTOR:
-            raise DomainError(
-                "Only doctors have this field.", path=given[0] if given else "isVerified"
+    if user.role != Role.DOCTOR:
+        return
+    profile, _ = DoctorProfile.objects.select_for_update().get_or_create(user=user)
+    changed = []
+    if service is not UNSET:
+        profile.specialty = service
+        changed.append("specialty")
+    if bio is not UNSET:
+        profile.bio = bio or ""
+        changed.append("bio")
+    licence_before = _licence_values(profile)
+    if license_number is not UNSET:
+        profile.license_number = (license_number or "").strip()
+    if license_authority is not UNSET:
+        profile.license_authority = (license_authority or "").strip()
+    if license_expires_on is not UNSET:
+        profile.license_expires_on = license_expires_on
+    if license_document is not UNSET:
+        old = profile.license_document.name
+        if new_document is not None:
+            profile.license_document.save(
+                new_document.content.name, new_document.content, save=False
             )
-        profile, _ = DoctorProfile.objects.get_or_create(user=user)
-        changed = []
-        if specialty is not UNSET:
-            profile.specialty = _resolve_service(specialty)
-            changed.append("specialty")
-        if license_number is not UNSET:
-            profile.license_number = (license_number or "").strip()
-            changed.append("license_number")
-        if bio is not UNSET:
-            profile.bio = bio or ""
-            changed.append("bio")
-        if changed:
-            profile.save(update_fields=changed)
-        if is_verified is not UNSET:
-            doctor_set_verification(
-                actor=actor, doctor=user, verified=is_verified, reason=verification_reason
-            )
-    if user.role == Role.DOCTOR:
-        lifecycle.listing_changed()  # a doctor's name, picture and specialty are shown
-    return user
+            stored.append(profile.license_document.name)
+        else:
+            profile.license_document = ""
+        _delete_after_commit(old)
+    licence_changed = licence_before != _licence_values(profile)
+    if licence_changed:
+        profile.license_revision += 1
+        changed += [*LICENCE_FIELDS, "license_revision"]
+    if changed:
+        profile.save(update_fields=changed)
+    if licence_changed and not actor.is_admin and profile.is_verified and is_verified is UNSET:
+        _verification_record(
+            profile=profile, doctor=user, verified=False, by=actor, reason=BACK_TO_VERIFICATION
+        )
+    if is_verified is not UNSET:
+        doctor_set_verification(
+            actor=actor, doctor=user, verified=is_verified, reason=verification_reason
+        )
 
 
 def _require_admin(actor: User) -> None:
@@ -292,16 +410,23 @@ def doctor_set_verification(
     if doctor.role != Role.DOCTOR:
         raise DomainError("Only doctors can be verified.", path="isVerified")
     profile, _ = DoctorProfile.objects.select_for_update().get_or_create(user=doctor)
+    _verification_record(profile=profile, doctor=doctor, verified=verified, by=actor, reason=reason)
+    return profile
+
+
+def _verification_record(
+    *, profile: DoctorProfile, doctor: User, verified: bool, by: User | None, reason: str
+) -> None:
+    """The profile's flag set and the event kept forever, together."""
     now = timezone.now()
     profile.is_verified = verified
     if verified:
-        profile.verified_by, profile.verified_at = actor, now
+        profile.verified_by, profile.verified_at = by, now
     profile.save(update_fields=["is_verified", "verified_by", "verified_at"])
     VerificationEvent.objects.create(
-        doctor=doctor, verified=verified, by=actor, at=now, reason=(reason or "").strip()[:500]
+        doctor=doctor, verified=verified, by=by, at=now, reason=(reason or "").strip()[:500]
     )
     lifecycle.listing_changed()
-    return profile
 
 
 def _blacklist_all_refresh_tokens(user: User) -> None:
@@ -385,13 +510,23 @@ def user_erase(*, actor: User, user: User, now=None) -> Erasure:
     user.name = "Deleted user"
     user.phone = ""
     user.image = ""
+    # The uploaded files leave the storage once the erasure commits (never before: a
+    # rolled-back erasure keeps them).
+    _delete_after_commit(user.photo.name)
+    user.photo = ""
     user.firebase_uid = None
     user.set_unusable_password()
     user.is_active = False
     user.is_superuser = False
     user.deleted_at = now
     user.save()
-    DoctorProfile.objects.filter(user=user).update(license_number="", bio="")
+    for document in DoctorProfile.objects.filter(user=user).values_list(
+        "license_document", flat=True
+    ):
+        _delete_after_commit(document)
+    DoctorProfile.objects.filter(user=user).update(
+        license_number="", license_authority="", license_document="", bio=""
+    )
     _anonymise_copies(user=user, old_repr=old_repr, old_email=old_email)
     _blacklist_all_refresh_tokens(user)
     lifecycle.listing_changed()

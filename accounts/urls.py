@@ -18,6 +18,16 @@ urlpatterns = [
         UserViewSet.as_view({"get": "export"}),
         name="user-export",
     ),
+    re_path(
+        r"^users/(?P<pk>[^/]+)/photo/?$",
+        UserViewSet.as_view({"get": "photo"}),
+        name="user-photo",
+    ),
+    re_path(
+        r"^users/(?P<pk>[^/]+)/licence-document/?$",
+        UserViewSet.as_view({"get": "licence_document"}),
+        name="user-licence-document",
+    ),
     re_path(r"^users/(?P<pk>[^/]+)/?$", user_detail, name="user-detail"),
     re_path(r"^user/?$", UserViewSet.as_view({"get": "by_email"}), name="user-by-email"),
     re_path(r"^usersrole/?$", UserViewSet.as_view({"get": "role"}), name="user-role"),

@@ -301,3 +301,53 @@ def account_data(request):
         response["Content-Disposition"] = export_disposition(request.user)
         return response
     return render(request, "accounts/download_data.html")
+
+
+PROFILE_FIELD_BY_PATH = {
+    "name": "name",
+    "phone": "phone",
+    "photo": "photo",
+    "specialty": "specialty",
+    "bio": "bio",
+    "licenseNumber": "license_number",
+    "licenseAuthority": "license_authority",
+    "licenseExpiresOn": "license_expires_on",
+    "licenseDocument": "license_document",
+}
+
+
+@login_required
+def profile(request):
+    """One's own profile: the same service as PATCH users/:id."""
+    from accounts.forms import ProfileForm
+    from accounts.selectors import doctor_bookability, verification_history
+
+    user = request.user
+    status = 200
+    if request.method == "POST":
+        form = ProfileForm(request.POST, request.FILES, user=user)
+        if form.is_valid():
+            try:
+                services.user_update(actor=user, user=user, **form.changes())
+            except DomainError as exc:
+                add_service_errors(form, exc, PROFILE_FIELD_BY_PATH)
+            else:
+                messages.success(request, "Your profile is saved.")
+                return redirect("pages:profile")
+        status = 400
+    else:
+        form = ProfileForm(user=user)
+    from accounts.serializers import licence_document_url, photo_url
+
+    context = {
+        "form": form,
+        "photo_src": photo_url(user.pk, user.photo.name) if user.photo else user.image,
+        "document_href": licence_document_url(user.pk),
+    }
+    if user.is_doctor:
+        context.update(
+            profile=getattr(user, "doctor_profile", None),
+            bookability=doctor_bookability(doctor=user),
+            history=verification_history(doctor=user),
+        )
+    return render(request, "accounts/profile.html", context, status=status)

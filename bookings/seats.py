@@ -29,9 +29,17 @@ class SeatNoLongerAvailable(Conflict):
     default_detail = "This time is no longer available. Please choose another slot."
 
 
-def patient_lock(*, patient: User) -> None:
-    """Lock the patient's row first, so one patient's bookings are made one at a time."""
-    User.objects.select_for_update().filter(pk=patient.pk).values_list("pk").first()
+def patient_lock(*, patient: User) -> bool:
+    """Lock the patient's row first, so one patient's bookings are made one at a time.
+    Whether the account, as read under the lock, is still live: a request that waited
+    here while the account was erased must not go on with the user it loaded before."""
+    row = (
+        User.objects.select_for_update()
+        .filter(pk=patient.pk)
+        .values_list("is_active", "deleted_at")
+        .first()
+    )
+    return row is not None and row[0] and row[1] is None
 
 
 def booking_lock(*, booking_id: int) -> tuple[Slot, Booking]:

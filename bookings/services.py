@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.credentials import clinic_today, user_bookable
 from accounts.models import Role, User, is_admin
 from bookings.models import SEAT_HOLDING_STATUSES, Booking, BookingStatus
 from bookings.notifications import notify_booking_cancelled
@@ -30,15 +31,18 @@ from doctors_portal.errors import Conflict, DomainError, Forbidden, NotFoundAt
 from scheduling.models import Slot, SlotStatus
 
 
-def _slot_is_bookable(slot: Slot) -> bool:
-    doctor = slot.doctor
-    profile = getattr(doctor, "doctor_profile", None)
+class AccountGone(Forbidden):
+    code = "account_gone"
+    default_detail = "This account is deactivated or deleted; it cannot book."
+
+
+def _slot_is_bookable(slot: Slot, *, now) -> bool:
+    """Published, of an active service, and its doctor bookable (accounts.credentials:
+    active, verified, licence not expired today)."""
     return (
         slot.status == SlotStatus.PUBLISHED
         and slot.service.is_active
-        and doctor.is_active
-        and profile is not None
-        and profile.is_verified
+        and user_bookable(slot.doctor, today=clinic_today(now))
     )
 
 
@@ -75,9 +79,10 @@ def booking_create(*, patient: User, slot_id: int, patient_phone: str = "", now=
         raise Forbidden("Only patients can book appointments.")
     now = now or timezone.now()
     # The patient before the slot (the seat ledger's order): their bookings queue here.
-    patient_lock(patient=patient)
+    if not patient_lock(patient=patient):
+        raise AccountGone()
     slot = slot_lock(slot_id=slot_id)
-    if not _slot_is_bookable(slot):
+    if not _slot_is_bookable(slot, now=now):
         raise NotFoundAt("No such slot.", path="slotId")
     if slot.start <= now:
         raise DomainError(errors={"slotId": ["This slot has already started."]})

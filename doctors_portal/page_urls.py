@@ -41,6 +41,7 @@ urlpatterns = [
         ),
         name="password_reset_complete",
     ),
+    path("profile/", accounts_views.profile, name="profile"),
     path("account/data/", accounts_views.account_data, name="account_data"),
     path("account/delete/", accounts_views.account_delete, name="account_delete"),
     path("book/<int:slot_id>/", bookings_views.book, name="book"),

@@ -438,3 +438,35 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Uploaded files: profile photos and licence documents (accounts.uploads) ---
+# Stored through Django's storage API (STORAGES["default"]): local files under MEDIA_ROOT
+# by default, S3 through django-storages (`pip install .[s3]`) when AWS_STORAGE_BUCKET_NAME
+# is set. Never served as public files: the users/:id/photo and users/:id/licence-document
+# routes check who asks and stream them from the storage.
+MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "media"))
+MEDIA_URL = "/media/"  # no route serves it
+AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
+if AWS_STORAGE_BUCKET_NAME:
+    # Credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the host's role), read by
+    # boto3 itself. Objects are private; the app reads them and answers the permitted.
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "region_name": env("AWS_S3_REGION_NAME", default="") or None,
+            "endpoint_url": env("AWS_S3_ENDPOINT_URL", default="") or None,
+            "location": env("AWS_S3_LOCATION", default=""),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+# Per file, photo or document; refused with 400 above it (a multipart body may be this
+# plus UPLOAD_FORM_OVERHEAD_BYTES; doctors_portal.api.middleware).
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=5 * 1024 * 1024)
+UPLOAD_FORM_OVERHEAD_BYTES = 256 * 1024
+# An image declaring more pixels is refused from its header, before decoding (bombs).
+UPLOAD_MAX_IMAGE_PIXELS = env.int("UPLOAD_MAX_IMAGE_PIXELS", default=25_000_000)
+# Profile photos are resized to fit this square and re-encoded (metadata dropped).
+PHOTO_MAX_SIDE = env.int("PHOTO_MAX_SIDE", default=512)

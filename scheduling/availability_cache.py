@@ -34,6 +34,7 @@ from django.core.cache import caches
 from django.core.cache.backends.dummy import DummyCache
 from django.db import transaction
 
+from accounts.credentials import licence_expires_at
 from scheduling import selectors, timefmt
 
 logger = logging.getLogger(__name__)
@@ -108,6 +109,15 @@ def _valid_until(
     starts = [slot.start for item in items for slot in item.slots]
     if starts:
         limits.append(min(starts))  # it leaves the list when it starts
+    expiries = {
+        slot.doctor.license_expires_on
+        for item in items
+        for slot in item.slots
+        if slot.doctor.license_expires_on is not None
+    }
+    if expiries:
+        # A listed doctor's licence expires: their slots leave the list at that midnight.
+        limits.append(licence_expires_at(min(expiries)))
     if day is None:
         start, end = selectors.upcoming_window(now=now)
         # The window's end moves with the clock: the next slot beyond it enters the answer

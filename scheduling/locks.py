@@ -8,7 +8,7 @@ def slot_lock(*, slot_id: int, path: str = "slotId") -> Slot:
     """Lock a slot's row (with its service and doctor) before changing its seats."""
     slot = (
         Slot.objects.select_for_update(of=("self",))
-        .select_related("service", "doctor")
+        .select_related("service", "doctor__doctor_profile")
         .filter(pk=slot_id)
         .first()
     )

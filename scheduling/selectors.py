@@ -18,7 +18,6 @@ from django.db.models import (
     IntegerField,
     Min,
     OuterRef,
-    Q,
     QuerySet,
     Subquery,
     Value,
@@ -27,8 +26,10 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Substr
 from django.utils import timezone
 
+from accounts.credentials import bookable_doctor_q, clinic_today, doctor_bookable
 from accounts.models import Role, User
 from accounts.permissions import is_admin
+from accounts.serializers import photo_url
 from doctors_portal.db.compiled import CompiledQuery, Page
 from doctors_portal.db.text import folded_contains
 from scheduling import timefmt
@@ -59,22 +60,12 @@ def with_free_seats(queryset: QuerySet[Slot], *, now: datetime) -> QuerySet[Slot
     )
 
 
-def bookable_doctor_q(prefix: str = "") -> Q:
-    """A doctor whose slots patients may book: active, a doctor, verified. `prefix` is the
-    path to the user ("doctor__" from a slot)."""
-    return Q(
-        **{
-            f"{prefix}is_active": True,
-            f"{prefix}role": Role.DOCTOR,
-            f"{prefix}doctor_profile__is_verified": True,
-        }
-    )
-
-
-def bookable_slots(*, now: datetime) -> QuerySet[Slot]:
-    """Published future slots of verified, active doctors for active services."""
+def bookable_slots(*, now: datetime, today: date | None = None) -> QuerySet[Slot]:
+    """Published future slots of bookable doctors (accounts.credentials: active,
+    verified, licence not expired) for active services. `today` is the clinic's date at
+    `now` (a compiled read passes it as its own parameter)."""
     return Slot.objects.filter(
-        bookable_doctor_q("doctor__"),
+        bookable_doctor_q(today=clinic_today(now) if today is None else today, prefix="doctor__"),
         status=SlotStatus.PUBLISHED,
         start__gt=now,
         service__is_active=True,
@@ -90,6 +81,9 @@ class DoctorRef:
     pk: int
     name: str
     email: str
+    # The last day of their licence (None: no expiry recorded): the cached availability
+    # answer is true only until then (scheduling.availability_cache).
+    license_expires_on: date | None = None
 
     @property
     def id(self) -> int:
@@ -166,6 +160,7 @@ _FREE_SLOT_FIELDS = (
     "doctor__role",
     "doctor__is_active",
     "doctor__doctor_profile__is_verified",
+    "doctor__doctor_profile__license_expires_on",
 )
 
 
@@ -252,12 +247,18 @@ def availability_between(
         start_from=max(start, now), day_end=end, now=now, service_ids=tuple(result)
     )
     doctors: dict[int, DoctorRef] = {}
+    today = clinic_today(now)
     for pk, slot_start, slot_end, capacity, free, service_id, doctor_id, *doctor in rows:
-        name, email, role, active, verified = doctor
-        if slot_start <= now or free <= 0 or not (active and verified and role == Role.DOCTOR):
+        name, email, role, active, verified, expires_on = doctor
+        if slot_start <= now or free <= 0:
+            continue
+        bookable = doctor_bookable(
+            active=active, role=role, verified=verified, expires_on=expires_on, today=today
+        )
+        if not bookable:
             continue
         ref = doctors.get(doctor_id) or doctors.setdefault(
-            doctor_id, DoctorRef(doctor_id, name, email)
+            doctor_id, DoctorRef(doctor_id, name, email, expires_on)
         )
         result[service_id].slots.append(
             FreeSlot(pk, slot_start, slot_end, capacity, free, service_id, ref)
@@ -333,13 +334,14 @@ MAX_DIRECTORY_SEARCH = 100  # characters of ?q=; a longer term is a 400
 
 @dataclass
 class DoctorCard:
-    """A verified doctor as the directory shows them, with their next free time."""
+    """A bookable doctor as the directory shows them, with their next free time."""
 
     role: ClassVar[str] = Role.DOCTOR  # for accounts.names.display_name
 
     pk: int
     name: str
-    image: str
+    picture_link: str  # User.image: a link the doctor typed
+    photo: str  # User.photo's name: an uploaded picture, "" if none
     bio: str
     specialty_id: int | None
     specialty_name: str | None
@@ -349,11 +351,18 @@ class DoctorCard:
     def id(self) -> int:
         return self.pk
 
+    @property
+    def image(self) -> str:
+        """What every user's `image` shows (accounts.serializers.user_out): the uploaded
+        photo's route when there is one, else the link."""
+        return photo_url(self.pk, self.photo) if self.photo else self.picture_link
+
 
 _CARD_FIELDS = (
     "id",
     "name",
     "image",
+    "photo",
     "doctor_profile__bio",
     "doctor_profile__specialty_id",
     "doctor_profile__specialty__name",
@@ -361,13 +370,13 @@ _CARD_FIELDS = (
 )
 
 
-def next_free_start_subquery(*, now: datetime) -> Subquery:
+def next_free_start_subquery(*, now: datetime, today: date) -> Subquery:
     """The start of the doctor's (OuterRef "pk") first free bookable slot, or NULL: the free
-    seats of appointmentOptions (published, future, verified doctor, active service, unpaid
+    seats of appointmentOptions (published, future, bookable doctor, active service, unpaid
     holds that have not lapsed taken). An index probe of slot_doctor_start_idx from now,
-    stopping at the first slot with a free seat."""
+    stopping at the first slot with a free seat. `today` is the clinic's date at `now`."""
     first_free = (
-        with_free_seats(bookable_slots(now=now).filter(doctor=OuterRef("pk")), now=now)
+        with_free_seats(bookable_slots(now=now, today=today).filter(doctor=OuterRef("pk")), now=now)
         .filter(free_seats__gt=0)
         .order_by("start", "id")
         .values("start")[:1]
@@ -389,6 +398,7 @@ def service_find_active(*, ref: str) -> Service | None:
 def _directory(
     *,
     now: datetime,
+    today: date,
     specialty_id: int,
     q: str,
     by_specialty: bool = False,
@@ -396,10 +406,11 @@ def _directory(
     doctor_id: int = 0,
     one: bool = False,
 ) -> QuerySet[User]:
-    """Verified, active doctors (or the one `doctor_id`) by name, each with their next free
-    time: the builder of the compiled reads below (the flags are constants, the rest is
-    bound). Live doctors of a role are read off user_live_role_created_idx."""
-    doctors = User.objects.filter(bookable_doctor_q(), deleted_at__isnull=True)
+    """Bookable doctors (accounts.credentials: active, verified, licence not expired on
+    `today`, the clinic's date at `now`), or the one `doctor_id`, by name, each with their
+    next free time: the builder of the compiled reads below (the flags are constants, the
+    rest is bound). Live doctors of a role are read off user_live_role_created_idx."""
+    doctors = User.objects.filter(bookable_doctor_q(today=today), deleted_at__isnull=True)
     if one:
         doctors = doctors.filter(pk=doctor_id)
     if by_specialty:
@@ -407,7 +418,7 @@ def _directory(
     if searching:
         # The term reaches the SQL as one bound value (the database folds and escapes it).
         doctors = doctors.filter(folded_contains("name", "doctor_profile__specialty__name", term=q))
-    return doctors.annotate(next_available=next_free_start_subquery(now=now)).order_by(
+    return doctors.annotate(next_available=next_free_start_subquery(now=now, today=today)).order_by(
         _name_without_title(), "id"
     )
 
@@ -430,6 +441,7 @@ _DIRECTORY = CompiledQuery(
     _CARD_FIELDS,
     as_tuples=True,
     now=datetime,
+    today=date,
     specialty_id=int,
     q=str,
     doctor_id=int,
@@ -444,14 +456,16 @@ def doctor_directory_page(
     offset: int = 0,
     now: datetime | None = None,
 ) -> Page:
-    """One page of verified, active doctors by name (a specialty, a search in their name or
+    """One page of bookable doctors by name (a specialty, a search in their name or
     specialty, case folded on every database), each with their next free time: one
     statement (the page with nextAvailable as a subquery, and the total)."""
     term = (q or "").strip()
+    now = now or timezone.now()
     rows, total = _DIRECTORY.page(
         limit=limit,
         offset=offset,
-        now=now or timezone.now(),
+        now=now,
+        today=clinic_today(now),
         specialty_id=specialty.pk if specialty else 0,
         q=term,
         doctor_id=0,
@@ -462,9 +476,10 @@ def doctor_directory_page(
 
 
 def doctor_card_get(*, doctor_id: int, now: datetime | None = None) -> DoctorCard | None:
-    """One verified, active doctor with their next free time; None for anyone else."""
+    """One bookable doctor with their next free time; None for anyone else."""
+    now = now or timezone.now()
     rows = _DIRECTORY.rows(
-        now=now or timezone.now(), specialty_id=0, q="", doctor_id=doctor_id, one=True
+        now=now, today=clinic_today(now), specialty_id=0, q="", doctor_id=doctor_id, one=True
     )
     return DoctorCard(*rows[0]) if rows else None
 

@@ -9,6 +9,14 @@ pytest_plugins = ["tests.fixtures.firebase", "tests.fixtures.stripe"]
 
 
 @pytest.fixture(autouse=True)
+def media_root(tmp_path, settings):
+    """Each test's uploads in a folder of its own (the default storage reads MEDIA_ROOT
+    again when the setting changes); tests assert on it to prove nothing was stored."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    return tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     # Throttle counters live in the cache; one test's requests must not throttle the next.
     # Cached availability must not outlive the test's database either.

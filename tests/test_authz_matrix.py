@@ -214,6 +214,23 @@ def _future_day(days: int = 5) -> str:
     return (timefmt.clinic_today(timezone.now()) + timedelta(days=days)).isoformat()
 
 
+def _with_photo(user):
+    from django.core.files.base import ContentFile
+
+    if not user.photo:
+        user.photo.save("p.jpg", ContentFile(b"\xff\xd8\xff\xe0 stored"), save=True)
+    return user
+
+
+def _with_licence_document(doctor):
+    from django.core.files.base import ContentFile
+
+    profile = doctor.doctor_profile
+    if not profile.license_document:
+        profile.license_document.save("l.pdf", ContentFile(b"%PDF-1.4\n%%EOF"), save=True)
+    return doctor
+
+
 API = "api/v1/"
 ONLY_ADMIN = E(401, 403, 403, 403, 403, 403, 200)
 SELF_OR_ADMIN = E(401, 200, 404, 404, 404, 404, 200)
@@ -262,6 +279,16 @@ MATRIX: dict[tuple[str, str], Row] = {
     ),
     (API + "^users/(?P<pk>[^/]+)/export/?$", "GET"): Row(
         lambda w: f"/api/v1/users/{w.patient.pk}/export", SELF_OR_ADMIN
+    ),
+    # Uploaded files: a patient's photo for them and admins; a doctor's licence document
+    # for the doctor and admins (never public; anonymous is asked to sign in).
+    (API + "^users/(?P<pk>[^/]+)/photo/?$", "GET"): Row(
+        lambda w: f"/api/v1/users/{_with_photo(w.patient).pk}/photo",
+        E(404, 200, 404, 404, 404, 404, 200),
+    ),
+    (API + "^users/(?P<pk>[^/]+)/licence-document/?$", "GET"): Row(
+        lambda w: f"/api/v1/users/{_with_licence_document(w.doctor).pk}/licence-document",
+        E(401, 404, 404, 200, 404, 404, 200),
     ),
     (API + "^audit/?$", "GET"): Row(
         lambda w: f"/api/v1/audit?entity=user&id={w.patient.pk}", ONLY_ADMIN
@@ -465,6 +492,7 @@ MATRIX: dict[tuple[str, str], Row] = {
         for method in ("GET", "POST", "PUT")
     },
     # Own account pages (erasure helper): every signed-in user; an admin cannot erase themself.
+    ("profile/", "*"): Row(lambda w: "/profile/", E(302, *[200] * 6), page=True),
     ("account/data/", "*"): Row(lambda w: "/account/data/", E(302, *[200] * 6), page=True),
     ("account/delete/", "*"): Row(lambda w: "/account/delete/", E(302, *[200] * 5, 403), page=True),
     ("book/<int:slot_id>/", "*"): Row(
@@ -609,7 +637,7 @@ def test_route_answers_each_caller(key, actor, world, request):
         client = api_client(world, actor)
         response = getattr(client, row.method.lower())(path, body, format="json")
     expected = row.expected[actor]
-    detail = response.content[:400]
+    detail = b"" if response.streaming else response.content[:400]
     assert response.status_code == expected, f"{row.method} {path} as {actor}: {detail!r}"
     if not row.page and key[0].startswith(API) and response.status_code >= 400:
         envelope = response.json()

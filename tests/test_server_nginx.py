@@ -107,6 +107,17 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(b"ok")
 
+    def do_PATCH(self):
+        length = int(self.headers.get("Content-Length", 0))
+        self.rfile.read(length)
+        type(self).seen.append({**dict(self.headers), "path": self.path})
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    do_POST = do_PATCH
+
     def log_message(self, *args):
         pass
 
@@ -165,3 +176,26 @@ def test_one_request_through_nginx_reaches_the_production_app(tmp_path, nginx_di
     _, _, body = answer.partition(b"\r\n\r\n")
     assert status_of(answer) == 200, answer
     assert b'"database":"ok"' in body.replace(b" ", b"")
+
+
+def test_only_the_profile_routes_carry_uploads_past_one_mebibyte(nginx_dir):
+    import http.client
+
+    def send(port, method, path, size):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        body = b"x" * size
+        connection.request(method, path, body=body, headers={"Content-Type": "text/plain"})
+        status = connection.getresponse().status
+        connection.close()
+        return status
+
+    three_mib = 3 * 1024 * 1024
+    with recording_upstream() as (upstream_port, seen):
+        conf, port, _ = render(nginx_dir, upstream_port=upstream_port)
+        with running_nginx(conf, port):
+            assert send(port, "PATCH", "/api/v1/users/7", three_mib) == 200
+            assert send(port, "POST", "/profile/", three_mib) == 200
+            assert send(port, "POST", "/api/v1/bookings", three_mib) == 413
+            assert send(port, "PATCH", "/api/v1/users/7/export", three_mib) == 413
+            assert send(port, "PATCH", "/api/v1/users/7", 12 * 1024 * 1024) == 413
+    assert [entry["path"] for entry in seen] == ["/api/v1/users/7", "/profile/"]

@@ -30,8 +30,11 @@ class ApiEnvelopeMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             return envelope_error(400, "Content-Length is not a number.")
-        if length > settings.MAX_REQUEST_BODY_BYTES:
-            return envelope_error(413, "The request body is larger than 1 MiB.")
+        limit, what = settings.MAX_REQUEST_BODY_BYTES, "1 MiB"
+        if _is_profile_upload(request):
+            limit, what = upload_body_limit(), "the upload limit"
+        if length > limit:
+            return envelope_error(413, f"The request body is larger than {what}.")
         if "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", ""):
             # PostgreSQL text cannot hold NUL: refused here, not as a database error later.
             return envelope_error(400, "The address may not contain NUL characters (%00).")
@@ -53,6 +56,20 @@ class ApiEnvelopeMiddleware:
             return response
         logger.exception("Unhandled error at %s", request.path)
         return envelope_error(500, "Something went wrong on our side.", exc=exception)
+
+
+def upload_body_limit() -> int:
+    """A profile form may carry a photo and a licence document, each UPLOAD_MAX_BYTES."""
+    return 2 * settings.UPLOAD_MAX_BYTES + settings.UPLOAD_FORM_OVERHEAD_BYTES
+
+
+def _is_profile_upload(request) -> bool:
+    # Only PATCH users/:id (and users?id=) takes files, as multipart/form-data.
+    return (
+        request.method == "PATCH"
+        and request.path.startswith(API_PREFIX + "users")
+        and request.META.get("CONTENT_TYPE", "").startswith("multipart/form-data")
+    )
 
 
 def _plain_message(response, kind: str) -> str:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role, User
+from accounts.selectors import doctor_bookability
 from bookings import selectors as booking_selectors
 from doctors_portal.errors import DomainError
 from doctors_portal.pages import add_service_errors, page_status, service_errors
@@ -47,6 +48,8 @@ def _dashboard(request, form, status=200):
             "form": form,
             "profile": profile,
             "verified": bool(profile and profile.is_verified),
+            # Why patients cannot book them (unverified, licence expired), if so.
+            "not_bookable": doctor_bookability(doctor=doctor)["notBookableReasons"],
             "slots": [s for s in slots if s.status != SlotStatus.CANCELLED],
             "bookings": bookings,
         },

@@ -18,9 +18,10 @@ from tests.payments.conftest import pay_at_stripe
 
 def personal_values(user: User) -> set[str]:
     values = {user.name, user.email, user.phone, user.image, user.firebase_uid or ""}
+    values.add(user.photo.name)  # an uploaded file's name leads to the file
     profile = getattr(user, "doctor_profile", None)
     if profile is not None:
-        values |= {profile.license_number, profile.bio}
+        values |= {profile.license_number, profile.bio, profile.license_document.name}
     values |= set(Booking.objects.filter(patient=user).values_list("patient_phone", flat=True))
     return {value for value in values if value and len(value) >= 6}
 
@@ -28,8 +29,11 @@ def personal_values(user: User) -> set[str]:
 def _texts(row) -> list[tuple[str, str]]:
     found = []
     for field in row._meta.concrete_fields:
-        if isinstance(field, models.CharField | models.TextField | models.JSONField):
+        text_fields = models.CharField | models.TextField | models.JSONField | models.FileField
+        if isinstance(field, text_fields):
             value = field.value_from_object(row)
+            if isinstance(field, models.FileField):
+                value = value.name if value else ""
             if value not in (None, ""):
                 found.append((field.name, str(value)))
     return found

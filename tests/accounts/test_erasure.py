@@ -172,6 +172,70 @@ def test_admin_erasing_a_doctor_withdraws_slots_and_refunds_the_booked_patients(
     assert (profile.license_number, profile.bio) == ("", "")
 
 
+@pytest.mark.parametrize("who", ["self", "admin"])
+def test_erasure_deletes_the_uploaded_photo_and_licence_document(
+    who, admin_user, client_for, media_root, django_capture_on_commit_callbacks
+):
+    from tests.accounts.upload_helpers import image_bytes, pdf_bytes, stored_files, upload
+
+    doctor = personal_doctor()
+    response = client_for(doctor).patch(
+        f"/api/v1/users/{doctor.pk}",
+        {
+            "photo": upload("me.jpg", image_bytes(), "image/jpeg"),
+            "licenseDocument": upload("licence.pdf", pdf_bytes(), "application/pdf"),
+            "licenseAuthority": "Hamburg Medical Chamber",
+        },
+        format="multipart",
+    )
+    assert response.status_code == 200, response.json()
+    doctor = User.objects.get(pk=doctor.pk)
+    assert len(stored_files(media_root)) == 2
+    personal = personal_values(doctor)
+    assert doctor.photo.name in personal and doctor.doctor_profile.license_document.name in personal
+
+    actor = doctor if who == "self" else admin_user
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(actor).delete(f"/api/v1/users/{doctor.pk}")
+    assert response.status_code == 200, response.json()
+    assert stored_files(media_root) == []
+    doctor = User.objects.get(pk=doctor.pk)
+    assert not doctor.photo and not doctor.doctor_profile.license_document
+    assert doctor.doctor_profile.license_authority == ""
+    for row in rows_referencing(doctor):
+        for field in row._meta.concrete_fields:
+            value = field.value_from_object(row)
+            value = getattr(value, "name", value)
+            assert not any(p in str(value or "") for p in personal), (row, field.name)
+    assert leftovers(personal) == []
+    assert_error(client_for(admin_user).get(f"/api/v1/users/{doctor.pk}/photo"), 404)
+
+
+def test_a_rolled_back_erasure_keeps_the_files(
+    admin_user, client_for, media_root, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    from accounts.services import user_erase
+    from tests.accounts.upload_helpers import image_bytes, stored_files, upload
+
+    patient = personal_patient()
+    client_for(patient).patch(
+        f"/api/v1/users/{patient.pk}",
+        {"photo": upload("me.jpg", image_bytes(), "image/jpeg")},
+        format="multipart",
+    )
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        user_erase(actor=admin_user, user=patient)
+        raise RuntimeError("something later fails")
+    assert len(stored_files(media_root)) == 1
+    assert User.objects.get(pk=patient.pk).photo
+
+
 def test_an_admin_cannot_erase_themself(admin_user, client_for):
     response = client_for(admin_user).delete(f"/api/v1/users/{admin_user.pk}")
     assert_error(response, 403)

@@ -91,3 +91,28 @@ def test_download_my_data_page(patient):
     assert download["Content-Disposition"].startswith("attachment;")
     assert json.loads(download.content)["profile"]["id"] == patient.pk
     assert Client().get(reverse("pages:account_data")).status_code == 302
+
+
+def test_a_doctors_export_has_the_credentials_and_the_verification_history(admin_user):
+    from accounts.models import DoctorProfile
+    from accounts.services import doctor_set_verification
+    from tests.conftest import bearer_client
+    from tests.factories import DoctorFactory
+
+    doctor = DoctorFactory(profile__verified=False)
+    DoctorProfile.objects.filter(user=doctor).update(
+        license_number="EXP-4242",
+        license_authority="State Medical Board",
+        license_expires_on="2031-01-31",
+        license_document="licences/abc.pdf",
+    )
+    doctor_set_verification(actor=admin_user, doctor=doctor, verified=True, reason="Register ok")
+    document = bearer_client(doctor).get(f"/api/v1/users/{doctor.pk}/export").json()["data"]
+    profile = document["profile"]
+    assert profile["licenseNumber"] == "EXP-4242"
+    assert profile["licenseAuthority"] == "State Medical Board"
+    assert profile["licenseExpiresOn"] == "2031-01-31"
+    assert profile["licenseDocument"] == f"/api/v1/users/{doctor.pk}/licence-document"
+    ((event,),) = [document["verificationHistory"]]
+    assert event["verified"] is True and event["reason"] == "Register ok"
+    assert event["by"]["id"] == admin_user.pk

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import DoctorProfile, User
 from bookings.models import BookingStatus
 from scheduling import timefmt
 from tests.factories import BookingFactory, DoctorFactory, PatientFactory, ServiceFactory
@@ -115,13 +115,19 @@ def test_doctor_page_without_free_times(client):
     )
 
 
-@pytest.mark.parametrize("who", ["unverified", "inactive", "patient"])
+@pytest.mark.parametrize("who", ["unverified", "inactive", "licence expired", "patient"])
 def test_doctor_page_is_404_for_anyone_but_a_verified_doctor(client, who):
     if who == "unverified":
         user = DoctorFactory(profile__verified=False)
     elif who == "inactive":
         user = DoctorFactory()
         User.objects.filter(pk=user.pk).update(is_active=False)
+    elif who == "licence expired":  # accounts.credentials: not bookable, so not listed
+        user = DoctorFactory()
+        DoctorProfile.objects.filter(user=user).update(
+            license_expires_on=timefmt.clinic_today() - timedelta(days=1)
+        )
+        assert f'href="/doctors/{user.pk}/"' not in html(client.get("/doctors/"))
     else:
         user = PatientFactory()
     assert client.get(f"/doctors/{user.pk}/").status_code == 404

@@ -3,14 +3,17 @@ doctors only, a specialty filter, a case-folded search, paging as every list, an
 nextAvailable: the start of the doctor's first free bookable slot, computed in the page's
 own statement (no query per doctor, and the total in the same statement)."""
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import DoctorProfile, User
 from bookings.models import BookingStatus
 from doctors_portal.api.pagination import MAX_PAGE
 from scheduling import timefmt
@@ -274,6 +277,7 @@ def test_the_compiled_page_is_the_orms(dental, by_specialty, search):
     now = timezone.now()
     orm = selectors._directory(
         now=now,
+        today=timefmt.clinic_today(now),
         specialty_id=dental.pk,
         q=search,
         by_specialty=by_specialty,
@@ -285,3 +289,51 @@ def test_the_compiled_page_is_the_orms(dental, by_specialty, search):
     )
     assert page.rows == expected
     assert page.total == orm.count()
+
+
+CLINIC = ZoneInfo(settings.CLINIC_TIME_ZONE)
+EXPIRY = date(2030, 3, 10)
+
+
+def _clinic(*args) -> datetime:
+    return datetime(*args, tzinfo=CLINIC)
+
+
+def test_listed_through_the_licences_last_day_and_not_after(api_client, dental):
+    # The one rule of a bookable doctor (accounts.credentials, as scheduling's
+    # bookable_slots): the directory's compiled read binds the clinic's today, so the same
+    # statement drops the doctor at the clinic's midnight, with no job run.
+    nadia = DoctorFactory(name="Nadia Karim", profile__specialty=dental)
+    omar = DoctorFactory(name="Omar Faruk", profile__specialty=dental)
+    DoctorProfile.objects.filter(user=nadia).update(license_expires_on=EXPIRY)
+    DoctorProfile.objects.filter(user=omar).update(license_expires_on=EXPIRY + timedelta(days=1))
+    start = _clinic(2030, 3, 12, 10)
+    for doctor in (nadia, omar):
+        SlotFactory(doctor=doctor, service=dental, start=start, end=start + timedelta(hours=1))
+    with time_machine.travel(_clinic(2030, 3, 10, 23, 59, 30), tick=False):
+        rows = api_client.get(URL).json()["data"]
+        assert [row["name"] for row in rows] == ["Nadia Karim", "Omar Faruk"]
+        assert rows[0]["nextAvailable"] == timefmt.local_iso(start)
+        assert api_client.get(f"{URL}/{nadia.pk}").status_code == 200
+    with time_machine.travel(_clinic(2030, 3, 11, 0, 0, 10), tick=False):
+        response = api_client.get(URL)
+        assert names(response) == ["Omar Faruk"]
+        assert response.json()["meta"]["total"] == 1
+        assert names(api_client.get(URL, {"specialty": dental.pk, "q": "a"})) == ["Omar Faruk"]
+        assert api_client.get(f"{URL}/{nadia.pk}").status_code == 404
+        assert api_client.get(f"{URL}/{omar.pk}").json()["data"]["nextAvailable"] == (
+            timefmt.local_iso(start)
+        )
+
+
+def test_an_uploaded_photo_is_the_cards_image(api_client):
+    # As every user's `image` (accounts.serializers.user_out): the uploaded photo's route
+    # when there is one, else the picture link.
+    nadia = DoctorFactory(name="Nadia Karim", image="https://example.com/nadia.png")
+    DoctorFactory(name="Omar Faruk", image="https://example.com/omar.png")
+    User.objects.filter(pk=nadia.pk).update(photo="photos/0123abcd.jpg")
+    rows = {row["name"]: row for row in api_client.get(URL).json()["data"]}
+    assert rows["Nadia Karim"]["image"] == f"/api/v1/users/{nadia.pk}/photo?v=0123abcd"
+    assert rows["Omar Faruk"]["image"] == "https://example.com/omar.png"
+    detail = api_client.get(f"{URL}/{nadia.pk}").json()["data"]
+    assert detail["image"] == f"/api/v1/users/{nadia.pk}/photo?v=0123abcd"

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0005_verification_event'),
+        ('accounts', '0006_doctor_credentials_and_photo'),
         ('auth', '0012_alter_user_first_name_max_length'),
     ]
 
