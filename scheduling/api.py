@@ -136,13 +136,14 @@ class ServiceViewSet(viewsets.ViewSet):
 
 
 class DoctorViewSet(viewsets.ViewSet):
-    """The public doctors directory: verified, active doctors with their next free time."""
+    """The public doctors directory: bookable doctors (accounts.credentials: active,
+    verified, licence not expired) with their next free time."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
 
     @extend_schema(
-        summary="Verified doctors with their next free time (doctors directory)",
+        summary="Bookable doctors with their next free time (doctors directory)",
         operation_id="doctors_list",
         parameters=[
             OpenApiParameter(
@@ -180,7 +181,7 @@ class DoctorViewSet(viewsets.ViewSet):
         )
 
     @extend_schema(
-        summary="One verified doctor with their next free time",
+        summary="One bookable doctor with their next free time",
         operation_id="doctors_retrieve",
         responses={200: DoctorCardOut},
     )

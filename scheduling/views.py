@@ -108,7 +108,7 @@ DOCTOR_PAGE_SLOTS = 60  # the doctor's page lists their next free times, at most
 
 
 def doctors(request):
-    """The doctors directory: verified doctors by name, filtered by specialty and a search,
+    """The doctors directory: bookable doctors by name, filtered by specialty and a search,
     each with their next free time (the API's selector)."""
     form = DoctorSearchForm(request.GET or None)
     specialty, q, page = None, "", 1
@@ -145,7 +145,7 @@ def doctors(request):
 
 
 def doctor_slots(request, pk: int):
-    """One verified doctor: their next free time and the free times to book (the same links
+    """One bookable doctor: their next free time and the free times to book (the same links
     as every list of slots); a 404 for anyone else, as the API's doctors/:id."""
     now = timezone.now()
     card = selectors.doctor_card_get(doctor_id=pk, now=now)
