@@ -701,6 +701,33 @@ def ms(us: float) -> str:
     return f"{us / 1000:.1f}"
 
 
+def schedules_section() -> list[str]:
+    """Weekly hours generated for a year (bench/schedule_bench.py), if it ran."""
+    path = OUT / "schedules.json"
+    if not path.exists():
+        return []
+    r = json.loads(path.read_text())
+    return [
+        "",
+        f"## Weekly hours: a year for {r['doctors']} doctors ({r['slots']:,} slots)",
+        "",
+        "One run of the periodic task with BOOKING_HORIZON_DAYS="
+        f"{r['horizon_days']} (bench/schedule_bench.py); 'bare insert' writes the same rows "
+        f"with a plain bulk_create per doctor ({r['bare_insert_doctors']} doctors), the floor "
+        "of the write itself; the floor read is one indexed read in process.",
+        "",
+        "| what | time | statements | per doctor | x floor read | x bare insert |",
+        "|---|---|---|---|---|---|",
+        f"| first run (all generated) | {r['first_run_s']} s | {r['first_run_statements']} | "
+        f"{r['per_doctor_ms']} ms | {r['x_floor_per_doctor']} | {r['x_bare_insert']} |",
+        f"| second run (nothing to do) | {r['second_run_s']} s | "
+        f"{r['second_run_statements']} | | | |",
+        f"| bare insert | {r['bare_insert_s']} s | {r['bare_insert_statements']} | "
+        f"{r['bare_per_doctor_ms']} ms | | 1.0 |",
+        f"| floor read | {r['floor_ms']} ms | 1 | | 1.0 | |",
+    ]
+
+
 def report(command: str) -> str:
     runs = []
     for size in SIZES:
@@ -754,6 +781,7 @@ def report(command: str) -> str:
             f"{t['doctors']:,} | {took} | {p['date']} | {p['date_slots']} | "
             f"{p['doctor_bookings']:,} |"
         )
+    lines += schedules_section()
     labels = {key: label for key, label, _k, _n in ENDPOINTS}
     kinds = {key: kind for key, _l, kind, _n in ENDPOINTS}
     misses = []
@@ -890,7 +918,7 @@ def main() -> None:
         raise SystemExit("wrk is not installed (Debian package `wrk`)")
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     for stale in OUT.glob("*.json"):
-        stale.unlink()
+        stale.unlink()  # schedules.json too: written again below
     meta = {"machine": machine(), "builds": {}}
     for size in sizes:
         build = build_dataset(size, rebuild=args.rebuild)
@@ -902,6 +930,14 @@ def main() -> None:
         if args.profile:
             cmd += ["--profile", args.profile]
         subprocess.run(cmd, cwd=ROOT, env=env, check=True)
+    # Weekly hours: a year for 100 doctors, on a database of its own (bench/schedule_bench.py).
+    log("weekly hours: a year for 100 doctors (bench/schedule_bench.py)")
+    subprocess.run(
+        [PY, str(BENCH / "schedule_bench.py")],
+        cwd=ROOT,
+        env=server_env(f"{PG_URL}/dp_bench_schedules"),
+        check=True,
+    )
     if sizes != list(SIZES):
         command = f".venv/bin/python bench/bench.py run --sizes {','.join(sizes)}"
     print(report(command))

@@ -44,3 +44,9 @@ def _schedule(sender, **kwargs):
     sender.add_periodic_task(
         every, sender.signature("outbox.queue_reminders"), name="queue reminders"
     )
+    # Weekly hours generated up to BOOKING_HORIZON_DAYS ahead as days pass (idempotent).
+    sender.add_periodic_task(
+        settings.SCHEDULE_EXTEND_SECONDS,
+        sender.signature("scheduling.extend_schedules"),
+        name="extend weekly hours",
+    )

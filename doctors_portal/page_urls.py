@@ -52,4 +52,12 @@ urlpatterns = [
     path("doctor/", doctor_dashboard.doctor_dashboard, name="doctor_dashboard"),
     path("doctor/slots/publish/", doctor_dashboard.slot_publish, name="slot_publish"),
     path("doctor/slots/<int:pk>/remove/", doctor_dashboard.slot_remove, name="slot_remove"),
+    path("doctor/hours/add/", doctor_dashboard.schedule_add, name="schedule_add"),
+    path("doctor/hours/<int:pk>/remove/", doctor_dashboard.schedule_remove, name="schedule_remove"),
+    path("doctor/time-off/add/", doctor_dashboard.time_off_add, name="time_off_add"),
+    path(
+        "doctor/time-off/<int:pk>/remove/",
+        doctor_dashboard.time_off_remove,
+        name="time_off_remove",
+    ),
 ]

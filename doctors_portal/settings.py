@@ -342,6 +342,8 @@ MAX_SLOT_MINUTES = env.int("MAX_SLOT_MINUTES", default=240)
 BOOKING_HORIZON_DAYS = env.int("BOOKING_HORIZON_DAYS", default=14)
 PUBLISH_HORIZON_DAYS = env.int("PUBLISH_HORIZON_DAYS", default=365)
 MAX_ACTIVE_HOLDS_PER_PATIENT = env.int("MAX_ACTIVE_HOLDS_PER_PATIENT", default=2)
+# How often beat generates weekly hours up to BOOKING_HORIZON_DAYS ahead (scheduling/schedules.py).
+SCHEDULE_EXTEND_SECONDS = env.float("SCHEDULE_EXTEND_SECONDS", default=3600.0)
 
 # Firebase: only the project id is needed to verify ID tokens.
 FIREBASE_PROJECT_ID = env("FIREBASE_PROJECT_ID", default="demo-doctors-portal" if DEBUG else "")

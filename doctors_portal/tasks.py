@@ -22,3 +22,10 @@ def queue_reminders() -> int:
     from bookings.notifications import notify_reminders_due
 
     return notify_reminders_due()
+
+
+@app.task(name="scheduling.extend_schedules")
+def extend_schedules() -> int:
+    from scheduling.schedules import schedules_extend
+
+    return schedules_extend()

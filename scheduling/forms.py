@@ -4,7 +4,7 @@ import re
 
 from django import forms
 
-from scheduling.models import Service
+from scheduling.models import WEEKDAYS, Service
 
 
 class DateInput(forms.DateInput):
@@ -57,3 +57,52 @@ class DoctorSearchForm(forms.Form):
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "e.g. Karim"}),
     )
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", **kwargs)
+
+
+class WeeklyHoursForm(forms.Form):
+    """Weekly hours on the dashboard; scheduling.schedules checks and generates them."""
+
+    weekdays = forms.MultipleChoiceField(
+        label="Weekdays",
+        choices=[(day, day.capitalize()) for day in WEEKDAYS],
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "weekdays"}),
+    )
+    start_time = forms.TimeField(label="Start time", widget=TimeInput())
+    end_time = forms.TimeField(label="End time", widget=TimeInput())
+    slot_minutes = forms.IntegerField(
+        label="Minutes per slot", min_value=1, max_value=100_000, initial=30
+    )
+    capacity = forms.IntegerField(label="Patients per slot", min_value=1, max_value=1000, initial=1)
+    service = forms.ModelChoiceField(
+        label="Service",
+        queryset=Service.objects.filter(is_active=True),
+        required=False,
+        empty_label="My specialty",
+    )
+    valid_from = forms.DateField(label="Starting", widget=DateInput())
+    valid_until = forms.DateField(
+        label="Ending (optional)", widget=DateInput(), required=False, help_text="Last day"
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "hours")
+        super().__init__(*args, **kwargs)
+
+
+class TimeOffForm(forms.Form):
+    """Whole clinic-local days off, first to last."""
+
+    first_day = forms.DateField(label="First day off", widget=DateInput())
+    last_day = forms.DateField(label="Last day off", widget=DateInput())
+    reason = forms.CharField(label="Reason (optional)", max_length=200, required=False)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "off")
+        super().__init__(*args, **kwargs)

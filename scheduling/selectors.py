@@ -34,7 +34,7 @@ from doctors_portal.db.compiled import CompiledQuery, Page
 from doctors_portal.db.text import folded_contains
 from scheduling import timefmt
 from scheduling.holds import holds
-from scheduling.models import Service, Slot, SlotStatus
+from scheduling.models import Service, Slot, SlotStatus, TimeOff, WeeklyRule
 
 
 def service_list() -> QuerySet[Service]:
@@ -316,9 +316,9 @@ def doctor_slots_private(*, doctor: User, viewer, now: datetime | None = None) -
         return None
     now = now or timezone.now()
     return list(
-        with_free_seats(Slot.objects.filter(doctor=doctor, end__gt=now), now=now).order_by(
-            "start", "id"
-        )
+        with_free_seats(
+            Slot.objects.filter(doctor=doctor, end__gt=now).select_related("service"), now=now
+        ).order_by("start", "id")
     )
 
 
@@ -496,3 +496,36 @@ def first_free_day(*, now: datetime | None = None) -> date | None:
         .first()
     )
     return timefmt.clinic_today(start) if start else None
+
+
+def schedule_list(*, doctor: User | None) -> list:
+    """The doctor's weekly hours in the order of the week's hours (None: every doctor's,
+    for admins)."""
+    rules = WeeklyRule.objects.select_related("doctor", "service")
+    if doctor is not None:
+        rules = rules.filter(doctor=doctor)
+    return list(rules.order_by("doctor_id", "start_time", "valid_from", "id"))
+
+
+def time_off_list(*, doctor: User | None, now: datetime | None = None) -> list:
+    """The doctor's time off that has not ended yet, soonest first (None: every doctor's)."""
+    now = now or timezone.now()
+    offs = TimeOff.objects.filter(end__gt=now).select_related("doctor")
+    if doctor is not None:
+        offs = offs.filter(doctor=doctor)
+    return list(offs.order_by("start", "id"))
+
+
+def slot_bookings_described(*, slots: list[Slot], now: datetime) -> list[str]:
+    """One line per active booking on these slots (pending holds not lapsed, confirmed)."""
+    seats_in_use = holds().confirmed() | holds().running(now=now)
+    active = (
+        seats_in_use.filter(slot__in=slots)
+        .select_related("patient", "slot")
+        .order_by("slot__start", "pk")
+    )
+    return [
+        f"Booking #{b.pk}: {b.patient.name}, {timefmt.format_date(b.slot.start)} "
+        f"{timefmt.format_label(b.slot.start, b.slot.end)} ({b.get_status_display()})."
+        for b in active
+    ]

@@ -285,3 +285,28 @@ def slot_update(
                 "Another of the doctor's slots overlaps this time.", path="status"
             ) from None
     return slot
+
+
+def slots_withdraw_unbooked(*, slot_ids: list[int], now: datetime) -> tuple[int, list[Slot]]:
+    """Cancel the unbooked ones of these slots; (how many, the booked ones kept)."""
+    if not slot_ids:
+        return 0, []
+    slots = list(
+        Slot.objects.select_for_update(of=("self",))
+        .select_related("service")
+        .filter(pk__in=slot_ids)
+        .order_by("pk")  # the ledger's order for several slots
+    )
+    for slot in slots:
+        if slot.seats_taken:
+            holds().release_lapsed(slot=slot, now=now)
+    kept = [slot for slot in slots if slot.seats_taken > 0]
+    free = [slot.pk for slot in slots if slot.seats_taken == 0]
+    if free:
+        Slot.objects.filter(pk__in=free, seats_taken__lte=0).update(
+            status=SlotStatus.CANCELLED, updated_at=now
+        )
+        availability_changed()
+    for slot in kept:
+        slot.free_seats = slot.capacity - slot.seats_taken
+    return len(free), kept

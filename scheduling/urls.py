@@ -3,6 +3,7 @@
 from django.urls import re_path
 
 from scheduling.api import DoctorViewSet, ServiceViewSet, SlotViewSet
+from scheduling.schedule_api import ScheduleViewSet, TimeOffViewSet
 
 urlpatterns = [
     re_path(
@@ -29,5 +30,25 @@ urlpatterns = [
         r"^slot/(?P<email>[^/]+)/?$",
         SlotViewSet.as_view({"get": "doctor_slots"}),
         name="doctor-slots",
+    ),
+    re_path(
+        r"^schedules/?$",
+        ScheduleViewSet.as_view({"get": "list", "post": "create"}),
+        name="schedules",
+    ),
+    re_path(
+        r"^schedules/(?P<pk>[0-9]+)/?$",
+        ScheduleViewSet.as_view({"patch": "partial_update", "delete": "destroy"}),
+        name="schedule",
+    ),
+    re_path(
+        r"^time-off/?$",
+        TimeOffViewSet.as_view({"get": "list", "post": "create"}),
+        name="time-off",
+    ),
+    re_path(
+        r"^time-off/(?P<pk>[0-9]+)/?$",
+        TimeOffViewSet.as_view({"delete": "destroy"}),
+        name="time-off-detail",
     ),
 ]

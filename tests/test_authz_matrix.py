@@ -231,6 +231,30 @@ def _with_licence_document(doctor):
     return doctor
 
 
+def _rule_of(w):
+    """Weekly hours of the world's doctor, beyond the world's own slots."""
+    from datetime import date, time
+
+    from scheduling.models import WeeklyRule
+
+    return WeeklyRule.objects.create(
+        doctor=w.doctor,
+        service=w.service,
+        weekdays="sun",
+        start_time=time(6),
+        end_time=time(7),
+        slot_minutes=30,
+        valid_from=date.fromisoformat(_future_day(20)),
+    )
+
+
+def _time_off_of(w):
+    from scheduling.models import TimeOff
+
+    start = timezone.now() + timedelta(days=30)
+    return TimeOff.objects.create(doctor=w.doctor, start=start, end=start + timedelta(hours=5))
+
+
 API = "api/v1/"
 ONLY_ADMIN = E(401, 403, 403, 403, 403, 403, 200)
 SELF_OR_ADMIN = E(401, 200, 404, 404, 404, 404, 200)
@@ -386,6 +410,54 @@ MATRIX: dict[tuple[str, str], Row] = {
     (API + "^slot/(?P<email>[^/]+)/?$", "GET"): Row(
         lambda w: f"/api/v1/slot/{w.doctor.email}", same(200)
     ),
+    # Weekly hours and time off.
+    (API + "^schedules/?$", "GET"): Row(
+        lambda w: f"/api/v1/schedules?docEmail={w.doctor.email}",
+        E(401, 403, 403, 200, 403, 403, 200),
+    ),
+    (API + "^schedules/?$", "POST"): Row(
+        lambda w: "/api/v1/schedules",
+        E(401, 403, 403, 201, 403, 403, 201),
+        method="POST",
+        body=lambda w: {
+            "docEmail": w.doctor.email,
+            "weekdays": ["mon", "thu"],
+            "start": "09:00",
+            "end": "10:00",
+            "slotMinutes": 30,
+            "validFrom": _future_day(20),
+        },
+    ),
+    (API + "^schedules/(?P<pk>[0-9]+)/?$", "PATCH"): Row(
+        lambda w: f"/api/v1/schedules/{_rule_of(w).pk}",
+        E(401, 403, 403, 200, 404, 404, 200),
+        method="PATCH",
+        body=lambda w: {"capacity": 2},
+    ),
+    (API + "^schedules/(?P<pk>[0-9]+)/?$", "DELETE"): Row(
+        lambda w: f"/api/v1/schedules/{_rule_of(w).pk}",
+        E(401, 403, 403, 200, 404, 404, 200),
+        method="DELETE",
+    ),
+    (API + "^time-off/?$", "GET"): Row(
+        lambda w: f"/api/v1/time-off?docEmail={w.doctor.email}",
+        E(401, 403, 403, 200, 403, 403, 200),
+    ),
+    (API + "^time-off/?$", "POST"): Row(
+        lambda w: "/api/v1/time-off",
+        E(401, 403, 403, 201, 403, 403, 201),
+        method="POST",
+        body=lambda w: {
+            "docEmail": w.doctor.email,
+            "start": _future_day(20),
+            "end": _future_day(21),
+        },
+    ),
+    (API + "^time-off/(?P<pk>[0-9]+)/?$", "DELETE"): Row(
+        lambda w: f"/api/v1/time-off/{_time_off_of(w).pk}",
+        E(401, 403, 403, 200, 404, 404, 200),
+        method="DELETE",
+    ),
     # Bookings.
     # Asking for someone else's list is refused whether or not the email exists: no leak.
     (API + "^bookings/?$", "GET"): Row(
@@ -530,6 +602,42 @@ MATRIX: dict[tuple[str, str], Row] = {
             "service": w.service.pk,
             "capacity": 1,
         },
+        page=True,
+    ),
+    ("doctor/hours/add/", "*"): Row(
+        lambda w: "/doctor/hours/add/",
+        E(302, 404, 404, 302, 302, 400, 404),
+        method="POST",
+        body=lambda w: {
+            "hours-weekdays": ["sun"],
+            "hours-start_time": "06:00",
+            "hours-end_time": "07:00",
+            "hours-slot_minutes": 30,
+            "hours-capacity": 1,
+            "hours-service": w.service.pk,
+            "hours-valid_from": _future_day(20),
+        },
+        page=True,
+    ),
+    ("doctor/hours/<int:pk>/remove/", "*"): Row(
+        lambda w: f"/doctor/hours/{_rule_of(w).pk}/remove/",
+        E(302, 404, 404, 302, 404, 404, 404),
+        method="POST",
+        body=lambda w: {},
+        page=True,
+    ),
+    ("doctor/time-off/add/", "*"): Row(
+        lambda w: "/doctor/time-off/add/",
+        E(302, 404, 404, 302, 302, 400, 404),
+        method="POST",
+        body=lambda w: {"off-first_day": _future_day(20), "off-last_day": _future_day(21)},
+        page=True,
+    ),
+    ("doctor/time-off/<int:pk>/remove/", "*"): Row(
+        lambda w: f"/doctor/time-off/{_time_off_of(w).pk}/remove/",
+        E(302, 404, 404, 302, 404, 404, 404),
+        method="POST",
+        body=lambda w: {},
         page=True,
     ),
     ("doctor/slots/<int:pk>/remove/", "*"): Row(

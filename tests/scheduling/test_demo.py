@@ -5,7 +5,7 @@ from django.core.management import call_command
 
 from accounts.models import Role, User
 from bookings.models import Booking, BookingStatus
-from doctors_portal.demo import DEMO_DAYS, DEMO_LABELS, demo_schedule_create
+from doctors_portal.demo import DEMO_LABELS, demo_days, demo_schedule_create
 from scheduling.models import Slot, SlotStatus
 from tests.factories import DoctorFactory, PatientFactory, ServiceFactory
 
@@ -22,8 +22,13 @@ def test_demo_schedule_is_a_week_of_slots_and_idempotent():
     patients = [PatientFactory(), PatientFactory()]
     out = StringIO()
     result = demo_schedule_create(doctors=doctors, patients=patients, services=services, stdout=out)
-    assert result == {"slots": 2 * DEMO_DAYS * len(DEMO_LABELS), "bookings": 2}
+    assert result == {"slots": 2 * demo_days() * len(DEMO_LABELS), "bookings": 2}
     assert Slot.objects.filter(status=SlotStatus.PUBLISHED).count() == result["slots"]
+    # Weekly hours, not hand-made slots: the periodic task keeps them coming.
+    from scheduling.models import WeeklyRule
+
+    assert WeeklyRule.objects.count() == 2 * 3
+    assert not Slot.objects.filter(rule__isnull=True).exists()
     statuses = sorted(Booking.objects.values_list("status", flat=True))
     assert statuses == [BookingStatus.PENDING_PAYMENT] * 2
     assert "Demo schedule" in out.getvalue()
@@ -40,7 +45,7 @@ def test_seed_demo_gives_verified_doctors_slots():
     verified = User.objects.filter(role=Role.DOCTOR, doctor_profile__is_verified=True)
     assert verified.exists()
     for doctor in verified:
-        assert Slot.objects.filter(doctor=doctor).count() == DEMO_DAYS * len(DEMO_LABELS)
+        assert Slot.objects.filter(doctor=doctor).count() == demo_days() * len(DEMO_LABELS)
     unverified = User.objects.filter(role=Role.DOCTOR, doctor_profile__is_verified=False)
     assert not Slot.objects.filter(doctor__in=unverified).exists()
     assert Booking.objects.count() >= 1
