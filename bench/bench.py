@@ -64,11 +64,24 @@ ENDPOINTS = [
     ("bookings_email", "bookings?email=", "page", 2000),
     ("booking_id", "booking/:id", "object", 2000),
     ("users_doctor", "users?userType=Doctor (admin)", "page", 2000),
+    ("doctors", "doctors (directory, first page, nextAvailable)", "page", 2000),
+    ("doctors_filtered", "doctors?specialty=&q= (directory, filtered)", "page", 2000),
+    ("doctor_id", "doctors/:id", "object", 2000),
+    ("options_service", "appointmentOptions?service=&date=", "options", 1000),
+    ("options_service_computed", "appointmentOptions?service=&date= (no cache)", "computed", 600),
 ]
+# BENCH_ENDPOINTS=doctors,options_service,...: only these (and the floor) in this run.
+if os.environ.get("BENCH_ENDPOINTS"):
+    _chosen = {"floor", *os.environ["BENCH_ENDPOINTS"].split(",")}
+    ENDPOINTS = [row for row in ENDPOINTS if row[0] in _chosen]
 
 # Asked of a second server without the availability cache (the same request as the key
 # named): what each answer costs to compute, beside what the cache serves.
-COMPUTED = {"options_computed": "options", "upcoming_computed": "upcoming"}
+COMPUTED = {
+    "options_computed": "options",
+    "upcoming_computed": "upcoming",
+    "options_service_computed": "options_service",
+}
 
 
 def log(message: str) -> None:
@@ -143,7 +156,8 @@ def machine() -> dict:
 
 def build_dataset(size: str, *, rebuild: bool) -> dict:
     slots = SIZES[size]
-    db = f"dp_bench_{size}"
+    # BENCH_DB_PREFIX: engineers benchmarking side by side each build their own databases.
+    db = f"{os.environ.get('BENCH_DB_PREFIX', 'dp_bench')}_{size}"
     url = f"{PG_URL}/{db}"
     env = server_env(url)
     exists = psql(f"SELECT 1 FROM pg_database WHERE datname = '{db}'").strip() == "1"
@@ -341,6 +355,14 @@ def discover() -> dict:
     if admin is None:
         admin = User.objects.create_superuser("bench-admin@example.com", name="Bench Admin")
     service = Service.objects.order_by("id").first()
+    # The directory's filter: the specialty of the most doctors, and a part of a name.
+    specialty_row = (
+        User.objects.filter(role=Role.DOCTOR, doctor_profile__specialty__isnull=False)
+        .values("doctor_profile__specialty")
+        .annotate(n=Count("id"))
+        .order_by("-n", "doctor_profile__specialty")
+        .first()
+    )
     return {
         "date": busiest["day"].isoformat(),
         "date_slots": busiest["n"],
@@ -351,6 +373,7 @@ def discover() -> dict:
         "booking_id": booking.pk,
         "admin": admin,
         "service_id": service.pk,
+        "specialty_id": specialty_row["doctor_profile__specialty"] if specialty_row else service.pk,
         "totals": {
             "slots": Slot.objects.count(),
             "bookings": Booking.objects.count(),
@@ -378,6 +401,13 @@ def requests_for(d: dict) -> dict[str, tuple[str, str]]:
         ),
         "booking_id": (f"/api/v1/booking/{d['booking_id']}", token_for(d["patient"])),
         "users_doctor": ("/api/v1/users?userType=Doctor", token_for(d["admin"])),
+        "doctors": ("/api/v1/doctors", ""),
+        "doctors_filtered": (f"/api/v1/doctors?specialty={d['specialty_id']}&q=1", ""),
+        "doctor_id": (f"/api/v1/doctors/{d['doctor'].pk}", ""),
+        "options_service": (
+            f"/api/v1/appointmentOptions?date={d['date']}&service={d['specialty_id']}",
+            "",
+        ),
     }
 
 
@@ -558,8 +588,9 @@ def measure(size: str, workers: int, scale: float, profile: str | None) -> dict:
         # reads do touches a cache.
         computing = Server({**os.environ, "REDIS_URL": ""}, workers)
         reqs = requests_for(d)
-        mix_reqs = dict(reqs)
         reqs.update({key: reqs[same] for key, same in COMPUTED.items()})
+        reqs = {key: reqs[key] for key, *_ in ENDPOINTS}
+        mix_reqs = {key: value for key, value in reqs.items() if key not in COMPUTED}
         bases = {key: computing.base if key in COMPUTED else server.base for key in reqs}
         for key, (path, auth) in reqs.items():
             status, body = fetch(bases[key], path, auth)

@@ -24,7 +24,7 @@ from bookings.serializers import (
     WaitlistJoinInput,
 )
 from bookings.throttles import BookingRateThrottle
-from doctors_portal.api.pagination import PageLimitPagination
+from doctors_portal.api.pagination import PageLimitPagination, page_parameters
 from doctors_portal.api.requests import require_json_object
 from doctors_portal.api.responses import created, ok
 from doctors_portal.errors import NotFoundAt
@@ -36,10 +36,7 @@ EMAIL_PARAM = OpenApiParameter(
     required=True,
     description="Whose bookings (self, or any for admins)",
 )
-PAGE_PARAMS = [
-    OpenApiParameter(name=p["name"], type=p["schema"], description=p["description"])
-    for p in PageLimitPagination().get_schema_operation_parameters(None)
-]
+PAGE_PARAMS = page_parameters()
 
 
 def _subject(request, *, role: str):

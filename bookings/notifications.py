@@ -175,10 +175,7 @@ def _context(booking: Booking, **extra) -> dict:
     start = timezone.localtime(booking.slot.start, clinic_tz)
     end = timezone.localtime(booking.slot.end, clinic_tz)
     # The site's date and time texts (the reference's "10.00 AM-11.00 AM"), one format.
-    when = (
-        f"{timefmt.format_date(booking.slot.start)}, "
-        f"{timefmt.format_label(booking.slot.start, booking.slot.end)}"
-    )
+    when = timefmt.format_when(booking.slot.start, booking.slot.end)
     return {
         "booking": booking,
         "patient": booking.patient,

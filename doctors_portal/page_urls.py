@@ -14,6 +14,7 @@ app_name = "pages"
 urlpatterns = [
     path("", scheduling_views.home, name="home"),
     path("services/<int:pk>/", scheduling_views.service_slots, name="service"),
+    path("doctors/", scheduling_views.doctors, name="doctors"),
     path("doctors/<int:pk>/", scheduling_views.doctor_slots, name="doctor"),
     path("signup/", accounts_views.signup, name="signup"),
     path("login/", accounts_views.SignInView.as_view(), name="login"),

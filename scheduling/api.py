@@ -1,4 +1,7 @@
-"""Services and slots over HTTP: parse, call a selector or service, serialize."""
+"""Services, slots and the doctors directory over HTTP: parse, call a selector or service,
+serialize."""
+
+from functools import partial
 
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -9,6 +12,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 
 from accounts.models import Role
 from accounts.permissions import IsDoctorOrAdmin, is_admin
+from doctors_portal.api.pagination import PageLimitPagination, page_parameters
 from doctors_portal.api.renderers import json_bytes, json_fragment
 from doctors_portal.api.requests import require_json_object
 from doctors_portal.api.responses import created, ok
@@ -18,6 +22,7 @@ from scheduling import availability_cache, selectors, services, timefmt
 from scheduling.serializers import (
     SLOT_PATCH_SCHEMA,
     AvailabilityOut,
+    DoctorCardOut,
     DoctorSlotsOut,
     IdNameOut,
     NothingChangedOut,
@@ -30,6 +35,7 @@ from scheduling.serializers import (
     SlotsWrittenOut,
     availability_out,
     doc_slot_out,
+    doctor_card_out,
     doctor_slots_out,
     service_brief,
     service_ref,
@@ -53,6 +59,26 @@ def _target_doctor(request, email: str | None):
     if doctor is None:
         raise NotFoundAt("No doctor has this email.", path="docEmail")
     return doctor
+
+
+def service_param(request, name: str):
+    """The active service a query parameter names (id or name), None when it is absent or
+    blank; a 400 naming the parameter when no active service has that id or name."""
+    raw = request.query_params.get(name)
+    if raw is None or not raw.strip():
+        return None
+    service = selectors.service_find_active(ref=raw)
+    if service is None:
+        shown = raw if len(raw) <= 40 else raw[:40] + "…"
+        raise ValidationError({name: [f'No service "{shown}". See appointmentSpecialty.']})
+    return service
+
+
+SERVICE_PARAMETER = OpenApiParameter(
+    "service",
+    str,
+    description="Only this service (its id, or its name in any case); an unknown one is 400",
+)
 
 
 class ServiceViewSet(viewsets.ViewSet):
@@ -80,12 +106,14 @@ class ServiceViewSet(viewsets.ViewSet):
                 description="A clinic-local date, from today to PUBLISH_HORIZON_DAYS ahead "
                 '(another is 400 "Date out of range"). Without it: from now to '
                 "BOOKING_HORIZON_DAYS ahead (how the reference client asks).",
-            )
+            ),
+            SERVICE_PARAMETER,
         ],
     )
     def options(self, request):
         raw = request.query_params.get("date")
         now = timezone.now()
+        service = service_param(request, "service")
         try:
             day = None if raw is None else timefmt.parse_date(raw)
             if day is not None:
@@ -97,6 +125,7 @@ class ServiceViewSet(viewsets.ViewSet):
             day=day,
             now=now,
             render=lambda items: json_bytes([availability_out(item) for item in items]),
+            service_id=service.pk if service else None,
         )
         if day is None:
             start, end = selectors.upcoming_window(now=now)
@@ -104,6 +133,65 @@ class ServiceViewSet(viewsets.ViewSet):
         else:
             when = {"date": day.isoformat()}
         return ok(json_fragment(rendered), message="All Service Type Found", **when)
+
+
+class DoctorViewSet(viewsets.ViewSet):
+    """The public doctors directory: bookable doctors (accounts.credentials: active,
+    verified, licence not expired) with their next free time."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="Bookable doctors with their next free time (doctors directory)",
+        operation_id="doctors_list",
+        parameters=[
+            OpenApiParameter(
+                "specialty",
+                str,
+                description="The doctor's specialty: a service id or name (any case); an "
+                "unknown one is 400",
+            ),
+            OpenApiParameter(
+                "q",
+                {
+                    "type": "string",
+                    "maxLength": selectors.MAX_DIRECTORY_SEARCH,
+                    "pattern": "^[^\\x00]*$",
+                },
+                description="Words in the doctor's name or specialty, any case (Unicode "
+                f"folded); at most {selectors.MAX_DIRECTORY_SEARCH} characters",
+            ),
+            *page_parameters(),
+        ],
+        responses={200: DoctorCardOut(many=True)},
+    )
+    def list(self, request):
+        specialty = service_param(request, "specialty")
+        q = (request.query_params.get("q") or "").strip()
+        if len(q) > selectors.MAX_DIRECTORY_SEARCH:
+            raise ValidationError({"q": [f"At most {selectors.MAX_DIRECTORY_SEARCH} characters."]})
+        paginator = PageLimitPagination()
+        cards = paginator.paginate_rows(
+            request,
+            partial(selectors.doctor_directory_page, specialty=specialty, q=q, now=timezone.now()),
+        )
+        return paginator.get_paginated_response(
+            [doctor_card_out(card) for card in cards], message="Doctors retrieved"
+        )
+
+    @extend_schema(
+        summary="One bookable doctor with their next free time",
+        operation_id="doctors_retrieve",
+        responses={200: DoctorCardOut},
+    )
+    def retrieve(self, request, pk: str):
+        card = None
+        if pk.isdigit() and len(pk) <= 18:
+            card = selectors.doctor_card_get(doctor_id=int(pk))
+        if card is None:
+            raise NotFoundAt("No doctor with this id.", path="id")
+        return ok(doctor_card_out(card), message="Doctor retrieved")
 
 
 class BodyRequiredSchema(EnvelopeAutoSchema):

@@ -49,13 +49,17 @@ def availability_answer(
     day: date | None,
     now: datetime,
     render: Callable[[list[selectors.ServiceAvailability]], Any],
+    service_id: int | None = None,
 ) -> Any:
     """render(availability) of one clinic day, or of the upcoming window (day None: from
-    now to BOOKING_HORIZON_DAYS ahead), from the cache while it is still true."""
+    now to BOOKING_HORIZON_DAYS ahead), of every service or only `service_id`, from the
+    cache while it is still true."""
     cache = caches[CACHE_ALIAS]
     if isinstance(cache, DummyCache):  # no shared cache configured
-        return render(_compute(day=day, now=now))
+        return render(_compute(day=day, now=now, service_id=service_id))
     key = "upcoming" if day is None else f"day:{day.isoformat()}"
+    if service_id is not None:
+        key = f"{key}:service:{service_id}"
     try:
         found = cache.get_many([_VERSION_KEY, key])
     except Exception:  # the cache is an optimisation: any failure means "compute"
@@ -67,7 +71,7 @@ def availability_answer(
         entry_version, valid_until, answer = entry
         if entry_version == version and now < valid_until:
             return answer
-    items = _compute(day=day, now=now)
+    items = _compute(day=day, now=now, service_id=service_id)
     answer = render(items)
     if cache is not None:
         valid_until = _valid_until(day=day, now=now, items=items)
@@ -75,10 +79,12 @@ def availability_answer(
     return answer
 
 
-def _compute(*, day: date | None, now: datetime) -> list[selectors.ServiceAvailability]:
+def _compute(
+    *, day: date | None, now: datetime, service_id: int | None = None
+) -> list[selectors.ServiceAvailability]:
     if day is None:
-        return selectors.availability_upcoming(now=now)
-    return selectors.availability_for_date(day=day, now=now)
+        return selectors.availability_upcoming(now=now, service_id=service_id)
+    return selectors.availability_for_date(day=day, now=now, service_id=service_id)
 
 
 def _store(

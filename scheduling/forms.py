@@ -41,6 +41,24 @@ class SlotPublishForm(forms.Form):
         return labels
 
 
+class DoctorSearchForm(forms.Form):
+    """The doctors directory's filter: a specialty and words of a name (GET)."""
+
+    specialty = forms.ModelChoiceField(
+        label="Specialty",
+        queryset=Service.objects.filter(is_active=True).order_by("name", "id"),
+        required=False,
+        empty_label="Any specialty",
+    )
+    q = forms.CharField(
+        label="Name or specialty",
+        required=False,
+        max_length=100,  # scheduling.selectors.MAX_DIRECTORY_SEARCH, as the API
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "e.g. Karim"}),
+    )
+    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+
 class TimeInput(forms.TimeInput):
     input_type = "time"
 

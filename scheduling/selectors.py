@@ -7,17 +7,31 @@ until a writer or `expire_holds` releases them, but they no longer hold a seat).
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import ClassVar
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS
-from django.db.models import F, Func, IntegerField, Min, OuterRef, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Case,
+    F,
+    Func,
+    IntegerField,
+    Min,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Substr
 from django.utils import timezone
 
 from accounts.credentials import bookable_doctor_q, clinic_today, doctor_bookable
 from accounts.models import Role, User
 from accounts.permissions import is_admin
-from doctors_portal.db.compiled import CompiledQuery
+from accounts.serializers import photo_url
+from doctors_portal.db.compiled import CompiledQuery, Page
+from doctors_portal.db.text import folded_contains
 from scheduling import timefmt
 from scheduling.holds import holds
 from scheduling.models import Service, Slot, SlotStatus, TimeOff, WeeklyRule
@@ -49,11 +63,12 @@ def with_free_seats(queryset: QuerySet[Slot], *, now: datetime) -> QuerySet[Slot
     )
 
 
-def bookable_slots(*, now: datetime) -> QuerySet[Slot]:
+def bookable_slots(*, now: datetime, today: date | None = None) -> QuerySet[Slot]:
     """Published future slots of bookable doctors (accounts.credentials: active,
-    verified, licence not expired) for active services."""
+    verified, licence not expired) for active services. `today` is the clinic's date at
+    `now` (a compiled read passes it as its own parameter)."""
     return Slot.objects.filter(
-        bookable_doctor_q(today=clinic_today(now), prefix="doctor__"),
+        bookable_doctor_q(today=clinic_today(now) if today is None else today, prefix="doctor__"),
         status=SlotStatus.PUBLISHED,
         start__gt=now,
         service__is_active=True,
@@ -63,6 +78,8 @@ def bookable_slots(*, now: datetime) -> QuerySet[Slot]:
 @dataclass
 class DoctorRef:
     """The few fields of a doctor that availability shows."""
+
+    role: ClassVar[str] = Role.DOCTOR  # for accounts.names.display_name
 
     pk: int
     name: str
@@ -169,7 +186,9 @@ def _active_services() -> list[Service]:
     ]
 
 
-def availability_for_date(*, day: date, now: datetime | None = None) -> list[ServiceAvailability]:
+def availability_for_date(
+    *, day: date, now: datetime | None = None, service_id: int | None = None
+) -> list[ServiceAvailability]:
     """Every active service with its free slots on one clinic-local day: two queries.
 
     The slot query filters on slot columns only, so PostgreSQL drives it from a range
@@ -180,7 +199,7 @@ def availability_for_date(*, day: date, now: datetime | None = None) -> list[Ser
     that have a free seat.
     """
     now = now or timezone.now()
-    return availability_between(*timefmt.day_bounds(day), now=now)
+    return availability_between(*timefmt.day_bounds(day), now=now, service_id=service_id)
 
 
 def publish_horizon(*, now: datetime) -> date:
@@ -206,18 +225,27 @@ def upcoming_window(*, now: datetime) -> tuple[datetime, datetime]:
     return now, now + timedelta(days=settings.BOOKING_HORIZON_DAYS)
 
 
-def availability_upcoming(*, now: datetime | None = None) -> list[ServiceAvailability]:
+def availability_upcoming(
+    *, now: datetime | None = None, service_id: int | None = None
+) -> list[ServiceAvailability]:
     """Every active service with its free slots from now to the booking horizon (the same
     two queries as one day's, over a longer range of `start`)."""
     now = now or timezone.now()
-    return availability_between(*upcoming_window(now=now), now=now)
+    return availability_between(*upcoming_window(now=now), now=now, service_id=service_id)
 
 
 def availability_between(
-    start: datetime, end: datetime, *, now: datetime
+    start: datetime, end: datetime, *, now: datetime, service_id: int | None = None
 ) -> list[ServiceAvailability]:
-    """Every active service with its free slots starting in [start, end), none started."""
-    result = {service.pk: ServiceAvailability(service) for service in _active_services()}
+    """Every active service (or only `service_id`'s) with its free slots starting in
+    [start, end), none started."""
+    result = {
+        service.pk: ServiceAvailability(service)
+        for service in _active_services()
+        if service_id is None or service.pk == service_id
+    }
+    if not result:
+        return []
     rows = _FREE_SLOT_ROWS.rows(
         start_from=max(start, now), day_end=end, now=now, service_ids=tuple(result)
     )
@@ -270,14 +298,19 @@ def doctor_get_by_email(*, email: str) -> User | None:
     )
 
 
-def doctor_slots_public(*, doctor: User, now: datetime | None = None) -> list[Slot]:
-    """A doctor's bookable future slots with a free seat, for anyone to see."""
+def doctor_slots_public(
+    *, doctor: User, now: datetime | None = None, limit: int | None = None
+) -> list[Slot]:
+    """A doctor's bookable future slots with a free seat, for anyone to see (the first
+    `limit` of them), with their service and doctor."""
     now = now or timezone.now()
-    return list(
+    slots = (
         with_free_seats(bookable_slots(now=now).filter(doctor=doctor), now=now)
         .filter(free_seats__gt=0)
+        .select_related("service", "doctor")
         .order_by("start", "id")
     )
+    return list(slots[:limit] if limit else slots)
 
 
 def doctor_slots_private(*, doctor: User, viewer, now: datetime | None = None) -> list[Slot] | None:
@@ -295,6 +328,177 @@ def doctor_slots_private(*, doctor: User, viewer, now: datetime | None = None) -
 def slot_active_bookings(*, slot: Slot, now: datetime) -> int:
     seats_in_use = holds().confirmed() | holds().running(now=now)
     return seats_in_use.filter(slot=slot).count()
+
+
+# The doctors directory (API.md "Doctors and schedules": doctors, doctors/:id) -----------
+
+MAX_DIRECTORY_SEARCH = 100  # characters of ?q=; a longer term is a 400
+
+
+@dataclass
+class DoctorCard:
+    """A bookable doctor as the directory shows them, with their next free time."""
+
+    role: ClassVar[str] = Role.DOCTOR  # for accounts.names.display_name
+
+    pk: int
+    name: str
+    picture_link: str  # User.image: a link the doctor typed
+    photo: str  # User.photo's name: an uploaded picture, "" if none
+    bio: str
+    specialty_id: int | None
+    specialty_name: str | None
+    next_available: datetime | None
+
+    @property
+    def id(self) -> int:
+        return self.pk
+
+    @property
+    def image(self) -> str:
+        """What every user's `image` shows (accounts.serializers.user_out): the uploaded
+        photo's route when there is one, else the link."""
+        return photo_url(self.pk, self.photo) if self.photo else self.picture_link
+
+
+_CARD_FIELDS = (
+    "id",
+    "name",
+    "image",
+    "photo",
+    "doctor_profile__bio",
+    "doctor_profile__specialty_id",
+    "doctor_profile__specialty__name",
+    "next_available",
+)
+
+
+def next_free_start_subquery(*, now: datetime, today: date) -> Subquery:
+    """The start of the doctor's (OuterRef "pk") first free bookable slot, or NULL: the free
+    seats of appointmentOptions (published, future, bookable doctor, active service, unpaid
+    holds that have not lapsed taken). An index probe of slot_doctor_start_idx from now,
+    stopping at the first slot with a free seat. `today` is the clinic's date at `now`."""
+    first_free = (
+        with_free_seats(bookable_slots(now=now, today=today).filter(doctor=OuterRef("pk")), now=now)
+        .filter(free_seats__gt=0)
+        .order_by("start", "id")
+        .values("start")[:1]
+    )
+    return Subquery(first_free)
+
+
+def service_find_active(*, ref: str) -> Service | None:
+    """An active service named by id or by name (any case); None when there is none."""
+    text = (ref or "").strip()
+    if not text or "\x00" in text:
+        return None
+    services = service_list()
+    if text.isdigit():
+        return services.filter(pk=int(text)).first() if len(text) <= 18 else None
+    return services.filter(name__iexact=text).first()
+
+
+def _directory(
+    *,
+    now: datetime,
+    today: date,
+    specialty_id: int,
+    q: str,
+    by_specialty: bool = False,
+    searching: bool = False,
+    doctor_id: int = 0,
+    one: bool = False,
+) -> QuerySet[User]:
+    """Bookable doctors (accounts.credentials: active, verified, licence not expired on
+    `today`, the clinic's date at `now`), or the one `doctor_id`, by name, each with their
+    next free time: the builder of the compiled reads below (the flags are constants, the
+    rest is bound). Live doctors of a role are read off user_live_role_created_idx."""
+    doctors = User.objects.filter(bookable_doctor_q(today=today), deleted_at__isnull=True)
+    if one:
+        doctors = doctors.filter(pk=doctor_id)
+    if by_specialty:
+        doctors = doctors.filter(doctor_profile__specialty_id=specialty_id)
+    if searching:
+        # The term reaches the SQL as one bound value (the database folds and escapes it).
+        doctors = doctors.filter(folded_contains("name", "doctor_profile__specialty__name", term=q))
+    return doctors.annotate(next_available=next_free_start_subquery(now=now, today=today)).order_by(
+        _name_without_title(), "id"
+    )
+
+
+def _name_without_title():
+    """The name a doctor is sorted by: without a typed "Dr." / "Dr" title (the one
+    accounts.names.display_name drops), so "Dr. Nadia" sorts under N, not D."""
+    return Case(
+        When(name__istartswith="dr. ", then=Substr("name", 5)),
+        When(name__istartswith="dr ", then=Substr("name", 4)),
+        default=F("name"),
+    )
+
+
+# Compiled once per variant (ARCHITECTURE: bench/NOTES.md, "the ORM compiled the same SQL
+# on every request"): the nested free-seat subqueries cost the ORM about 10 ms to compile,
+# a hundred times what PostgreSQL spends running them for a page.
+_DIRECTORY = CompiledQuery(
+    _directory,
+    _CARD_FIELDS,
+    as_tuples=True,
+    now=datetime,
+    today=date,
+    specialty_id=int,
+    q=str,
+    doctor_id=int,
+)
+
+
+def doctor_directory_page(
+    *,
+    specialty: Service | None = None,
+    q: str = "",
+    limit: int,
+    offset: int = 0,
+    now: datetime | None = None,
+) -> Page:
+    """One page of bookable doctors by name (a specialty, a search in their name or
+    specialty, case folded on every database), each with their next free time: one
+    statement (the page with nextAvailable as a subquery, and the total)."""
+    term = (q or "").strip()
+    now = now or timezone.now()
+    rows, total = _DIRECTORY.page(
+        limit=limit,
+        offset=offset,
+        now=now,
+        today=clinic_today(now),
+        specialty_id=specialty.pk if specialty else 0,
+        q=term,
+        doctor_id=0,
+        by_specialty=specialty is not None,
+        searching=bool(term),
+    )
+    return Page([DoctorCard(*row) for row in rows], total)
+
+
+def doctor_card_get(*, doctor_id: int, now: datetime | None = None) -> DoctorCard | None:
+    """One bookable doctor with their next free time; None for anyone else."""
+    now = now or timezone.now()
+    rows = _DIRECTORY.rows(
+        now=now, today=clinic_today(now), specialty_id=0, q="", doctor_id=doctor_id, one=True
+    )
+    return DoctorCard(*rows[0]) if rows else None
+
+
+def first_free_day(*, now: datetime | None = None) -> date | None:
+    """The clinic date of the first free bookable slot up to the publishing horizon."""
+    now = now or timezone.now()
+    _, until = timefmt.day_bounds(publish_horizon(now=now))
+    start = (
+        with_free_seats(bookable_slots(now=now).filter(start__lt=until), now=now)
+        .filter(free_seats__gt=0)
+        .order_by("start", "id")
+        .values_list("start", flat=True)
+        .first()
+    )
+    return timefmt.clinic_today(start) if start else None
 
 
 def schedule_list(*, doctor: User | None) -> list:

@@ -5,10 +5,11 @@ from collections import OrderedDict
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.names import display_name
 from doctors_portal.errors import NotFoundAt
 from scheduling import timefmt
 from scheduling.models import Service, Slot, SlotStatus
-from scheduling.selectors import ServiceAvailability
+from scheduling.selectors import DoctorCard, ServiceAvailability
 
 
 def enum_field(values, **kwargs) -> serializers.ChoiceField:
@@ -231,6 +232,35 @@ class AvailabilityOut(IdNameOut):
     availableSpaces = serializers.IntegerField()
     doctors = AvailabilityDoctorOut(many=True)
     slots = AvailabilitySlotOut(many=True)
+
+
+class DoctorCardOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    _id = serializers.IntegerField()
+    name = serializers.CharField()
+    displayName = serializers.CharField(help_text='"Dr. " and the name, however it was typed')
+    specialty = serializers.CharField(allow_null=True)
+    specialtyId = serializers.IntegerField(allow_null=True)
+    bio = serializers.CharField(allow_blank=True)
+    image = serializers.CharField(allow_blank=True)
+    nextAvailable = serializers.DateTimeField(
+        allow_null=True,
+        help_text="Start of the doctor's first free bookable slot (clinic offset), or null",
+    )
+
+
+def doctor_card_out(card: DoctorCard) -> dict:
+    return {
+        "id": card.pk,
+        "_id": card.pk,
+        "name": card.name,
+        "displayName": display_name(card),
+        "specialty": card.specialty_name,
+        "specialtyId": card.specialty_id,
+        "bio": card.bio or "",
+        "image": card.image,
+        "nextAvailable": timefmt.local_iso(card.next_available) if card.next_available else None,
+    }
 
 
 class DocSlotOut(serializers.Serializer):

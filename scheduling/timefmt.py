@@ -255,8 +255,15 @@ def format_label(start: datetime, end: datetime) -> str:
 
 
 def format_clock(at: datetime) -> str:
-    """One instant's clock time in the clinic's zone, as labels write it ("10.00 AM")."""
+    """'10.00 AM' in the clinic's zone: one instant as a label writes it."""
     return _clock(at.astimezone(clinic_tz()))
+
+
+def format_when(start: datetime, end: datetime | None = None) -> str:
+    """'Saturday, May 27, 2023, 10.00 AM-11.00 AM' (without `end`: '…, 10.00 AM'): the date
+    and time of an appointment wherever it is written (pages, mails, .ics, the admin)."""
+    time_text = format_label(start, end) if end is not None else format_clock(start)
+    return f"{format_date(start)}, {time_text}"
 
 
 def local_iso(at: datetime) -> str:

@@ -2,7 +2,7 @@
 
 from django.urls import re_path
 
-from scheduling.api import ServiceViewSet, SlotViewSet
+from scheduling.api import DoctorViewSet, ServiceViewSet, SlotViewSet
 from scheduling.schedule_api import ScheduleViewSet, TimeOffViewSet
 
 urlpatterns = [
@@ -15,6 +15,10 @@ urlpatterns = [
         r"^appointmentOptions/?$",
         ServiceViewSet.as_view({"get": "options"}),
         name="appointment-options",
+    ),
+    re_path(r"^doctors/?$", DoctorViewSet.as_view({"get": "list"}), name="doctors"),
+    re_path(
+        r"^doctors/(?P<pk>[^/]+)/?$", DoctorViewSet.as_view({"get": "retrieve"}), name="doctor"
     ),
     re_path(
         r"^slots/?$",

@@ -5,12 +5,14 @@ lists bookings, is a project page: doctors_portal.pages.doctor_dashboard."""
 from datetime import timedelta
 
 from django.conf import settings
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.models import User
+from doctors_portal.api.pagination import MAX_PAGE
 from scheduling import selectors, timefmt
-from scheduling.forms import DatePickForm
+from scheduling.forms import DatePickForm, DoctorSearchForm
 
 
 def labelled(slots):
@@ -21,14 +23,16 @@ def labelled(slots):
     return slots
 
 
-def _chosen_day(request):
-    """(day, form, notice) for the ?date= of the request (clinic-local), or today. A bad date
-    says so on the form, a date the clinic does not book in a notice; both show today."""
+def _chosen_day(request, *, first_free: bool = False):
+    """(day, form, notice) for the ?date= of the request (clinic-local), or today (with
+    `first_free`: the first date with free times, when it is not today). A bad date says so
+    on the form, a date the clinic does not book in a notice; both show today."""
     now = timezone.now()
     today = timefmt.clinic_today(now)
     raw = request.GET.get("date")
     if not raw:
-        return today, DatePickForm(initial={"date": today}), ""
+        day = (selectors.first_free_day(now=now) or today) if first_free else today
+        return day, DatePickForm(initial={"date": day}), ""
     form = DatePickForm(request.GET)
     if not form.is_valid():
         return today, form, ""
@@ -62,14 +66,24 @@ def _day_context(day):
 
 
 def home(request):
-    day, form, notice = _chosen_day(request)
+    """Free places per service on a date: the ?date= asked, else the first date with free
+    times. Services with free places first, the ones without after (each in name order)."""
+    day, form, notice = _chosen_day(request, first_free=True)
     availability = selectors.availability_for_date(day=day)
     for entry in availability:
         labelled(entry.slots)
+    availability.sort(key=lambda entry: entry.available_spaces == 0)  # stable: names stay
+    jumped = not request.GET.get("date") and day != timefmt.clinic_today()
     return render(
         request,
         "pages/home.html",
-        {"form": form, "notice": notice, "availability": availability, **_day_context(day)},
+        {
+            "form": form,
+            "notice": notice,
+            "jumped": jumped,
+            "availability": availability,
+            **_day_context(day),
+        },
         status=400 if form.errors or notice else 200,
     )
 
@@ -89,10 +103,62 @@ def service_slots(request, pk: int):
     )
 
 
+DIRECTORY_PAGE_SIZE = 10
+DOCTOR_PAGE_SLOTS = 60  # the doctor's page lists their next free times, at most this many
+
+
+def doctors(request):
+    """The doctors directory: bookable doctors by name, filtered by specialty and a search,
+    each with their next free time (the API's selector)."""
+    form = DoctorSearchForm(request.GET or None)
+    specialty, q, page = None, "", 1
+    if form.is_bound:
+        form.is_valid()  # a bad field is shown on the form; the valid ones still apply
+        specialty = form.cleaned_data.get("specialty")
+        q = (form.cleaned_data.get("q") or "").strip()
+        page = min(form.cleaned_data.get("page") or 1, MAX_PAGE)
+    result = selectors.doctor_directory_page(
+        specialty=specialty,
+        q=q,
+        limit=DIRECTORY_PAGE_SIZE,
+        offset=(page - 1) * DIRECTORY_PAGE_SIZE,
+    )
+    pages = max(1, -(-result.total // DIRECTORY_PAGE_SIZE))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "pages/doctors.html",
+        {
+            "form": form,
+            "cards": result.rows,
+            "total": result.total,
+            "page": page,
+            "pages": pages,
+            "prev_page": page - 1 if page > 1 else None,
+            "next_page": page + 1 if page < pages else None,
+            "query": query.urlencode(),
+            "filtered": bool(specialty or q),
+        },
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
 def doctor_slots(request, pk: int):
-    doctor = get_object_or_404(User, pk=pk, role=Role.DOCTOR, is_active=True)
-    slots = labelled(selectors.doctor_slots_public(doctor=doctor))
+    """One bookable doctor: their next free time and the free times to book (the same links
+    as every list of slots); a 404 for anyone else, as the API's doctors/:id."""
+    now = timezone.now()
+    card = selectors.doctor_card_get(doctor_id=pk, now=now)
+    if card is None:
+        raise Http404("No such doctor.")
+    slots = labelled(
+        selectors.doctor_slots_public(doctor=User(pk=pk), now=now, limit=DOCTOR_PAGE_SLOTS)
+    )
     days: dict[str, list] = {}
     for slot in slots:
         days.setdefault(slot.date_text, []).append(slot)
-    return render(request, "pages/doctor.html", {"doctor": doctor, "days": days})
+    return render(
+        request,
+        "pages/doctor.html",
+        {"doctor": card, "days": days, "more": len(slots) == DOCTOR_PAGE_SLOTS},
+    )

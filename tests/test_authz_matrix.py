@@ -392,6 +392,13 @@ MATRIX: dict[tuple[str, str], Row] = {
     (API + "^appointmentOptions/?$", "GET"): Row(
         lambda w: f"/api/v1/appointmentOptions?date={_future_day(3)}", same(200)
     ),
+    # The doctors directory: public; unverified doctors and non-doctors are 404 to everyone.
+    (API + "^doctors/?$", "GET"): Row(
+        lambda w: "/api/v1/doctors?specialty=Matrix Check-up", same(200)
+    ),
+    (API + "^doctors/(?P<pk>[^/]+)/?$", "GET"): Row(
+        lambda w: f"/api/v1/doctors/{w.doctor.pk}", same(200)
+    ),
     (API + "^slots/?$", "POST"): Row(
         lambda w: "/api/v1/slots",
         E(401, 403, 403, 201, 403, 403, 201),
@@ -550,6 +557,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     # Pages (a signed-in session).
     ("", "*"): Row(lambda w: "/", same(200), page=True),
     ("services/<int:pk>/", "*"): Row(lambda w: f"/services/{w.service.pk}/", same(200), page=True),
+    ("doctors/", "*"): Row(lambda w: "/doctors/?q=a", same(200), page=True),
     ("doctors/<int:pk>/", "*"): Row(lambda w: f"/doctors/{w.doctor.pk}/", same(200), page=True),
     ("signup/", "*"): Row(lambda w: "/signup/", E(200, 302, 302, 302, 302, 302, 302), page=True),
     ("login/", "GET"): Row(lambda w: "/login/", E(200, 302, 302, 302, 302, 302, 302), page=True),

@@ -229,9 +229,27 @@ def test_a_sliced_builder_is_refused():
         sliced.rows()
 
 
-def test_parameters_are_ints_strings_or_datetimes():
+def test_parameters_are_ints_strings_datetimes_or_dates():
     with pytest.raises(TypeError):
-        CompiledQuery(lambda *, day: Booking.objects.all(), ["id"], day=date)
+        CompiledQuery(lambda *, share: Booking.objects.all(), ["id"], share=float)
+
+
+def test_a_date_parameter_is_bound_not_compiled_in(bookings_world, django_assert_num_queries):
+    # A clinic's "today" (the licence rule of a bookable doctor) is a date: compiled once,
+    # each day then only bound.
+    query = CompiledQuery(
+        lambda *, day: Booking.objects.filter(created_at__date__gte=day).order_by("id"),
+        ["id"],
+        as_tuples=True,
+        day=date,
+    )
+    today = timezone.now().date()
+    assert query.rows(day=today - timedelta(days=1)) == list(
+        Booking.objects.order_by("id").values_list("id")
+    )
+    with django_assert_num_queries(1):
+        assert query.rows(day=today + timedelta(days=1)) == []
+    assert len(query._cache) == 1
 
 
 def test_count_binds_its_own_parameters(bookings_world):

@@ -105,3 +105,14 @@ class PageLimitPagination(BasePagination):
                 "schema": {"type": "integer", "minimum": 1},
             },
         ]
+
+
+def page_parameters() -> list:
+    """`page` and `limit` as drf-spectacular parameters, for list actions that page by hand
+    (paginate_rows) and so get no paginator's parameters from the schema generator."""
+    from drf_spectacular.utils import OpenApiParameter
+
+    return [
+        OpenApiParameter(name=p["name"], type=p["schema"], description=p["description"])
+        for p in PageLimitPagination().get_schema_operation_parameters(None)
+    ]

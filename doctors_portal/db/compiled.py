@@ -9,6 +9,8 @@ only binds new values, applying the same converters `.values()` would.
 The database is the router's choice for reading the queryset's model
 (`router.db_for_read`), as for any ORM read, unless `using` names one.
 
+Date parameters are calendar days (a clinic's today) compared with date columns.
+
 Int parameters are ids compared for equality: one outside the 64-bit range matches
 nothing (as the ORM answers), instead of reaching the database as an error.
 
@@ -25,7 +27,7 @@ import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from django.core.exceptions import EmptyResultSet
@@ -36,6 +38,7 @@ from django.db.models.expressions import RawSQL
 # Values no real argument takes: ids and counts are positive, clinic times are recent.
 _INT_MARKERS = (-7_340_000_000_000, -8_340_000_000_000)
 _INSTANT_MARKERS = (datetime(1901, 2, 3, tzinfo=UTC), datetime(1902, 3, 4, tzinfo=UTC))
+_DAY_MARKERS = (date(1903, 4, 5), date(1904, 5, 6))
 _STR_MARKERS = ("\x1fcompiled-a-", "\x1fcompiled-b-")
 _BIGINT = 2**63
 _TOTAL = "compiled_query_total"
@@ -83,8 +86,8 @@ class CompiledQuery:
     dicts (`.values()`) or with `as_tuples` as tuples (`.values_list()`), and the count
     counts its primary keys (without the joins the fields need).
 
-    `parameters` name the arguments bound at run time and their kind (int, str or
-    datetime). Every other keyword passed to `rows`/`count` is a constant: it is handed
+    `parameters` name the arguments bound at run time and their kind (int, str,
+    datetime or date). Every other keyword passed to `rows`/`count` is a constant: it is handed
     to the builder as is and selects a separately compiled variant (so it must be
     hashable and come from a small set, such as an optional filter being on or off).
     """
@@ -99,8 +102,8 @@ class CompiledQuery:
         **parameters: type,
     ):
         for name, kind in parameters.items():
-            if kind not in (int, str, datetime):
-                raise TypeError(f"{name}: a parameter is an int, a str or a datetime")
+            if kind not in (int, str, datetime, date):
+                raise TypeError(f"{name}: a parameter is an int, a str, a datetime or a date")
         self.build = build
         self.fields = tuple(fields)
         self.as_tuples = as_tuples
@@ -238,6 +241,15 @@ class CompiledQuery:
                 # list's own filters repeated there, a generic plan made for a short list
                 # drives from them and joins the whole list before picking the page.
                 rows = base.model._base_manager.filter(pk__in=keys)
+                # Annotations among the fields (a correlated subquery such as a doctor's
+                # next free time) are computed for the page's rows only.
+                annotations = {
+                    name: base.query.annotations[name]
+                    for name in fields
+                    if name in base.query.annotations
+                }
+                if annotations:
+                    rows = rows.annotate(**annotations)
                 if base.query.order_by:
                     rows = rows.order_by(*base.query.order_by)
                 queryset = rows.annotate(
@@ -340,12 +352,16 @@ def _marker(kind: type, side: int, index: int) -> Any:
         return _INT_MARKERS[side] - index
     if kind is str:
         return f"{_STR_MARKERS[side]}{index}"
+    if kind is date:
+        return _DAY_MARKERS[side] + timedelta(days=index)
     return _INSTANT_MARKERS[side] + timedelta(seconds=index)
 
 
 def _adapt(connection, kind: type, value: Any) -> Any:
     if kind is datetime:
         return connection.ops.adapt_datetimefield_value(value)
+    if kind is date:
+        return connection.ops.adapt_datefield_value(value)
     if kind is int:
         return int(value)
     return str(value)

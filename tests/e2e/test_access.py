@@ -61,7 +61,8 @@ def test_every_page_fits_a_phone_screen(new_page):
     doctor = DoctorFactory()
     slot = future_slot(doctor, days=2)
     page = new_page(phone=True)
-    pages = ["/", "/login/", "/signup/", f"/services/{slot.service_id}/", f"/doctors/{doctor.pk}/"]
+    pages = ["/", "/login/", "/signup/", f"/services/{slot.service_id}/", "/doctors/"]
+    pages.append(f"/doctors/{doctor.pk}/")
     for url in pages:
         page.goto(url)
         assert fits_the_screen(page), url

@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.names import display_name
 from bookings.models import Booking, BookingStatus
 from bookings.services import booking_create
 from scheduling import timefmt
@@ -67,9 +68,9 @@ def test_sign_in_and_sign_up_say_which_time_they_lead_to(client, slot):
     login = client.get(reverse("pages:book", args=[slot.pk]), follow=True)
     intent = f"{timefmt.format_label(slot.start, slot.end)} on {timefmt.format_date(slot.start)}"
     page = login.content.decode()
-    assert f"Sign in to book {intent} with {slot.doctor.name} (Teeth Cleaning)" in page
+    assert f"Sign in to book {intent} with {display_name(slot.doctor)} (Teeth Cleaning)" in page
     signup = client.get(reverse("pages:signup"), {"next": next_url}).content.decode()
-    assert f"Create an account to book {intent} with {slot.doctor.name}" in signup
+    assert f"Create an account to book {intent} with {display_name(slot.doctor)}" in signup
     assert "Sign in to book" not in client.get(reverse("pages:login")).content.decode()
     elsewhere = client.get(reverse("pages:login"), {"next": "/appointments/"}).content.decode()
     assert "to book" not in elsewhere
