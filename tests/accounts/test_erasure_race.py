@@ -17,9 +17,8 @@ from tests.factories import AdminFactory, DoctorFactory, PatientFactory
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="row locks: PostgreSQL (SQLite locks it all)"
-    ),
+    # Row locks: PostgreSQL (SQLite locks the whole database).
+    pytest.mark.postgresql_only,
 ]
 
 

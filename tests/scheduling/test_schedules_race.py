@@ -83,10 +83,9 @@ def test_two_concurrent_generations_make_each_slot_once(settings):
     print(f"{connection.vendor}: {count} slots, generations returned {sorted(results)}")
 
 
+@pytest.mark.postgresql_only  # the exclusion constraint is PostgreSQL's
 @pytest.mark.django_db(transaction=True)
 def test_without_the_locks_the_database_still_refuses_a_second_copy(settings, monkeypatch):
-    if connection.vendor != "postgresql":
-        pytest.skip("the exclusion constraint is PostgreSQL's")
     settings.BOOKING_HORIZON_DAYS = 14
     rule = _rule()
     # A writer that forgot the doctor's lock: only the exclusion constraint stands.
