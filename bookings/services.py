@@ -44,6 +44,7 @@ from bookings.seats import (
 from doctors_portal.errors import Conflict, DomainError, Forbidden, NotFoundAt
 from scheduling import timefmt
 from scheduling.models import Slot, SlotStatus
+from scheduling.selectors import bookable_day
 
 
 class AccountGone(Forbidden):
@@ -440,7 +441,10 @@ def _doctor_day_slots(*, doctor_id, day, now) -> list[Slot]:
     """The doctor's bookable future slots of that clinic day, locked in id order."""
     if not User.objects.filter(bookable_doctor_q(today=clinic_today(now)), pk=doctor_id).exists():
         raise NotFoundAt("No such doctor.", path="doctorId")
-    since, until = timefmt.day_bounds(day)
+    try:  # a day the clinic does not book (past, beyond the horizon or the calendar)
+        since, until = timefmt.day_bounds(bookable_day(day=day, now=now))
+    except timefmt.TimeFormatError as exc:
+        raise DomainError(str(exc), path="date") from None
     ids = list(
         Slot.objects.filter(
             doctor_id=doctor_id,

@@ -34,7 +34,7 @@ from django.core.cache import caches
 from django.core.cache.backends.dummy import DummyCache
 from django.db import transaction
 
-from accounts.credentials import licence_expires_at
+from accounts.credentials import clinic_today, licence_expires_at
 from scheduling import selectors, timefmt
 
 logger = logging.getLogger(__name__)
@@ -115,8 +115,9 @@ def _valid_until(
         for slot in item.slots
         if slot.doctor.license_expires_on is not None
     }
-    if expiries:
-        # A listed doctor's licence expires: their slots leave the list at that midnight.
+    # A listed doctor's licence expires: their slots leave the list at that midnight. Only
+    # an expiry before the answer's MAX_AGE matters (and 9999-12-31 has no midnight after).
+    if expiries and min(expiries) <= clinic_today(now + MAX_AGE):
         limits.append(licence_expires_at(min(expiries)))
     if day is None:
         start, end = selectors.upcoming_window(now=now)

@@ -106,6 +106,20 @@ class TestJoin:
         assert response.status_code == 400, response.json()
         assert not WaitlistEntry.objects.exists()
 
+    @pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "Friday, December 31, 9999"])
+    def test_a_day_beyond_the_calendar_is_400(self, client_for, patient, doctor, full_slot, day):
+        # An outside tester's 500: the day's bounds do not exist at the calendar's ends.
+        response = join(client_for(patient), {"doctorId": doctor.pk, "date": day})
+        assert response.status_code == 400, response.json()
+        assert response.json()["errorMessages"][0]["path"] == "date"
+        assert not WaitlistEntry.objects.exists()
+
+    def test_a_day_the_clinic_does_not_book_is_400(self, client_for, patient, doctor, full_slot):
+        for day in (clinic_today() - timedelta(days=1), clinic_today() + timedelta(days=4000)):
+            response = join(client_for(patient), {"doctorId": doctor.pk, "date": day.isoformat()})
+            assert response.status_code == 400, response.json()
+        assert not WaitlistEntry.objects.exists()
+
     def test_join_a_doctors_full_day(self, client_for, patient, doctor, service, full_slot):
         day = full_slot.start.astimezone(timezone.get_current_timezone()).date()
         from scheduling import timefmt
