@@ -188,20 +188,34 @@ def slot_publish(request):
 @require_POST
 def slot_remove(request, pk: int):
     doctor = _require_doctor(request)
+    return _remove(
+        request,
+        lambda: services.slot_update(slot_id=pk, by=doctor, status=SlotStatus.CANCELLED),
+        missing="No such slot.",
+        done=lambda slot: (
+            f"Removed {timefmt.format_date(slot.start)} "
+            f"{timefmt.format_label(slot.start, slot.end)}."
+        ),
+    )
+
+
+def _remove(request, call, *, missing: str, done):
+    """A dashboard Remove button: run the service; an unknown id is the page's 404, a
+    refusal is shown as messages, success as `done(result)`; back to the dashboard."""
     try:
-        slot = services.slot_update(slot_id=pk, by=doctor, status=SlotStatus.CANCELLED)
+        result = call()
     except DomainError as exc:
         if page_status(exc) == 404:
-            raise Http404("No such slot.") from None
+            raise Http404(missing) from None
         for _path, message in service_errors(exc):
             messages.error(request, message)
     else:
-        messages.success(
-            request,
-            f"Removed {timefmt.format_date(slot.start)} "
-            f"{timefmt.format_label(slot.start, slot.end)}.",
-        )
+        messages.success(request, done(result))
     return redirect("pages:doctor_dashboard")
+
+
+def _withdrawn(count: int) -> str:
+    return f"{count} free slot{'s' if count != 1 else ''} withdrawn"
 
 
 @login_required
@@ -252,22 +266,15 @@ HOURS_FIELDS = {
 @require_POST
 def schedule_remove(request, pk: int):
     doctor = _require_doctor(request)
-    try:
-        result = schedules.schedule_delete(rule_id=pk, by=doctor)
-    except DomainError as exc:
-        if page_status(exc) == 404:
-            raise Http404("No such weekly hours.") from None
-        for _path, message in service_errors(exc):
-            messages.error(request, message)
-    else:
-        kept = len(result.kept)
-        messages.success(
-            request,
-            f"Weekly hours removed: {result.removed} free slot"
-            f"{'s' if result.removed != 1 else ''} withdrawn"
-            + (f", {kept} booked kept." if kept else "."),
-        )
-    return redirect("pages:doctor_dashboard")
+    return _remove(
+        request,
+        lambda: schedules.schedule_delete(rule_id=pk, by=doctor),
+        missing="No such weekly hours.",
+        done=lambda result: (
+            f"Weekly hours removed: {_withdrawn(result.removed)}"
+            + (f", {len(result.kept)} booked kept." if result.kept else ".")
+        ),
+    )
 
 
 @login_required
@@ -294,8 +301,7 @@ def time_off_add(request):
         else:
             messages.success(
                 request,
-                f"Time off added: {result.removed} free slot"
-                f"{'s' if result.removed != 1 else ''} withdrawn.",
+                f"Time off added: {_withdrawn(result.removed)}.",
             )
             return redirect("pages:doctor_dashboard")
     return _dashboard(request, off_form=form, status=400)
@@ -305,13 +311,9 @@ def time_off_add(request):
 @require_POST
 def time_off_remove(request, pk: int):
     doctor = _require_doctor(request)
-    try:
-        result = schedules.time_off_delete(time_off_id=pk, by=doctor)
-    except DomainError as exc:
-        if page_status(exc) == 404:
-            raise Http404("No such time off.") from None
-        for _path, message in service_errors(exc):
-            messages.error(request, message)
-    else:
-        messages.success(request, f"Time off removed: {result.created} slots published again.")
-    return redirect("pages:doctor_dashboard")
+    return _remove(
+        request,
+        lambda: schedules.time_off_delete(time_off_id=pk, by=doctor),
+        missing="No such time off.",
+        done=lambda result: f"Time off removed: {result.created} slots published again.",
+    )
