@@ -84,6 +84,34 @@ COMPUTED = {
 }
 
 
+# Companion benchmarks, run in the same `run` after each size's endpoints: bench/<name>.py
+# with `measure --size S` (same environment as the server, DATABASE_URL of that size's
+# dataset) writes bench/out/<name>-<size>.json, and its `section(OUT)` returns
+# (report lines, missed targets) for RESULTS.md. A missing module is left out.
+COMPANIONS = [
+    name
+    for name in ("write_bench", "slot_bench", "mix_bench", "peer_bench")
+    if (BENCH / f"{name}.py").exists()
+]
+if os.environ.get("BENCH_COMPANIONS") is not None:
+    COMPANIONS = [n for n in os.environ["BENCH_COMPANIONS"].split(",") if n in COMPANIONS]
+
+
+def companion_sections() -> tuple[list[str], list[str]]:
+    import importlib
+
+    sys.path.insert(0, str(BENCH))
+    lines: list[str] = []
+    misses: list[str] = []
+    for name in COMPANIONS:
+        section = getattr(importlib.import_module(name), "section", None)
+        if section is not None:
+            more, missed = section(OUT)
+            lines += more
+            misses += missed
+    return lines, misses
+
+
 def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
@@ -868,6 +896,9 @@ def report(command: str) -> str:
             )
             if growth > TARGET_P50_GROWTH:
                 misses.append(f"{labels[key]}: p50 grew {growth:.2f} x from smallest to largest")
+    extra_lines, extra_misses = companion_sections()
+    lines += extra_lines
+    misses += extra_misses
     lines += ["", "## Targets", ""]
     if misses:
         lines += ["Missed in this run:", ""] + [f"- {m}" for m in misses]
@@ -930,6 +961,14 @@ def main() -> None:
         if args.profile:
             cmd += ["--profile", args.profile]
         subprocess.run(cmd, cwd=ROOT, env=env, check=True)
+        for name in COMPANIONS:
+            log(f"{size}: bench/{name}.py")
+            subprocess.run(
+                [PY, str(BENCH / f"{name}.py"), "measure", "--size", size],
+                cwd=ROOT,
+                env=env,
+                check=True,
+            )
     # Weekly hours: a year for 100 doctors, on a database of its own (bench/schedule_bench.py).
     log("weekly hours: a year for 100 doctors (bench/schedule_bench.py)")
     subprocess.run(
