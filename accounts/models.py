@@ -175,7 +175,9 @@ class DoctorProfile(models.Model):
         indexes = [models.Index(fields=["is_verified"], name="doctor_verified_idx")]
 
     def __str__(self) -> str:
-        return f"Dr. {self.user.name}"
+        from accounts.names import display_name  # names imports this module
+
+        return display_name(self.user)
 
 
 def specialties():

@@ -98,9 +98,12 @@ class ScheduleViewSet(viewsets.ViewSet):
         data = SchedulePatchInput(data=require_json_object(request.data))
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        values.pop("docEmail", None)
+        named = values.pop("docEmail", None)
+        # Naming a doctor is allowed only as the caller may (403 otherwise); the service
+        # refuses a doctor other than the rule's own (a rule does not change hands).
+        doctor = _target_doctor(request, named) if named else None
         result = schedules.schedule_update(
-            rule_id=_pk(pk), by=request.user, changes=_service_args(values)
+            rule_id=_pk(pk), by=request.user, changes=_service_args(values), doctor=doctor
         )
         return ok(schedule_result_out(result), message="Weekly hours changed")
 

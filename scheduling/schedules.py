@@ -414,15 +414,26 @@ UPDATABLE = (
 
 @transaction.atomic
 def schedule_update(
-    *, rule_id: int, by: User, changes: dict, now: datetime | None = None
+    *,
+    rule_id: int,
+    by: User,
+    changes: dict,
+    doctor: User | None = None,
+    now: datetime | None = None,
 ) -> ScheduleResult:
     """Change a rule: its future unbooked slots are withdrawn and the new ones generated;
-    booked ones stay (`kept`). `changes` holds any of UPDATABLE (weekdays a list)."""
+    booked ones stay (`kept`). `changes` holds any of UPDATABLE (weekdays a list);
+    `doctor`, when the caller named one, must be the rule's own."""
     now = now or timezone.now()
     unknown = set(changes) - set(UPDATABLE)
     if unknown:
         raise DomainError(errors={name: ["This field cannot be changed."] for name in unknown})
-    doctor, rule = _rule_for(rule_id=rule_id, by=by)
+    owner, rule = _rule_for(rule_id=rule_id, by=by)
+    if doctor is not None and doctor.pk != owner.pk:
+        raise DomainError(
+            errors={"docEmail": ["Weekly hours stay with their doctor: end them and add new ones."]}
+        )
+    doctor = owner
     _check_may_publish(doctor=doctor, by=by)
     for name, value in changes.items():
         if name == "weekdays":

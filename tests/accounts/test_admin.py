@@ -42,6 +42,14 @@ def test_doctor_change_page_shows_the_profile_inline(admin_client, doctor):
     assert "doctor_profile-TOTAL_FORMS" in response.content.decode()
 
 
+def test_a_titled_doctor_name_is_not_titled_twice_in_the_admin(admin_client):
+    doctor = DoctorFactory(name="Dr. Tanvir Karim")
+    page = admin_client.get(reverse("admin:accounts_user_change", args=[doctor.pk]))
+    assert "Dr. Tanvir Karim" in page.content.decode()
+    assert "Dr. Dr." not in page.content.decode()
+    assert str(doctor.doctor_profile) == "Dr. Tanvir Karim"
+
+
 def test_verify_and_revoke_actions(admin_client, admin_user):
     pending = DoctorFactory(profile__verified=False)
     patient = PatientFactory()

@@ -419,6 +419,29 @@ def test_patch_and_delete_by_others(client_for, doctor, other_doctor, patient, s
     assert client_for(doctor).delete("/api/v1/schedules/99999999999999999999").status_code == 404
 
 
+def test_patch_naming_another_doctor_is_refused_and_changes_nothing(
+    client_for, admin_user, doctor, other_doctor, service
+):
+    rule = post_rule(client_for(doctor), service).json()["data"]
+    url = f"/api/v1/schedules/{rule['id']}"
+    own = client_for(doctor)
+    # A doctor may name only themself; an admin may not move the rule to another doctor.
+    refused = own.patch(url, {"capacity": 2, "docEmail": other_doctor.email}, format="json")
+    assert refused.status_code == 403
+    moved = client_for(admin_user).patch(
+        url, {"capacity": 2, "docEmail": other_doctor.email}, format="json"
+    )
+    assert moved.status_code == 400
+    assert "docEmail" in errors(moved)
+    unknown = own.patch(url, {"capacity": 2, "docEmail": "nobody@example.com"}, format="json")
+    assert unknown.status_code == 403
+    assert WeeklyRule.objects.get().capacity == 1
+    assert WeeklyRule.objects.get().doctor == doctor
+    same = own.patch(url, {"capacity": 2, "docEmail": doctor.email.upper()}, format="json")
+    assert same.status_code == 200, same.json()
+    assert WeeklyRule.objects.get().capacity == 2
+
+
 def test_patch_into_another_rule_is_400_and_changes_nothing(client_for, doctor, service):
     client = client_for(doctor)
     first = post_rule(client, service).json()["data"]
