@@ -44,6 +44,8 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 TARGET_ONE_READ_RATIO = 0.60
 TARGET_OPTIONS_RATIO = 0.25
+# slot/:email, a doctor's bookable slots (issue 16): half the floor, and flat with size.
+TARGET_SLOT_RATIO = 0.50
 TARGET_P99_OVER_P50 = 3.0
 TARGET_P50_GROWTH = 1.3
 TARGET_RSS_MIB = 150
@@ -69,6 +71,10 @@ ENDPOINTS = [
     ("doctor_id", "doctors/:id", "object", 2000),
     ("options_service", "appointmentOptions?service=&date=", "options", 1000),
     ("options_service_computed", "appointmentOptions?service=&date= (no cache)", "computed", 600),
+    ("slot_email", "slot/:email (public, first page)", "slot", 2000),
+    ("schedules", "schedules (the doctor's weekly hours)", "page", 2000),
+    ("time_off", "time-off (the doctor's time off)", "page", 2000),
+    ("waitlist", "waitlist (the patient's entries)", "page", 2000),
 ]
 # BENCH_ENDPOINTS=doctors,options_service,...: only these (and the floor) in this run.
 if os.environ.get("BENCH_ENDPOINTS"):
@@ -391,7 +397,17 @@ def discover() -> dict:
         .order_by("-n", "doctor_profile__specialty")
         .first()
     )
+    slot_doctor, slot_doctor_window, slot_doctor_future = slot_email_doctor(now)
+    rules_doctor, rules, offs = schedules_doctor(doctor, now)
+    waitlisted = waitlist_patient(patient, now)
     return {
+        "slot_doctor": slot_doctor,
+        "slot_doctor_window": slot_doctor_window,
+        "slot_doctor_future": slot_doctor_future,
+        "rules_doctor": rules_doctor,
+        "rules": rules,
+        "time_off": offs,
+        "waitlisted": waitlisted,
         "date": busiest["day"].isoformat(),
         "date_slots": busiest["n"],
         "doctor": doctor,
@@ -409,6 +425,112 @@ def discover() -> dict:
             "doctors": User.objects.filter(role=Role.DOCTOR).count(),
         },
     }
+
+
+def slot_email_doctor(now) -> tuple:
+    """slot/:email's doctor: the one with the most free bookable slots in the upcoming
+    window (what the first page holds), then the most future slots (what an unbounded
+    answer would list); with how many of each."""
+    from django.db.models import Count, F
+
+    from accounts.models import User
+    from scheduling.models import Slot, SlotStatus
+    from scheduling.selectors import bookable_slots, upcoming_window
+
+    start, end = upcoming_window(now=now)
+    row = (
+        bookable_slots(now=now)
+        .filter(start__lt=end, seats_taken__lt=F("capacity"))
+        .values("doctor")
+        .annotate(n=Count("id"))
+        .order_by("-n", "doctor")
+        .first()
+    )
+    if row is None:
+        raise RuntimeError("no doctor has a free bookable slot in the upcoming window")
+    future = Slot.objects.filter(
+        doctor=row["doctor"], status=SlotStatus.PUBLISHED, start__gt=start
+    ).count()
+    return User.objects.get(pk=row["doctor"]), row["n"], future
+
+
+def schedules_doctor(doctor, now) -> tuple:
+    """A doctor with weekly hours and time off, for GET schedules and GET time-off: one that
+    has some, else `doctor` given a few (idempotent). Added rules ended yesterday and the
+    time off lies after every slot of the dataset, so nothing is generated or withdrawn:
+    the dataset's answers stay as the builder made them."""
+    from datetime import time as clock
+    from datetime import timedelta
+
+    from accounts.models import User
+    from scheduling import timefmt
+    from scheduling.models import Service, TimeOff, WeeklyRule
+
+    rule = WeeklyRule.objects.order_by("doctor_id", "id").first()
+    if rule is not None:
+        doctor = User.objects.get(pk=rule.doctor_id)
+    else:
+        today = timefmt.clinic_today(now)
+        service = doctor.doctor_profile.specialty or Service.objects.order_by("id").first()
+        WeeklyRule.objects.bulk_create(
+            WeeklyRule(
+                doctor=doctor,
+                service=service,
+                weekdays=weekdays,
+                start_time=clock(hour),
+                end_time=clock(hour + 4),
+                slot_minutes=30,
+                valid_from=today - timedelta(days=90),
+                valid_until=today - timedelta(days=1),
+                generated_until=today - timedelta(days=1),
+            )
+            for weekdays, hour in (("mon,wed,fri", 9), ("tue,thu", 13), ("sat", 8))
+        )
+    if not TimeOff.objects.filter(doctor=doctor, end__gt=now).exists():
+        start = timefmt.day_bounds(timefmt.clinic_today(now) + timedelta(days=4000))[0]
+        TimeOff.objects.bulk_create(
+            TimeOff(
+                doctor=doctor,
+                start=start + timedelta(days=7 * i),
+                end=start + timedelta(days=7 * i + 2),
+                reason="bench",
+            )
+            for i in range(3)
+        )
+    rules = WeeklyRule.objects.filter(doctor=doctor).count()
+    offs = TimeOff.objects.filter(doctor=doctor, end__gt=now).count()
+    return doctor, rules, offs
+
+
+def waitlist_patient(patient, now) -> int:
+    """GET waitlist's patient: `patient`, in line for a few full future slots (added once,
+    waiting: they hold no seat, so no other answer changes)."""
+    from django.db.models import F
+
+    from bookings.models import WAITLIST_OPEN_STATUSES, WaitlistEntry
+    from scheduling import timefmt
+    from scheduling.models import Slot, SlotStatus
+
+    open_entries = WaitlistEntry.objects.filter(patient=patient, status__in=WAITLIST_OPEN_STATUSES)
+    if not open_entries.exists():
+        full = (
+            Slot.objects.filter(
+                status=SlotStatus.PUBLISHED, start__gt=now, seats_taken__gte=F("capacity")
+            )
+            .exclude(bookings__patient=patient)
+            .order_by("start", "id")[:5]
+        )
+        WaitlistEntry.objects.bulk_create(
+            WaitlistEntry(
+                patient=patient,
+                slot=slot,
+                doctor_id=slot.doctor_id,
+                day=timefmt.clinic_today(slot.start),
+                created_at=now,
+            )
+            for slot in full
+        )
+    return open_entries.count()
 
 
 def requests_for(d: dict) -> dict[str, tuple[str, str]]:
@@ -432,6 +554,10 @@ def requests_for(d: dict) -> dict[str, tuple[str, str]]:
         "doctors": ("/api/v1/doctors", ""),
         "doctors_filtered": (f"/api/v1/doctors?specialty={d['specialty_id']}&q=1", ""),
         "doctor_id": (f"/api/v1/doctors/{d['doctor'].pk}", ""),
+        "slot_email": (f"/api/v1/slot/{quote(d['slot_doctor'].email)}", ""),
+        "schedules": ("/api/v1/schedules", token_for(d["rules_doctor"])),
+        "time_off": ("/api/v1/time-off", token_for(d["rules_doctor"])),
+        "waitlist": ("/api/v1/waitlist", token_for(d["patient"])),
         "options_service": (
             f"/api/v1/appointmentOptions?date={d['date']}&service={d['specialty_id']}",
             "",
@@ -599,7 +725,9 @@ def measure(size: str, workers: int, scale: float, profile: str | None) -> dict:
     d = discover()
     log(
         f"{size}: {d['totals']}; date {d['date']} has {d['date_slots']} slots; doctor has "
-        f"{d['doctor_bookings']} bookings; patient has {d['patient_bookings']}"
+        f"{d['doctor_bookings']} bookings; patient has {d['patient_bookings']}; slot/:email "
+        f"doctor has {d['slot_doctor_window']} free slots in the window, "
+        f"{d['slot_doctor_future']} future"
     )
     connection.close()
     server = Server(dict(os.environ), workers)
@@ -610,6 +738,11 @@ def measure(size: str, workers: int, scale: float, profile: str | None) -> dict:
         "date_slots": d["date_slots"],
         "doctor_bookings": d["doctor_bookings"],
         "patient_bookings": d["patient_bookings"],
+        "slot_doctor_window": d["slot_doctor_window"],
+        "slot_doctor_future": d["slot_doctor_future"],
+        "rules": d["rules"],
+        "time_off": d["time_off"],
+        "waitlisted": d["waitlisted"],
     }
     try:
         # Without REDIS_URL the availability cache is a dummy (settings); nothing else these
@@ -756,6 +889,25 @@ def schedules_section() -> list[str]:
     ]
 
 
+def resched_section() -> list[str]:
+    """Reschedule and waitlist-offer latency (bench/resched_bench.py), if it ran."""
+    path = OUT / "resched.json"
+    if not path.exists():
+        return []
+    sys.path.insert(0, str(BENCH))
+    import resched_bench
+
+    return [
+        "",
+        "## Reschedule and waitlist offer (bench/resched_bench.py, in process)",
+        "",
+        "On a fresh database of its own; each round's set-up outside the timing; the floor is "
+        "one indexed read (a Service by pk) in the same process.",
+        "",
+        *resched_bench.table(json.loads(path.read_text())),
+    ]
+
+
 def report(command: str) -> str:
     runs = []
     for size in SIZES:
@@ -795,8 +947,8 @@ def report(command: str) -> str:
         "## Datasets",
         "",
         "| size | slots | bookings | users | doctors | build | date asked | slots that date "
-        "| doctor's bookings |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| doctor's bookings | slot/:email doctor: free in window / future |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     builds = meta.get("builds", {})
     for run in runs:
@@ -807,9 +959,11 @@ def report(command: str) -> str:
         lines.append(
             f"| {run['size']} | {t['slots']:,} | {t['bookings']:,} | {t['users']:,} | "
             f"{t['doctors']:,} | {took} | {p['date']} | {p['date_slots']} | "
-            f"{p['doctor_bookings']:,} |"
+            f"{p['doctor_bookings']:,} | {p.get('slot_doctor_window', '')} / "
+            f"{p.get('slot_doctor_future', '')} |"
         )
     lines += schedules_section()
+    lines += resched_section()
     labels = {key: label for key, label, _k, _n in ENDPOINTS}
     kinds = {key: kind for key, _l, kind, _n in ENDPOINTS}
     misses = []
@@ -834,6 +988,8 @@ def report(command: str) -> str:
             )
             if kinds[key] in ("object", "page") and ratio < TARGET_ONE_READ_RATIO:
                 misses.append(f"{run['size']} {labels[key]}: {ratio:.2f} x floor < 0.60")
+            if kinds[key] == "slot" and ratio < TARGET_SLOT_RATIO:
+                misses.append(f"{run['size']} {labels[key]}: {ratio:.2f} x floor < 0.50")
             if kinds[key] == "options" and ratio < TARGET_OPTIONS_RATIO:
                 misses.append(f"{run['size']} {labels[key]}: {ratio:.2f} x floor < 0.25")
             if tail > TARGET_P99_OVER_P50:
@@ -970,11 +1126,33 @@ def main() -> None:
                 check=True,
             )
     # Weekly hours: a year for 100 doctors, on a database of its own (bench/schedule_bench.py).
+    prefix = os.environ.get("BENCH_DB_PREFIX", "dp_bench")
     log("weekly hours: a year for 100 doctors (bench/schedule_bench.py)")
     subprocess.run(
         [PY, str(BENCH / "schedule_bench.py")],
         cwd=ROOT,
-        env=server_env(f"{PG_URL}/dp_bench_schedules"),
+        env=server_env(f"{PG_URL}/{prefix}_schedules"),
+        check=True,
+    )
+    # Reschedule and waitlist offer, in process, on a fresh database of its own; the outbox
+    # hands over to the benchmark's Redis (no worker: measure() clears that db each size).
+    log("reschedule and waitlist offer (bench/resched_bench.py)")
+    resched_db = f"{prefix}_resched"
+    psql(f'DROP DATABASE IF EXISTS "{resched_db}" WITH (FORCE)')
+    psql(f'CREATE DATABASE "{resched_db}"')
+    rounds = max(20, int(200 * args.scale))
+    subprocess.run(
+        [PY, str(BENCH / "resched_bench.py")],
+        cwd=ROOT,
+        # Its own settings (DEBUG, as when run alone: its API call goes through the test
+        # client), not the server's.
+        env={
+            **os.environ,
+            "DATABASE_URL": f"{PG_URL}/{resched_db}",
+            "CELERY_BROKER_URL": REDIS_URL,
+            "BENCH_RESCHED_ROUNDS": str(rounds),
+            "LOG_LEVEL": "ERROR",
+        },
         check=True,
     )
     if sizes != list(SIZES):

@@ -1,5 +1,6 @@
 """Reschedule and waitlist-offer latency, against the floor, in one run (issue 14; not
-part of `make test`).
+part of `make test`). Run by `make bench` (bench/bench.py run, on a fresh database of its
+own; results in bench/out/resched.json and a section of RESULTS.md), or alone:
 
     (on a fresh, empty database; Redis db for the outbox hand-over)
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/dp_resched_bench \
@@ -16,6 +17,7 @@ part of `make test`).
 Each round's set-up is outside the timing; medians and p99 in milliseconds.
 """
 
+import json
 import os
 import statistics
 import sys
@@ -23,19 +25,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "doctors_portal.settings")
-os.environ.setdefault("DJANGO_DEBUG", "1")
-os.environ.setdefault("EMAIL_URL", "dummymail://")
-os.environ["CELERY_TASK_ALWAYS_EAGER"] = "0"
-
-import django  # noqa: E402
-
-django.setup()
-
-from django.core.management import call_command  # noqa: E402
-
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "200"))
+# Its own name: bench.py's BENCH_ROUNDS counts that benchmark's rounds (5), not these.
+ROUNDS = int(os.environ.get("BENCH_RESCHED_ROUNDS", "200"))
+OUT = ROOT / "bench" / "out"
 
 
 def timed(rounds: int, setup, fn) -> dict:
@@ -53,6 +45,17 @@ def timed(rounds: int, setup, fn) -> dict:
 
 
 def main() -> None:
+    # Set up here, not on import: bench.py imports this module for `table` alone.
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "doctors_portal.settings")
+    os.environ.setdefault("DJANGO_DEBUG", "1")
+    os.environ.setdefault("EMAIL_URL", "dummymail://")
+    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "0"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
     call_command("migrate", verbosity=0)
     from datetime import timedelta
 
@@ -136,13 +139,38 @@ def main() -> None:
         lambda bk: services.booking_cancel(booking_id=bk.pk, by=doctor),
     )
     floor = results["floor"]["p50"]
-    print(f"rounds: {ROUNDS} (floor {ROUNDS * 5}); database {django.db.connection.vendor}")
-    print("| operation | p50 ms | p99 ms | p50 / floor p50 |")
-    print("|---|---:|---:|---:|")
-    for name, r in results.items():
-        print(f"| {name} | {r['p50']:.2f} | {r['p99']:.2f} | {r['p50'] / floor:.1f} |")
     offer = results["cancel + waitlist offer"]["p50"] - results["cancel, nobody waiting"]["p50"]
-    print(f"waitlist offer's own cost (p50 difference): {offer:.2f} ms")
+    summary = {
+        "rounds": ROUNDS,
+        "database": django.db.connection.vendor,
+        "operations": {
+            name: {
+                "p50_ms": round(r["p50"], 3),
+                "p99_ms": round(r["p99"], 3),
+                "x_floor_p50": round(r["p50"] / floor, 1),
+            }
+            for name, r in results.items()
+        },
+        "offer_ms": round(offer, 3),
+    }
+    print("\n".join(table(summary)))
+    OUT.mkdir(exist_ok=True)
+    (OUT / "resched.json").write_text(json.dumps(summary, indent=1))
+
+
+def table(summary: dict) -> list[str]:
+    """The results as Markdown lines (printed here, and RESULTS.md's section)."""
+    lines = [
+        f"rounds: {summary['rounds']} (floor {summary['rounds'] * 5}); "
+        f"database {summary['database']}",
+        "",
+        "| operation | p50 ms | p99 ms | p50 / floor p50 |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, r in summary["operations"].items():
+        lines.append(f"| {name} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['x_floor_p50']} |")
+    lines += ["", f"waitlist offer's own cost (p50 difference): {summary['offer_ms']:.2f} ms"]
+    return lines
 
 
 if __name__ == "__main__":

@@ -194,6 +194,15 @@ class DoctorViewSet(viewsets.ViewSet):
         return ok(doctor_card_out(card), message="Doctor retrieved")
 
 
+class DoctorSlotsPagination(PageLimitPagination):
+    """slot/:email's pages. The reference client asks without `page` or `limit` and offers
+    what the first page holds, so the default page holds a fortnight of 9-to-5 in
+    15-minute slots (448), the whole window of about any doctor."""
+
+    default_limit = 500
+    max_limit = 500
+
+
 class BodyRequiredSchema(EnvelopeAutoSchema):
     """PATCH slot(s) is described by a raw oneOf schema; say that the body is required."""
 
@@ -241,23 +250,30 @@ class SlotViewSet(viewsets.ViewSet):
         )
 
     @extend_schema(
-        summary="A doctor's bookable slots (slot/:email)",
+        summary="A doctor's bookable slots in the upcoming window, paged (slot/:email)",
         operation_id="doctor_slots",
+        description="From now to BOOKING_HORIZON_DAYS ahead, as appointmentOptions offers "
+        "them. `meta.total` counts the bookable free slots (docSlot); for the doctor and "
+        "admins `meta.slotsTotal` counts `slots` (every status), paged alike.",
+        parameters=page_parameters(DoctorSlotsPagination),
         responses={200: DoctorSlotsOut},
     )
     def doctor_slots(self, request, email: str):
-        doctor = selectors.doctor_get_by_email(email=email)
-        if doctor is None or not doctor.is_active:
-            raise NotFoundAt("No doctor has this email.", path="email")
-        now = timezone.now()
-        return ok(
-            doctor_slots_out(
-                email=doctor.email,
-                public=selectors.doctor_slots_public(doctor=doctor, now=now),
-                private=selectors.doctor_slots_private(doctor=doctor, viewer=request.user, now=now),
-            ),
-            message="Slots retrieved",
-        )
+        paginator = DoctorSlotsPagination()
+
+        def read_page(*, limit: int, offset: int):
+            page = selectors.doctor_slots_page(
+                email=email, viewer=request.user, limit=limit, offset=offset
+            )
+            if page is None:
+                raise NotFoundAt("No doctor has this email.", path="email")
+            return page, page.total
+
+        page = paginator.paginate_rows(request, read_page)
+        meta = paginator.meta
+        if page.own_total is not None:
+            meta["slotsTotal"] = page.own_total
+        return ok(doctor_slots_out(page), message="Slots retrieved", meta=meta)
 
     @extend_schema(
         summary="Change slots: by label {date, slot, action} or by {id, ...}",

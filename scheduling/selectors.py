@@ -13,17 +13,20 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS
 from django.db.models import (
     Case,
+    CharField,
     F,
     Func,
     IntegerField,
     Min,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Substr
+from django.db.models.functions import Coalesce, Lower, Substr
+from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from accounts.credentials import bookable_doctor_q, clinic_today, doctor_bookable
@@ -73,6 +76,12 @@ def bookable_slots(*, now: datetime, today: date | None = None) -> QuerySet[Slot
         start__gt=now,
         service__is_active=True,
     )
+
+
+def free_bookable_slots(*, now: datetime, today: date | None = None) -> QuerySet[Slot]:
+    """bookable_slots with a free seat now (their `free_seats` annotated): what patients
+    are offered."""
+    return with_free_seats(bookable_slots(now=now, today=today), now=now).filter(free_seats__gt=0)
 
 
 @dataclass
@@ -290,9 +299,27 @@ def next_slot_start_from(*, at: datetime) -> datetime | None:
     )
 
 
+def _email_q(email: str, *, prefix: str = "") -> Q:
+    """Users (or rows reaching one through `prefix`) with this email in any case: compared
+    as LOWER(email) = LOWER(value), the expression of the unique index user_email_ci_unique
+    (`__iexact` compares UPPER() on PostgreSQL, which no index holds: a scan of every
+    user). The value reaches the SQL as one bound parameter (a compiled read's marker)."""
+    return Q(Exact(Lower(f"{prefix}email"), Lower(Value(email, output_field=CharField()))))
+
+
+def _email_or_none(email: str | None) -> str | None:
+    """The email as asked for, or None when no user can have it (PostgreSQL cannot even
+    compare a NUL; longer than the column holds)."""
+    text = (email or "").strip()
+    return text if text and "\x00" not in text and len(text) <= 254 else None
+
+
 def doctor_get_by_email(*, email: str) -> User | None:
+    text = _email_or_none(email)
+    if text is None:
+        return None
     return (
-        User.objects.filter(email__iexact=(email or "").strip(), role=Role.DOCTOR)
+        User.objects.filter(_email_q(text), role=Role.DOCTOR)
         .select_related("doctor_profile", "doctor_profile__specialty")
         .first()
     )
@@ -305,12 +332,105 @@ def doctor_slots_public(
     `limit` of them), with their service and doctor."""
     now = now or timezone.now()
     slots = (
-        with_free_seats(bookable_slots(now=now).filter(doctor=doctor), now=now)
-        .filter(free_seats__gt=0)
+        free_bookable_slots(now=now)
+        .filter(doctor=doctor)
         .select_related("service", "doctor")
         .order_by("start", "id")
     )
     return list(slots[:limit] if limit else slots)
+
+
+# slot/:email (API.md "Services and slots"), bounded to upcoming_window and paged (issue 16).
+# The doctor is found by email inside the slots' statement (no lookup first): one statement
+# answers the public page, its total and the doctor's stored email.
+
+
+def _doctor_free_slots(*, email: str, now: datetime, today: date, until: datetime):
+    return (
+        free_bookable_slots(now=now, today=today)
+        .filter(_email_q(email, prefix="doctor__"), start__lt=until)
+        .order_by("start", "id")
+    )
+
+
+def _doctor_own_slots(*, email: str, now: datetime, until: datetime):
+    """Every slot of the (active) doctor not over yet that starts before `until`, any status."""
+    return with_free_seats(
+        Slot.objects.filter(
+            _email_q(email, prefix="doctor__"),
+            doctor__role=Role.DOCTOR,
+            doctor__is_active=True,
+            end__gt=now,
+            start__lt=until,
+        ),
+        now=now,
+    ).order_by("start", "id")
+
+
+# Compiled once per process (see _DIRECTORY): the free-seat subqueries cost the ORM more to
+# compile than PostgreSQL spends running the page.
+_DOCTOR_FREE_SLOTS = CompiledQuery(
+    _doctor_free_slots,
+    ("id", "start", "end", "doctor__email"),
+    as_tuples=True,
+    email=str,
+    now=datetime,
+    today=date,
+    until=datetime,
+)
+_DOCTOR_OWN_SLOTS = CompiledQuery(
+    _doctor_own_slots,
+    ("id", "start", "end", "capacity", "free_seats", "status", "service_id", "doctor__email"),
+    as_tuples=True,
+    email=str,
+    now=datetime,
+    until=datetime,
+)
+
+
+@dataclass
+class DoctorSlotsPage:
+    """One page of a doctor's slots in the upcoming window: `free` (id, start, end) of
+    the bookable ones with a free seat, for anyone; `own` (id, start, end, capacity,
+    free_seats, status, service_id) of every status, for the doctor and admins (else
+    None). Each list is paged alike and has its own total."""
+
+    email: str
+    free: list[tuple]
+    total: int
+    own: list[tuple] | None = None
+    own_total: int | None = None
+
+
+def doctor_slots_page(
+    *, email: str, viewer, limit: int, offset: int = 0, now: datetime | None = None
+) -> DoctorSlotsPage | None:
+    """A page of the slots of the active doctor with this email (any case) starting in
+    upcoming_window (what appointmentOptions offers without a date); None when there is no
+    such doctor. One statement for the public page; one more for the doctor's or an
+    admin's own list, and one more when both pages are empty (is there such a doctor?)."""
+    text = _email_or_none(email)
+    if text is None:
+        return None
+    now = now or timezone.now()
+    _start, until = upcoming_window(now=now)
+    free, total = _DOCTOR_FREE_SLOTS.page(
+        limit=limit, offset=offset, email=text, now=now, today=clinic_today(now), until=until
+    )
+    stored = free[0][-1] if free else None
+    own = own_total = None
+    if is_admin(viewer) or (viewer.is_authenticated and viewer.email.lower() == text.lower()):
+        own, own_total = _DOCTOR_OWN_SLOTS.page(
+            limit=limit, offset=offset, email=text, now=now, until=until
+        )
+        stored = stored or (own[0][-1] if own else None)
+        own = [row[:-1] for row in own]
+    if stored is None:  # both pages empty: is there such a doctor at all?
+        doctor = doctor_get_by_email(email=text)
+        if doctor is None or not doctor.is_active:
+            return None
+        stored = doctor.email
+    return DoctorSlotsPage(stored, [row[:-1] for row in free], total, own, own_total)
 
 
 def doctor_slots_private(*, doctor: User, viewer, now: datetime | None = None) -> list[Slot] | None:
@@ -379,8 +499,8 @@ def next_free_start_subquery(*, now: datetime, today: date) -> Subquery:
     holds that have not lapsed taken). An index probe of slot_doctor_start_idx from now,
     stopping at the first slot with a free seat. `today` is the clinic's date at `now`."""
     first_free = (
-        with_free_seats(bookable_slots(now=now, today=today).filter(doctor=OuterRef("pk")), now=now)
-        .filter(free_seats__gt=0)
+        free_bookable_slots(now=now, today=today)
+        .filter(doctor=OuterRef("pk"))
         .order_by("start", "id")
         .values("start")[:1]
     )
@@ -492,8 +612,8 @@ def first_free_day(*, now: datetime | None = None) -> date | None:
     now = now or timezone.now()
     _, until = timefmt.day_bounds(publish_horizon(now=now))
     start = (
-        with_free_seats(bookable_slots(now=now).filter(start__lt=until), now=now)
-        .filter(free_seats__gt=0)
+        free_bookable_slots(now=now)
+        .filter(start__lt=until)
         .order_by("start", "id")
         .values_list("start", flat=True)
         .first()

@@ -9,7 +9,7 @@ from accounts.names import display_name
 from doctors_portal.errors import NotFoundAt
 from scheduling import timefmt
 from scheduling.models import Service, Slot, SlotStatus
-from scheduling.selectors import DoctorCard, ServiceAvailability
+from scheduling.selectors import DoctorCard, DoctorSlotsPage, ServiceAvailability
 
 
 def enum_field(values, **kwargs) -> serializers.ChoiceField:
@@ -165,35 +165,49 @@ def _free_slot_out(slot) -> dict:
 
 def doc_slot_out(slots: list[Slot]) -> list[dict]:
     """`[{date, slot: [labels]}]`, dates in order, in the reference's format."""
+    ordered = sorted(slots, key=lambda s: (s.start, s.pk))
+    return doc_slot_rows_out([(s.pk, s.start, s.end) for s in ordered])
+
+
+def doc_slot_rows_out(rows: list[tuple]) -> list[dict]:
+    """doc_slot_out of (id, start, end) rows already in start order."""
     grouped: OrderedDict[str, list[str]] = OrderedDict()
-    for slot in sorted(slots, key=lambda s: (s.start, s.pk)):
-        grouped.setdefault(timefmt.format_date(slot.start), []).append(
-            timefmt.format_label(slot.start, slot.end)
-        )
+    for _pk, start, end in rows:
+        _start, _end, day, label = timefmt.slot_texts(start, end)
+        grouped.setdefault(day, []).append(label)
     return [{"date": day, "slot": labels} for day, labels in grouped.items()]
 
 
 def slot_detail_out(slot: Slot) -> dict:
     free = getattr(slot, "free_seats", slot.capacity - slot.seats_taken)
+    return slot_row_out(
+        (slot.pk, slot.start, slot.end, slot.capacity, free, slot.status, slot.service_id)
+    )
+
+
+def slot_row_out(row: tuple) -> dict:
+    """slot_detail_out of a (id, start, end, capacity, free_seats, status, service_id) row."""
+    pk, start, end, capacity, free, status, service_id = row
+    start_iso, end_iso, day, label = timefmt.slot_texts(start, end)
     return {
-        "id": slot.pk,
-        "_id": slot.pk,
-        "start": timefmt.local_iso(slot.start),
-        "end": timefmt.local_iso(slot.end),
-        "date": timefmt.format_date(slot.start),
-        "label": timefmt.format_label(slot.start, slot.end),
-        "capacity": slot.capacity,
-        "booked": slot.capacity - free,
+        "id": pk,
+        "_id": pk,
+        "start": start_iso,
+        "end": end_iso,
+        "date": day,
+        "label": label,
+        "capacity": capacity,
+        "booked": capacity - free,
         "available": free,
-        "status": slot.status,
-        "serviceId": slot.service_id,
+        "status": status,
+        "serviceId": service_id,
     }
 
 
-def doctor_slots_out(*, email: str, public: list[Slot], private: list[Slot] | None) -> dict:
-    data = {"docEmail": email, "docSlot": doc_slot_out(public)}
-    if private is not None:
-        data["slots"] = [slot_detail_out(slot) for slot in private]
+def doctor_slots_out(page: DoctorSlotsPage) -> dict:
+    data = {"docEmail": page.email, "docSlot": doc_slot_rows_out(page.free)}
+    if page.own is not None:
+        data["slots"] = [slot_row_out(row) for row in page.own]
     return data
 
 

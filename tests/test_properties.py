@@ -18,6 +18,7 @@ from rest_framework.exceptions import ValidationError
 
 from doctors_portal.api.pagination import MAX_PAGE, bounded_int, positive_int
 from scheduling import selectors, timefmt
+from scheduling.api import DoctorSlotsPagination
 from tests.factories import ServiceFactory
 from tests.scheduling.helpers import clinic_day
 
@@ -167,17 +168,19 @@ def test_an_interval_is_real_and_its_label_reads_back_the_same(day, raw):
 @given(page=NUMBERISH, limit=NUMBERISH)
 def test_paged_lists_answer_200_or_400(client_for, admin_user, doctor, patient, page, limit):
     lists = [
-        (admin_user, "/api/v1/users", {}),
-        (patient, "/api/v1/bookings", {"email": patient.email}),
-        (doctor, "/api/v1/booking-doctor", {"email": doctor.email}),
+        (admin_user, "/api/v1/users", {}, 100),
+        (patient, "/api/v1/bookings", {"email": patient.email}, 100),
+        (doctor, "/api/v1/booking-doctor", {"email": doctor.email}, 100),
+        # The doctor's own view: both of its lists paged.
+        (doctor, f"/api/v1/slot/{doctor.email}", {}, DoctorSlotsPagination.max_limit),
     ]
-    for user, path, query in lists:
+    for user, path, query, largest in lists:
         response = client_for(user).get(path, {**query, "page": page, "limit": limit})
         assert response.status_code in (200, 400), (path, page, limit, response.content[:300])
         body = response.json()
         if response.status_code == 200:
             assert 1 <= body["meta"]["page"] <= MAX_PAGE
-            assert 1 <= body["meta"]["limit"] <= 100
+            assert 1 <= body["meta"]["limit"] <= largest
         else:
             assert {e["path"] for e in body["errorMessages"]} <= {"page", "limit"}
 

@@ -101,18 +101,19 @@ class PageLimitPagination(BasePagination):
                 "name": "limit",
                 "in": "query",
                 "required": False,
-                "description": f"at most {self.max_limit}; larger values are capped",
+                "description": f"{self.default_limit} unless given; at most "
+                f"{self.max_limit}, larger values are capped",
                 "schema": {"type": "integer", "minimum": 1},
             },
         ]
 
 
-def page_parameters() -> list:
+def page_parameters(pagination: type[PageLimitPagination] = PageLimitPagination) -> list:
     """`page` and `limit` as drf-spectacular parameters, for list actions that page by hand
     (paginate_rows) and so get no paginator's parameters from the schema generator."""
     from drf_spectacular.utils import OpenApiParameter
 
     return [
         OpenApiParameter(name=p["name"], type=p["schema"], description=p["description"])
-        for p in PageLimitPagination().get_schema_operation_parameters(None)
+        for p in pagination().get_schema_operation_parameters(None)
     ]
