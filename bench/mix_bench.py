@@ -13,8 +13,8 @@ cancel), 90% reads and 10% writes:
   doctors/:id, slot/<email>, the hot patient's bookings?email= and booking/:id;
 - writes, once each per cycle: POST bookings by a fresh patient, then POST
   bookings/:id/cancel of that booking. Patients and slots are made before the timing: one
-  slot (capacity 8, so the 8 clients never queue on a full one) on each clinic day of the
-  booking window and on the date asked, so writes land all over the window and, one in
+  slot (capacity 50, never full) on each clinic day of the booking window and on the date
+  asked, so writes land all over the window and, one in
   fifteen, on the date the dated read asks for.
 
 Each response is timed against its own request in the lua script, per route; a route's
@@ -91,8 +91,10 @@ def mix_cleanup() -> int:
 
 
 def make_writers(*, d: dict, bookings: int) -> tuple[list[tuple[str, int]], list[str]]:
-    """A doctor with one slot (capacity CLIENTS) on each day of the booking window and on
-    the date asked, and `bookings` fresh patients: [(authorization, slot id)], days."""
+    """A doctor with one slot on each day of the booking window and on the date asked
+    (capacity 50: the 8 clients, and the holds a run interrupted between a booking and its
+    cancel, never fill it), and `bookings` fresh patients: [(authorization, slot id)],
+    days."""
     from datetime import date, timedelta
 
     from django.conf import settings
@@ -125,7 +127,7 @@ def make_writers(*, d: dict, bookings: int) -> tuple[list[tuple[str, int]], list
                 service=service,
                 start=start,
                 end=start + timedelta(minutes=20),
-                capacity=CLIENTS,
+                capacity=50,
             )
         )
     slots = Slot.objects.bulk_create(slots)
@@ -205,14 +207,19 @@ def measure(size: str) -> dict:
     d = bench.discover()
     reqs = bench.requests_for(d)
     reqs["slot_email"] = (f"/api/v1/slot/{quote(d['doctor'].email)}", "")
-    per_client = WARM_UP + ROUNDS * REQUESTS
-    bookings = CLIENTS * (per_client // len(CYCLE) + 2)
-    items, days = make_writers(d=d, bookings=bookings)
-    lines = bench.OUT / f"mix-bench-{size}.txt"
-    text = [f"R\t{name}\t{reqs[name][0]}\t{reqs[name][1]}\n" for name in READS]
-    text += [f"B\t{i % CLIENTS + 1}\t{auth}\t{slot}\n" for i, (auth, slot) in enumerate(items)]
-    text.append(f"C\t{','.join(CYCLE)}\n")
-    lines.write_text("".join(text))
+    # Each wrk run (the warm-up, each round) has its own patients: a client that is done
+    # goes on untimed until every client is, and books as long as its share lasts.
+    runs = [WARM_UP, *[REQUESTS] * ROUNDS]
+    shares = [CLIENTS * (2 * n // len(CYCLE) + 2) for n in runs]
+    items, days = make_writers(d=d, bookings=sum(shares))
+    reads = [f"R\t{name}\t{reqs[name][0]}\t{reqs[name][1]}\n" for name in READS]
+    files, first = [], 0
+    for n, share in enumerate(shares):
+        mine, first = items[first : first + share], first + share
+        text = [*reads, f"C\t{','.join(CYCLE)}\n"]
+        text += [f"B\t{i % CLIENTS + 1}\t{auth}\t{slot}\n" for i, (auth, slot) in enumerate(mine)]
+        files.append(bench.OUT / f"mix-bench-{size}-{n}.txt")
+        files[-1].write_text("".join(text))
     connection.close()
     server = bench.Server(dict(os.environ), WORKERS)
     results: dict = {
@@ -231,14 +238,14 @@ def measure(size: str) -> dict:
             if status != 200:
                 raise RuntimeError(f"{reqs[name][0]} answered {status}: {body[:300]!r}")
         counter(server.base, "DELETE")
-        wrk_mixed(server.base, lines, requests=WARM_UP)
+        wrk_mixed(server.base, files[0], requests=WARM_UP)
         if sum(counter(server.base).values()) == 0:
             raise RuntimeError("the bench server counted no availability miss: is it counting?")
         rounds: list[dict] = []
         misses = {kind: 0 for kind in CACHED.values()}
         for round_no in range(ROUNDS):
             counter(server.base, "DELETE")
-            run = wrk_mixed(server.base, lines, requests=REQUESTS)
+            run = wrk_mixed(server.base, files[round_no + 1], requests=REQUESTS)
             for kind, n in counter(server.base).items():
                 if kind in misses:
                     misses[kind] += n
