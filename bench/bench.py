@@ -688,6 +688,12 @@ def storm(base: str, *, requests: int = 500, slots: int = 50) -> dict:
 def storm_cleanup() -> int:
     """Remove what storms left (their doctor, slots, bookings, patients): the datasets are
     reused between runs and must stay as the builder made them."""
+    return users_remove(email_prefix="storm-", email_domain="example.com")
+
+
+def users_remove(*, email_prefix: str, email_domain: str) -> int:
+    """Remove the users a benchmark made (emails `<prefix>...@<domain>`) and what they
+    have: slots, bookings (and their outbox rows), tokens."""
     from django.db import transaction
 
     from accounts.models import DoctorProfile, User
@@ -698,7 +704,7 @@ def storm_cleanup() -> int:
         from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
     except ImportError:  # the blacklist app is optional
         OutstandingToken = None
-    users = User.objects.filter(email__startswith="storm-", email__endswith="@example.com")
+    users = User.objects.filter(email__startswith=email_prefix, email__endswith=f"@{email_domain}")
     with transaction.atomic():
         Booking.objects.filter(slot__doctor__in=users).delete()
         Booking.objects.filter(patient__in=users).delete()

@@ -122,14 +122,14 @@ def seat_take(*, slot: Slot) -> None:
     if not taken:
         raise SeatNoLongerAvailable("This slot is fully booked.", path="slotId")
     slot.seats_taken += 1
-    availability_changed()
+    availability_changed(slots=[slot])
 
 
 def seat_release(*, slot: Slot) -> None:
     """Under the slot's lock: give one seat back (a seat-holding booking ended)."""
     Slot.objects.filter(pk=slot.pk).update(seats_taken=F("seats_taken") - 1)
     slot.seats_taken -= 1
-    availability_changed()
+    availability_changed(slots=[slot])
 
 
 def waitlist_line(*, slot: Slot) -> QuerySet[WaitlistEntry]:

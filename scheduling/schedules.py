@@ -258,7 +258,7 @@ def _generate_locked(
         raise DomainError(
             errors={"conflict": ["Overlaps another of your slots; reload and try again."]}
         ) from None
-    availability_changed()
+    availability_changed(slots=new)
     return len(new)
 
 

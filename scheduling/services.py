@@ -191,7 +191,7 @@ def slot_create_many(
             specs[0].path: [f"{specs[0].date_text} {specs[0].path} overlaps another of your slots."]
         }
         raise _errors_to_validation(errors) from None
-    availability_changed()
+    availability_changed(slots=created)
     return created
 
 
@@ -206,7 +206,7 @@ def _cancel_locked(*, slot: Slot, now: datetime, path: str) -> Slot:
         )
     slot.status = SlotStatus.CANCELLED
     slot.save(update_fields=["status", "updated_at"])
-    availability_changed()
+    availability_changed(slots=[slot])
     return slot
 
 
@@ -281,7 +281,7 @@ def slot_update(
         try:
             with transaction.atomic():
                 slot.save(update_fields=[*fields, "updated_at"])
-            availability_changed()
+            availability_changed(slots=[slot])
         except IntegrityError:
             raise Conflict(
                 "Another of the doctor's slots overlaps this time.", path="status"
@@ -314,7 +314,7 @@ def slots_withdraw_unbooked(*, slot_ids: list[int], now: datetime) -> tuple[int,
         Slot.objects.filter(pk__in=free, seats_taken__lte=0).update(
             status=SlotStatus.CANCELLED, updated_at=now
         )
-        availability_changed()
+        availability_changed(slots=[slot for slot in slots if slot.seats_taken == 0])
     for slot in kept:
         slot.free_seats = slot.capacity - slot.seats_taken
     return len(free), kept
