@@ -1113,6 +1113,14 @@ def main() -> None:
     for stale in OUT.glob("*.json"):
         stale.unlink()  # schedules.json too: written again below
     meta = {"machine": machine(), "builds": {}}
+    # The servers run with DJANGO_DEBUG=0, whose static storage needs the manifest that
+    # collectstatic writes (`make run` writes it too; a fresh clone has none).
+    subprocess.run(
+        [PY, "manage.py", "collectstatic", "--no-input", "-v0"],
+        cwd=ROOT,
+        env=server_env(f"{PG_URL}/postgres"),
+        check=True,
+    )
     for size in sizes:
         build = build_dataset(size, rebuild=args.rebuild)
         meta["builds"][size] = build
