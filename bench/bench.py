@@ -559,23 +559,33 @@ def storm(base: str, *, requests: int = 500, slots: int = 50) -> dict:
     }
 
 
-def storm_cleanup() -> int:
-    """Remove what storms left (their doctor, slots, bookings, patients): the datasets are
-    reused between runs and must stay as the builder made them."""
+def storm_cleanup(prefix: str = "storm-") -> int:
+    """Remove what storms left (their doctor, slots, bookings and their audit entries,
+    patients): the datasets are reused between runs and must stay as the builder made them.
+    `prefix`: of the users' emails (bench/write_bench.py makes its own)."""
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
     from django.db import transaction
+    from django.db.models import Q
 
     from accounts.models import DoctorProfile, User
-    from bookings.models import Booking
+    from bookings.models import Booking, WaitlistEntry
     from scheduling.models import Slot
 
     try:
         from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
     except ImportError:  # the blacklist app is optional
         OutstandingToken = None
-    users = User.objects.filter(email__startswith="storm-", email__endswith="@example.com")
+    users = User.objects.filter(email__startswith=prefix, email__endswith="@example.com")
     with transaction.atomic():
-        Booking.objects.filter(slot__doctor__in=users).delete()
-        Booking.objects.filter(patient__in=users).delete()
+        bookings = Booking.objects.filter(Q(slot__doctor__in=users) | Q(patient__in=users))
+        LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(Booking),
+            object_pk__in=[str(pk) for pk in bookings.values_list("pk", flat=True)],
+        ).delete()
+        LogEntry.objects.filter(actor__in=users).delete()
+        WaitlistEntry.objects.filter(patient__in=users).delete()
+        bookings.delete()
         Slot.objects.filter(doctor__in=users).delete()
         DoctorProfile.objects.filter(user__in=users).delete()
         if OutstandingToken is not None:

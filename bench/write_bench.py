@@ -1,6 +1,6 @@
 """The booking write against the floor (issue 16): `POST api/v1/bookings` under 3
 concurrent clients, in interleaved rounds with `GET api/v1/bench/floor`, both driven by
-the same wrk script (bench/wrk_lines.lua) over the same connections.
+the same wrk script (bench/wrk_mix.lua) over the same connections.
 
 A companion of bench/bench.py (COMPANIONS): `run` calls `measure --size S` with the
 server's environment (DATABASE_URL of that size's dataset), which writes
@@ -108,7 +108,7 @@ def make_writes(count: int) -> tuple[list[str], list[int]]:
         for i in range(count)
     )
     lines = [
-        f"POST\t/api/v1/bookings\t{bench.token_for(p)}\t{json.dumps({'slotId': s.pk})}\n"
+        f"/api/v1/bookings\t{bench.token_for(p)}\tPOST\t{json.dumps({'slotId': s.pk})}\n"
         for p, s in zip(patients, slots, strict=True)
     ]
     return lines, [s.pk for s in slots]
@@ -116,40 +116,7 @@ def make_writes(count: int) -> tuple[list[str], list[int]]:
 
 def cleanup() -> int:
     """Remove what a run made (also what an interrupted run left)."""
-    from auditlog.models import LogEntry
-    from django.contrib.contenttypes.models import ContentType
-    from django.db import transaction
-
-    from accounts.models import DoctorProfile, User
-    from bookings.models import Booking, WaitlistEntry
-    from scheduling.models import Slot
-
-    try:
-        from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
-    except ImportError:
-        OutstandingToken = None
-    users = User.objects.filter(email__startswith=TAG, email__endswith="@example.com")
-    with transaction.atomic():
-        bookings = Booking.objects.filter(patient__in=users)
-        booking_ids = [str(pk) for pk in bookings.values_list("pk", flat=True)]
-        LogEntry.objects.filter(
-            content_type=ContentType.objects.get_for_model(Booking), object_pk__in=booking_ids
-        ).delete()
-        LogEntry.objects.filter(actor__in=users).delete()
-        WaitlistEntry.objects.filter(patient__in=users).delete()
-        bookings.delete()
-        Slot.objects.filter(doctor__in=users).delete()
-        DoctorProfile.objects.filter(user__in=users).delete()
-        if OutstandingToken is not None:
-            OutstandingToken.objects.filter(user__in=users).delete()
-        removed, _ = users.delete()
-    return removed
-
-
-def wrk_lines(base: str, lines_file: Path, *, requests: int) -> dict:
-    cmd = ["wrk", "-t1", f"-c{CLIENTS}", "-d600s", "--timeout", "30s"]
-    cmd += ["-s", str(BENCH / "wrk_lines.lua"), base, "--", str(lines_file), str(requests)]
-    return bench._run_wrk(cmd)
+    return bench.storm_cleanup(prefix=TAG)
 
 
 def ledger_check(slot_ids: list[int]) -> dict:
@@ -176,7 +143,7 @@ def measure(size: str) -> dict:
         log(f"{size}: removed {removed} users a previous run left")
     d = bench.discover()
     floor_path = bench.requests_for(d)["floor"][0]
-    per_round = WRITES_PER_ROUND + CLIENTS  # the spare lines: see bench/wrk_lines.lua
+    per_round = WRITES_PER_ROUND + CLIENTS  # the spare lines: see bench/wrk_mix.lua
     count = WARM_UP_WRITES + CLIENTS + ROUNDS * per_round
     lines, slot_ids = make_writes(count)
     files = []
@@ -188,18 +155,22 @@ def measure(size: str) -> dict:
         path.write_text("".join(chunk))
         files.append(path)
     floor_file = OUT / f"write-floor-{size}.txt"
-    floor_file.write_text(f"GET\t{floor_path}\t\t\n")
+    floor_file.write_text(f"{floor_path}\t\n")
     connection.close()
     stripe = StripeListener()
     workers = (os.cpu_count() or 1) + 1
     server = bench.Server({**os.environ, "STRIPE_API_BASE": stripe.base}, workers)
     rounds = []
     try:
-        wrk_lines(server.base, floor_file, requests=1000)
-        warm = wrk_lines(server.base, files[0], requests=WARM_UP_WRITES)
+        bench.wrk_mix(server.base, floor_file, requests=1000, connections=CLIENTS)
+        warm = bench.wrk_mix(server.base, files[0], requests=WARM_UP_WRITES, connections=CLIENTS)
         for r in range(ROUNDS):
-            floor = wrk_lines(server.base, floor_file, requests=FLOORS_PER_ROUND)
-            write = wrk_lines(server.base, files[r + 1], requests=WRITES_PER_ROUND)
+            floor = bench.wrk_mix(
+                server.base, floor_file, requests=FLOORS_PER_ROUND, connections=CLIENTS
+            )
+            write = bench.wrk_mix(
+                server.base, files[r + 1], requests=WRITES_PER_ROUND, connections=CLIENTS
+            )
             rounds.append(
                 {
                     "floor": floor,
@@ -257,7 +228,7 @@ def section(out: Path) -> tuple[list[str], list[str]]:
         "",
         "## The booking write (bench/write_bench.py)",
         "",
-        f"`POST api/v1/bookings` from {CLIENTS} concurrent clients (wrk, bench/wrk_lines.lua), "
+        f"`POST api/v1/bookings` from {CLIENTS} concurrent clients (wrk, bench/wrk_mix.lua), "
         "each a first hold of a fresh patient on a fresh one-seat slot, in rounds "
         "interleaved with the floor asked by the same script over the same connections; "
         "'x floor' is floor p50 / write p50 per round, the median of the rounds.",
