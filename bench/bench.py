@@ -693,11 +693,14 @@ def storm_cleanup() -> int:
 
 def users_remove(*, email_prefix: str, email_domain: str) -> int:
     """Remove the users a benchmark made (emails `<prefix>...@<domain>`) and what they
-    have: slots, bookings (and their outbox rows), tokens."""
+    have: slots, bookings (their outbox rows and audit entries), waitlist entries, tokens."""
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
     from django.db import transaction
+    from django.db.models import Q
 
     from accounts.models import DoctorProfile, User
-    from bookings.models import Booking
+    from bookings.models import Booking, WaitlistEntry
     from scheduling.models import Slot
 
     try:
@@ -706,8 +709,14 @@ def users_remove(*, email_prefix: str, email_domain: str) -> int:
         OutstandingToken = None
     users = User.objects.filter(email__startswith=email_prefix, email__endswith=f"@{email_domain}")
     with transaction.atomic():
-        Booking.objects.filter(slot__doctor__in=users).delete()
-        Booking.objects.filter(patient__in=users).delete()
+        bookings = Booking.objects.filter(Q(slot__doctor__in=users) | Q(patient__in=users))
+        LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(Booking),
+            object_pk__in=[str(pk) for pk in bookings.values_list("pk", flat=True)],
+        ).delete()
+        LogEntry.objects.filter(actor__in=users).delete()
+        WaitlistEntry.objects.filter(patient__in=users).delete()
+        bookings.delete()
         Slot.objects.filter(doctor__in=users).delete()
         DoctorProfile.objects.filter(user__in=users).delete()
         if OutstandingToken is not None:

@@ -1,6 +1,8 @@
--- wrk script: cycles through requests listed in a file, one per line "path<TAB>authorization"
--- (authorization may be empty; one line for a single endpoint); stops after a per-thread
+-- wrk script: cycles through requests listed in a file, one per line
+-- "path<TAB>authorization[<TAB>method<TAB>json body]" (authorization may be empty; method
+-- GET and no body unless given; one line for a single endpoint); stops after a per-thread
 -- limit (wrk -- <file> <limit>) and prints its summary as one JSON line for bench/bench.py.
+-- The thread's connections share one cursor, so each line is sent once per pass.
 local requests = {}
 local index = 0
 local limit = 1000
@@ -9,12 +11,20 @@ local count = 0
 function init(args)
   limit = tonumber(args[2]) or limit
   for line in io.lines(args[1]) do
-    local path, auth = line:match("^([^\t]*)\t?(.*)$")
+    local path, auth, method, body = line:match("^([^\t]*)\t?([^\t]*)\t?([^\t]*)\t?(.*)$")
     local headers = {}
     if auth ~= nil and auth ~= "" then
       headers["Authorization"] = auth
     end
-    table.insert(requests, wrk.format("GET", path, headers))
+    if method == nil or method == "" then
+      method = "GET"
+    end
+    if body == nil or body == "" then
+      body = nil
+    else
+      headers["Content-Type"] = "application/json"
+    end
+    table.insert(requests, wrk.format(method, path, headers, body))
   end
 end
 

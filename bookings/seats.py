@@ -20,14 +20,17 @@ like a lapsed hold: readers count it as free, and the next writer on the slot
 """
 
 from collections.abc import Iterable
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Exists, F, IntegerField, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from accounts.models import User
 from bookings.models import (
     SEAT_HOLDING_STATUSES,
+    WAITLIST_OPEN_STATUSES,
     Booking,
     BookingStatus,
     WaitlistEntry,
@@ -154,6 +157,92 @@ def offer_for(*, slot: Slot, patient: User, now) -> WaitlistEntry | None:
         )
         .first()
     )
+
+
+def waitlist_closed_by_booking_q(*, slot: Slot) -> Q:
+    """The open waitlist entries a booking of this slot ends for its patient: their place
+    in the slot's line or in the line of its doctor's day, and their offer of it."""
+    return (
+        Q(slot=slot)
+        | Q(slot__isnull=True, doctor_id=slot.doctor_id, day=timefmt.clinic_today(slot.start))
+        | Q(offer_slot=slot)
+    )
+
+
+@dataclass(frozen=True)
+class PatientStanding:
+    """A patient about to take a seat of a slot: what they have on it, their unpaid holds
+    in all, and what the slot has to settle (seats_settle_for)."""
+
+    booked: bool  # a seat-holding booking of this slot (a lapsed hold is not one)
+    holds: int  # unpaid holds still within their time, on any slot
+    earlier_expiry: datetime | None  # the end of an earlier unpaid hold of this slot
+    offer: bool  # a standing waitlist offer to them of a seat of this slot
+    in_line: bool  # an open waitlist entry of theirs that a booking of this slot ends
+    lapsed: bool  # the slot has lapsed holds or offers to give back
+    waiting: bool  # someone waits in the slot's line (for it, or for its doctor's day)
+
+
+def _patient_standing(*, patient: User, slot: Slot, now) -> PatientStanding:
+    # One statement of subqueries on the patient's row, where each was a statement of its
+    # own. After the slot's lock, never in its SELECT ... FOR UPDATE: that statement's
+    # subqueries would see the data as it was before the lock was waited for.
+    # The patient's id as a constant, not the outer row's: each subquery then reads the
+    # patient's own index entries, whatever the planner guesses of a correlated one.
+    mine = Booking.objects.filter(patient_id=patient.pk).order_by()
+    holds = (
+        mine.filter(status=BookingStatus.PENDING_PAYMENT, expires_at__gt=now)
+        .values("patient_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    entries = WaitlistEntry.objects.filter(patient_id=patient.pk, status__in=WAITLIST_OPEN_STATUSES)
+    booked = mine.filter(slot=slot).filter(
+        Q(status=BookingStatus.CONFIRMED)
+        | Q(status=BookingStatus.PENDING_PAYMENT, expires_at__gt=now)
+    )
+    lapsed_holds = Booking.objects.filter(
+        slot=slot, status=BookingStatus.PENDING_PAYMENT, expires_at__lte=now
+    )
+    row = (
+        User.objects.filter(pk=patient.pk)
+        .annotate(
+            booked=Exists(booked),
+            holds=Coalesce(Subquery(holds, output_field=IntegerField()), 0),
+            earlier_expiry=Subquery(
+                mine.filter(slot=slot, confirmed_at__isnull=True, expires_at__gt=now)
+                .order_by("expires_at")
+                .values("expires_at")[:1]
+            ),
+            offer=Exists(
+                entries.filter(
+                    offer_slot=slot, status=WaitlistStatus.OFFERED, offer_expires_at__gt=now
+                )
+            ),
+            in_line=Exists(entries.filter(waitlist_closed_by_booking_q(slot=slot))),
+            lapsed=Exists(lapsed_holds) | Exists(_lapsed_offers(slot=slot, now=now)),
+            waiting=Exists(waitlist_line(slot=slot).order_by()),
+        )
+        .values_list("booked", "holds", "earlier_expiry", "offer", "in_line", "lapsed", "waiting")
+        .get()
+    )
+    return PatientStanding(*row)
+
+
+def seats_settle_for(*, slot: Slot, patient: User, now) -> PatientStanding:
+    """seats_settle (under the patient's and the slot's locks) for a patient about to take
+    a seat, and what they have on the slot. Each step of the settling runs only when the
+    one read says there is something to do: usually there is not, and the write saves
+    three statements (the two releases and the search of the line)."""
+    standing = _patient_standing(patient=patient, slot=slot, now=now)
+    if standing.lapsed:
+        holds_release_lapsed(slot=slot, now=now)
+    if standing.waiting:
+        offered = seats_offer_free(slot=slot, now=now)
+        # Next in line for a seat of it, the patient was just offered one.
+        if any(entry.patient_id == patient.pk for entry in offered):
+            standing = replace(standing, offer=True, in_line=True)
+    return standing
 
 
 def seats_offer_free(*, slot: Slot, now) -> list[WaitlistEntry]:

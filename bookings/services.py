@@ -12,7 +12,6 @@ from typing import Protocol
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from accounts.credentials import bookable_doctor_q, clinic_today, user_bookable
@@ -27,6 +26,7 @@ from bookings.models import (
 )
 from bookings.notifications import notify_booking_cancelled, notify_booking_rescheduled
 from bookings.seats import (
+    PatientStanding,
     SeatNoLongerAvailable,
     booking_lock,
     booking_lock_moving,
@@ -38,8 +38,10 @@ from bookings.seats import (
     seat_take,
     seats_offer_free,
     seats_settle,
+    seats_settle_for,
     slot_lock,
     slots_lock,
+    waitlist_closed_by_booking_q,
 )
 from doctors_portal.errors import Conflict, DomainError, Forbidden, NotFoundAt
 from scheduling import timefmt
@@ -62,32 +64,6 @@ def _slot_is_bookable(slot: Slot, *, now) -> bool:
     )
 
 
-def _check_hold_cap(*, patient: User, now) -> None:
-    """At most MAX_ACTIVE_HOLDS_PER_PATIENT unpaid holds a patient. Under the patient's
-    row lock (booking_create takes it first), so two bookings of one patient at once are
-    counted one after the other."""
-    held = Booking.objects.filter(
-        patient=patient, status=BookingStatus.PENDING_PAYMENT, expires_at__gt=now
-    ).count()
-    if held >= settings.MAX_ACTIVE_HOLDS_PER_PATIENT:
-        raise Conflict("Pay for or cancel a held appointment first", path="slotId")
-
-
-def _hold_expiry(*, patient: User, slot: Slot, now):
-    """BOOKING_HOLD_MINUTES from now, unless an earlier unpaid hold of this patient on this
-    slot is still within its time: then that hold's end, so cancelling and booking again
-    never renews a hold."""
-    earlier = (
-        Booking.objects.filter(
-            patient=patient, slot=slot, confirmed_at__isnull=True, expires_at__gt=now
-        )
-        .order_by("expires_at")
-        .values_list("expires_at", flat=True)
-        .first()
-    )
-    return earlier or now + timedelta(minutes=settings.BOOKING_HOLD_MINUTES)
-
-
 def _patient_live_lock(*, patient: User) -> None:
     """The patient before the slot (the seat ledger's order): their bookings and waitlist
     entries queue here. AccountGone if the account was erased while the request waited."""
@@ -95,20 +71,19 @@ def _patient_live_lock(*, patient: User) -> None:
         raise AccountGone()
 
 
-def _slot_for_patient_locked(*, patient: User, slot_id: int, now) -> Slot:
+def _slot_for_patient_locked(*, patient: User, slot_id: int, now) -> tuple[Slot, PatientStanding]:
     """Under the patient's lock: the slot locked and settled (lapsed holds and offers given
-    back, free seats offered down its line), if the patient may take a seat of it."""
+    back, free seats offered down its line), if the patient may take a seat of it; and
+    what the patient has on it."""
     slot = slot_lock(slot_id=slot_id)
     if not _slot_is_bookable(slot, now=now):
         raise NotFoundAt("No such slot.", path="slotId")
     if slot.start <= now:
         raise DomainError(errors={"slotId": ["This slot has already started."]})
-    seats_settle(slot=slot, now=now)
-    if Booking.objects.filter(
-        slot=slot, patient=patient, status__in=SEAT_HOLDING_STATUSES
-    ).exists():
+    standing = seats_settle_for(slot=slot, patient=patient, now=now)
+    if standing.booked:
         raise Conflict("You already have a booking for this slot.", path="slotId")
-    return slot
+    return slot, standing
 
 
 @transaction.atomic
@@ -118,30 +93,36 @@ def booking_create(*, patient: User, slot_id: int, patient_phone: str = "", now=
         raise Forbidden("Only patients can book appointments.")
     now = now or timezone.now()
     _patient_live_lock(patient=patient)
-    slot = _slot_for_patient_locked(patient=patient, slot_id=slot_id, now=now)
-    _check_hold_cap(patient=patient, now=now)
-    expires_at = _hold_expiry(patient=patient, slot=slot, now=now)
+    slot, standing = _slot_for_patient_locked(patient=patient, slot_id=slot_id, now=now)
+    # At most MAX_ACTIVE_HOLDS_PER_PATIENT unpaid holds a patient, counted under the
+    # patient's row lock, so two bookings of one patient at once count one after the other.
+    if standing.holds >= settings.MAX_ACTIVE_HOLDS_PER_PATIENT:
+        raise Conflict("Pay for or cancel a held appointment first", path="slotId")
+    # An earlier unpaid hold of this patient on this slot still within its time keeps its
+    # end: cancelling and booking again never renews a hold.
+    expires_at = standing.earlier_expiry or now + timedelta(minutes=settings.BOOKING_HOLD_MINUTES)
     # A standing waitlist offer to this patient already holds their seat: booking claims it.
-    offer = offer_for(slot=slot, patient=patient, now=now)
-    if offer is None:
+    if not standing.offer:
         seat_take(slot=slot)
     try:
-        with transaction.atomic():
-            booking = Booking.objects.create(
-                patient=patient,
-                doctor=slot.doctor,
-                slot=slot,
-                service=slot.service,
-                price=slot.service.price,
-                currency=slot.service.currency,
-                status=BookingStatus.PENDING_PAYMENT,
-                expires_at=expires_at,
-                patient_phone=patient_phone or patient.phone,
-                created_at=now,
-            )
+        # No savepoint of its own: a duplicate (the unique constraint; a late payment that
+        # confirmed the patient's expired booking of this slot) ends this whole write.
+        booking = Booking.objects.create(
+            patient=patient,
+            doctor=slot.doctor,
+            slot=slot,
+            service=slot.service,
+            price=slot.service.price,
+            currency=slot.service.currency,
+            status=BookingStatus.PENDING_PAYMENT,
+            expires_at=expires_at,
+            patient_phone=patient_phone or patient.phone,
+            created_at=now,
+        )
     except IntegrityError:
         raise Conflict("You already have a booking for this slot.", path="slotId") from None
-    _waitlist_close_for_booking(booking=booking, slot=slot)
+    if standing.in_line:
+        _waitlist_close_for_booking(booking=booking, slot=slot)
     return booking
 
 
@@ -149,9 +130,7 @@ def _waitlist_close_for_booking(*, booking: Booking, slot: Slot) -> None:
     """The patient got a seat of this slot: their place in its line (or in the line of its
     doctor's day) and their offer of it are done."""
     WaitlistEntry.objects.filter(
-        Q(slot=slot)
-        | Q(slot__isnull=True, doctor_id=slot.doctor_id, day=_clinic_day(slot))
-        | Q(offer_slot=slot),
+        waitlist_closed_by_booking_q(slot=slot),
         patient_id=booking.patient_id,
         status__in=WAITLIST_OPEN_STATUSES,
     ).update(status=WaitlistStatus.CLAIMED, booking=booking, updated_at=timezone.now())
@@ -414,8 +393,8 @@ def waitlist_join(
     now = now or timezone.now()
     _patient_live_lock(patient=patient)
     if slot_id is not None:
-        slot = _slot_for_patient_locked(patient=patient, slot_id=slot_id, now=now)
-        if offer_for(slot=slot, patient=patient, now=now) is not None:
+        slot, standing = _slot_for_patient_locked(patient=patient, slot_id=slot_id, now=now)
+        if standing.offer:
             raise Conflict("A seat of this slot is held for you: book it now.", path="slotId")
         if _free_now(slot):
             raise Conflict("This slot has a free seat: book it instead.", path="slotId")

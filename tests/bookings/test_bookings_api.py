@@ -2,6 +2,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from bookings import services as booking_services
@@ -477,3 +478,27 @@ def test_booking_detail_is_two_queries(client_for, django_assert_num_queries, pa
         response = client.get(f"/api/v1/booking/{booking.pk}")
     assert response.status_code == 200
     assert response.json()["data"]["id"] == booking.pk
+
+
+def test_booking_write_statements(client_for, django_assert_num_queries, patient, doctor, settings):
+    """POST bookings, a first hold of a free seat with nobody waiting: the token's user;
+    the write's savepoint (a transaction outside tests); the patient's lock; the slot's
+    lock; one read of what the patient has on the slot and what it has to settle; the seat
+    taken; the booking and its audit entry; the answer's row. Nothing to settle, no line
+    to close: those steps run only when that one read says so. (The throttle's counter
+    in a cache of no statements, as Redis is in production: not the database cache.)"""
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    }
+    ContentType.objects.get_for_model(Booking)  # the audit entry's type: read once a process
+    slot = slot_at(clinic_day(2), "09:00-09:30", doctor=doctor)
+    client = client_for(patient)
+    with django_assert_num_queries(10) as captured:
+        response = client.post("/api/v1/bookings", {"slotId": slot.pk}, format="json")
+    assert response.status_code == 201, response.json()
+    statements = [q["sql"].split()[0] for q in captured.captured_queries]
+    assert statements.count("UPDATE") == 1  # seat_take, nothing released
+    assert statements.count("INSERT") == 2  # the booking and its audit entry
+    slot.refresh_from_db()
+    assert slot.seats_taken == 1

@@ -287,6 +287,20 @@ class TestOffers:
         assert WaitlistEntry.objects.get(patient=patient).status == WaitlistStatus.OFFERED
         assert seats(slot) == 1
 
+    def test_first_in_line_books_a_lapsed_hold_seat_taking_it_once(self, patient, doctor, service):
+        # No sweep ran: the patient's own booking settles the slot (the hold given back,
+        # the seat offered to the first in line: the patient), then claims that offer.
+        now = timezone.now()
+        slot = hour_slot(doctor, service, hours_ahead=50)
+        services.booking_create(patient=PatientFactory(), slot_id=slot.pk, now=now)
+        services.waitlist_join(patient=patient, slot_id=slot.pk, now=now)
+        later = now + timedelta(minutes=16)
+        booking = services.booking_create(patient=patient, slot_id=slot.pk, now=later)
+        assert booking.status == BookingStatus.PENDING_PAYMENT
+        entry = WaitlistEntry.objects.get(patient=patient)
+        assert entry.status == WaitlistStatus.CLAIMED and entry.booking_id == booking.pk
+        assert seats(slot) == 1
+
     def test_reschedule_away_offers_the_old_seat(self, patient, doctor, service, full_slot):
         services.waitlist_join(patient=patient, slot_id=full_slot.pk)
         elsewhere = hour_slot(doctor, service, hours_ahead=90)
