@@ -1,6 +1,7 @@
 -- wrk script: cycles through requests listed in a file, one per line "path<TAB>authorization"
--- (authorization may be empty; one line for a single endpoint); stops after a per-thread
--- limit (wrk -- <file> <limit>) and prints its summary as one JSON line for bench/bench.py.
+-- (authorization may be empty; one line for a single endpoint; further "<TAB>Name: value"
+-- fields add headers); stops after a per-thread limit (wrk -- <file> <limit>) and prints
+-- its summary as one JSON line for bench/bench.py.
 local requests = {}
 local index = 0
 local limit = 1000
@@ -9,12 +10,22 @@ local count = 0
 function init(args)
   limit = tonumber(args[2]) or limit
   for line in io.lines(args[1]) do
-    local path, auth = line:match("^([^\t]*)\t?(.*)$")
-    local headers = {}
-    if auth ~= nil and auth ~= "" then
-      headers["Authorization"] = auth
+    local fields = {}
+    for field in (line .. "\t"):gmatch("([^\t]*)\t") do
+      table.insert(fields, field)
     end
-    table.insert(requests, wrk.format("GET", path, headers))
+    local headers = {}
+    if fields[2] ~= nil and fields[2] ~= "" then
+      headers["Authorization"] = fields[2]
+    end
+    -- Any further fields are "Name: value" headers (bench/peer_bench.py's X-Requested-With).
+    for i = 3, #fields do
+      local name, value = fields[i]:match("^([^:]+):%s*(.*)$")
+      if name ~= nil then
+        headers[name] = value
+      end
+    end
+    table.insert(requests, wrk.format("GET", fields[1], headers))
   end
 end
 
