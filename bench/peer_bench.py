@@ -1091,9 +1091,9 @@ def section(out: Path) -> tuple[list[str], list[str]]:
             + ", ".join(f"{k} {v['errors']}" for k, v in routes.items() if "write" not in k)
             + f"; the date's free slots equal at start: {ds['free_equal']}, at the end: "
             f"{after['equal']} ({after['ours']} ours, {after['peer']} peer; a hold of ours that "
-            "lapses during the run frees its seat on ours only); peer build "
-            f"{ds['build_seconds'] if ds['build_seconds'] is not None else 'reused'} s, "
-            f"whole comparison {run['seconds']} s",
+            "lapses during the run frees its seat on ours only); peer database "
+            + (f"built in {ds['build_seconds']} s" if ds["build_seconds"] else "reused")
+            + f", whole comparison {run['seconds']} s",
         ]
         if so["sold"] != 1:
             misses.append(f"{run['size']} peer comparison: ours sold {so['sold']} of 1 seat")
