@@ -232,16 +232,26 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, env: dict, workers: int):
+    # python, app, cwd, health: another Django project's (bench/peer_bench.py's peer).
+    def __init__(
+        self,
+        env: dict,
+        workers: int,
+        *,
+        python: str = PY,
+        app: str = "doctors_portal.wsgi:application",
+        cwd: Path = ROOT,
+        health: str = "/api/v1/health",
+    ):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = OUT / f"gunicorn-{self.port}.log"
         self.proc = subprocess.Popen(
             [
-                PY,
+                python,
                 "-m",
                 "gunicorn",
-                "doctors_portal.wsgi:application",
+                app,
                 "--workers",
                 str(workers),
                 "--bind",
@@ -251,7 +261,7 @@ class Server:
                 "--timeout",
                 "60",
             ],
-            cwd=ROOT,
+            cwd=cwd,
             env=env,
             stdout=self.log_path.open("w"),
             stderr=subprocess.STDOUT,
@@ -260,7 +270,7 @@ class Server:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(f"{self.base}/api/v1/health", timeout=5) as r:
+                with urllib.request.urlopen(f"{self.base}{health}", timeout=5) as r:
                     if r.status == 200 and len(self.worker_pids()) >= workers:
                         return
             except OSError:

@@ -1,7 +1,8 @@
 -- wrk script: cycles through requests listed in a file, one per line
--- "path<TAB>authorization[<TAB>method<TAB>json body]" (authorization may be empty; method
--- GET and no body unless given; one line for a single endpoint); stops after a per-thread
--- limit (wrk -- <file> <limit>) and prints its summary as one JSON line for bench/bench.py.
+-- "path<TAB>authorization[<TAB>METHOD<TAB>json body][<TAB>Name: value...]" (authorization
+-- may be empty; GET and no body unless a METHOD is given; further "Name: value" fields add
+-- headers; one line for a single endpoint); stops after a per-thread limit
+-- (wrk -- <file> <limit>) and prints its summary as one JSON line for bench/bench.py.
 -- The thread's connections share one cursor, so each line is sent once per pass.
 local requests = {}
 local index = 0
@@ -11,20 +12,30 @@ local count = 0
 function init(args)
   limit = tonumber(args[2]) or limit
   for line in io.lines(args[1]) do
-    local path, auth, method, body = line:match("^([^\t]*)\t?([^\t]*)\t?([^\t]*)\t?(.*)$")
+    local fields = {}
+    for field in (line .. "	"):gmatch("([^	]*)	") do
+      table.insert(fields, field)
+    end
     local headers = {}
-    if auth ~= nil and auth ~= "" then
-      headers["Authorization"] = auth
+    if fields[2] ~= nil and fields[2] ~= "" then
+      headers["Authorization"] = fields[2]
     end
-    if method == nil or method == "" then
-      method = "GET"
+    local method, body, first_header = "GET", nil, 3
+    if fields[3] ~= nil and fields[3]:match("^%u+$") then
+      method, first_header = fields[3], 5
+      if fields[4] ~= nil and fields[4] ~= "" then
+        body = fields[4]
+        headers["Content-Type"] = "application/json"
+      end
     end
-    if body == nil or body == "" then
-      body = nil
-    else
-      headers["Content-Type"] = "application/json"
+    -- Any further fields are "Name: value" headers (bench/peer_bench.py's X-Requested-With).
+    for i = first_header, #fields do
+      local name, value = fields[i]:match("^([^:]+):%s*(.*)$")
+      if name ~= nil then
+        headers[name] = value
+      end
     end
-    table.insert(requests, wrk.format(method, path, headers, body))
+    table.insert(requests, wrk.format(method, fields[1], headers, body))
   end
 end
 
