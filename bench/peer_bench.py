@@ -20,8 +20,9 @@ workers on the same PostgreSQL, and driven in interleaved rounds (ours, peer, ou
   asked of a second server without it) covers every doctor of that date; the peer's
   `ajax/available_slots/` covers one doctor (its booking page asks it per doctor), asked in
   turn for each doctor of the date; reported per request and per doctor covered;
-- one doctor's free slots: ours `slot/<email>` (every upcoming date of the doctor), the
-  peer's `ajax/available_slots/` for that doctor and the date asked;
+- one doctor's free slots: ours `slot/<email>` (the doctor's free slots in the booking
+  window, its first page), the peer's `ajax/available_slots/` for that doctor and the date
+  asked;
 - one booking write: ours `POST bookings {slotId}` with a JWT, one request; the peer's
   booking flow, two requests with a logged-in session and its CSRF cookie: `POST
   request-submit/` (the appointment request; 302 to the client-information page) and `POST
@@ -975,7 +976,7 @@ def measure(size: str) -> dict:
                         merged[code] = merged.get(code, 0) + count
                 result["routes"][key]["statuses"] = merged
         result["doctors_per_date_request"] = {"ours": len(doctors), "peer": 1}
-        result["one_doctor"] = {"email": one_email, "ours_dates": "every upcoming date"}
+        result["one_doctor"] = {"email": one_email, "ours_dates": "the booking window"}
         # The storms: one seat each, STORM at once.
         ours_storm = bench.storm(ours.base, requests=STORM, slots=1)
         result["storm"] = {
@@ -1073,7 +1074,7 @@ def section(out: Path) -> tuple[list[str], list[str]]:
                 per_a=n_ours,
             ),
             row(
-                "one doctor's free slots (ours: every upcoming date; peer: the date)",
+                "one doctor's free slots (ours: the booking window; peer: the date)",
                 "ours_doctor",
                 "peer_doctor",
             ),
