@@ -21,7 +21,7 @@ like a lapsed hold: readers count it as free, and the next writer on the slot
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Count, Exists, F, IntegerField, Q, QuerySet, Subquery
@@ -37,6 +37,7 @@ from bookings.models import (
     WaitlistStatus,
 )
 from bookings.notifications import notify_waitlist_offer
+from doctors_portal.db.compiled import CompiledQuery
 from doctors_portal.errors import Conflict
 from scheduling import timefmt
 from scheduling.availability_cache import availability_changed
@@ -96,7 +97,8 @@ def booking_lock_moving(*, booking_id: int, to_slot_id: int) -> tuple[Slot, Slot
     return slots[slot_id], slots[to_slot_id], booking
 
 
-def _lapsed_offers(*, slot: Slot, now) -> QuerySet[WaitlistEntry]:
+def _lapsed_offers(*, slot, now) -> QuerySet[WaitlistEntry]:
+    """`slot` a Slot, its id or an OuterRef to one (scheduling.holds' hook)."""
     return WaitlistEntry.objects.filter(
         offer_slot=slot, status=WaitlistStatus.OFFERED, offer_expires_at__lte=now
     )
@@ -139,10 +141,14 @@ def waitlist_line(*, slot: Slot) -> QuerySet[WaitlistEntry]:
     """Who waits for a seat of this slot, first come first: those in line for the slot,
     and those in line for any slot of its doctor on its clinic day."""
     return WaitlistEntry.objects.filter(
-        Q(slot=slot)
-        | Q(slot__isnull=True, doctor_id=slot.doctor_id, day=timefmt.clinic_today(slot.start)),
+        _line_q(slot_id=slot.pk, doctor_id=slot.doctor_id, day=timefmt.clinic_today(slot.start)),
         status=WaitlistStatus.WAITING,
     ).order_by("created_at", "id")
+
+
+def _line_q(*, slot_id: int, doctor_id: int, day) -> Q:
+    """Entries for the slot, or for any slot of its doctor on its clinic day."""
+    return Q(slot_id=slot_id) | Q(slot__isnull=True, doctor_id=doctor_id, day=day)
 
 
 def offer_for(*, slot: Slot, patient: User, now) -> WaitlistEntry | None:
@@ -162,11 +168,8 @@ def offer_for(*, slot: Slot, patient: User, now) -> WaitlistEntry | None:
 def waitlist_closed_by_booking_q(*, slot: Slot) -> Q:
     """The open waitlist entries a booking of this slot ends for its patient: their place
     in the slot's line or in the line of its doctor's day, and their offer of it."""
-    return (
-        Q(slot=slot)
-        | Q(slot__isnull=True, doctor_id=slot.doctor_id, day=timefmt.clinic_today(slot.start))
-        | Q(offer_slot=slot)
-    )
+    day = timefmt.clinic_today(slot.start)
+    return _line_q(slot_id=slot.pk, doctor_id=slot.doctor_id, day=day) | Q(offer_slot_id=slot.pk)
 
 
 @dataclass(frozen=True)
@@ -183,48 +186,69 @@ class PatientStanding:
     waiting: bool  # someone waits in the slot's line (for it, or for its doctor's day)
 
 
-def _patient_standing(*, patient: User, slot: Slot, now) -> PatientStanding:
+def _standing(*, patient_id: int, slot_id: int, doctor_id: int, day, now) -> QuerySet[User]:
     # One statement of subqueries on the patient's row, where each was a statement of its
     # own. After the slot's lock, never in its SELECT ... FOR UPDATE: that statement's
     # subqueries would see the data as it was before the lock was waited for.
     # The patient's id as a constant, not the outer row's: each subquery then reads the
     # patient's own index entries, whatever the planner guesses of a correlated one.
-    mine = Booking.objects.filter(patient_id=patient.pk).order_by()
+    mine = Booking.objects.filter(patient_id=patient_id).order_by()
     holds = (
         mine.filter(status=BookingStatus.PENDING_PAYMENT, expires_at__gt=now)
         .values("patient_id")
         .annotate(n=Count("pk"))
         .values("n")
     )
-    entries = WaitlistEntry.objects.filter(patient_id=patient.pk, status__in=WAITLIST_OPEN_STATUSES)
-    booked = mine.filter(slot=slot).filter(
+    entries = WaitlistEntry.objects.filter(patient_id=patient_id, status__in=WAITLIST_OPEN_STATUSES)
+    booked = mine.filter(slot_id=slot_id).filter(
         Q(status=BookingStatus.CONFIRMED)
         | Q(status=BookingStatus.PENDING_PAYMENT, expires_at__gt=now)
     )
     lapsed_holds = Booking.objects.filter(
-        slot=slot, status=BookingStatus.PENDING_PAYMENT, expires_at__lte=now
+        slot_id=slot_id, status=BookingStatus.PENDING_PAYMENT, expires_at__lte=now
     )
-    row = (
-        User.objects.filter(pk=patient.pk)
-        .annotate(
-            booked=Exists(booked),
-            holds=Coalesce(Subquery(holds, output_field=IntegerField()), 0),
-            earlier_expiry=Subquery(
-                mine.filter(slot=slot, confirmed_at__isnull=True, expires_at__gt=now)
-                .order_by("expires_at")
-                .values("expires_at")[:1]
-            ),
-            offer=Exists(
-                entries.filter(
-                    offer_slot=slot, status=WaitlistStatus.OFFERED, offer_expires_at__gt=now
-                )
-            ),
-            in_line=Exists(entries.filter(waitlist_closed_by_booking_q(slot=slot))),
-            lapsed=Exists(lapsed_holds) | Exists(_lapsed_offers(slot=slot, now=now)),
-            waiting=Exists(waitlist_line(slot=slot).order_by()),
-        )
-        .values_list("booked", "holds", "earlier_expiry", "offer", "in_line", "lapsed", "waiting")
-        .get()
+    line = _line_q(slot_id=slot_id, doctor_id=doctor_id, day=day)
+    return User.objects.filter(pk=patient_id).annotate(
+        booked=Exists(booked),
+        holds=Coalesce(Subquery(holds, output_field=IntegerField()), 0),
+        earlier_expiry=Subquery(
+            mine.filter(slot_id=slot_id, confirmed_at__isnull=True, expires_at__gt=now)
+            .order_by("expires_at")
+            .values("expires_at")[:1]
+        ),
+        offer=Exists(
+            entries.filter(
+                offer_slot_id=slot_id, status=WaitlistStatus.OFFERED, offer_expires_at__gt=now
+            )
+        ),
+        in_line=Exists(entries.filter(line | Q(offer_slot_id=slot_id))),
+        lapsed=Exists(lapsed_holds) | Exists(_lapsed_offers(slot=slot_id, now=now)),
+        waiting=Exists(WaitlistEntry.objects.filter(line, status=WaitlistStatus.WAITING)),
+    )
+
+
+# Compiled once per process (doctors_portal/db/compiled.py): building this statement's
+# seven subqueries cost the ORM three times what PostgreSQL spends running it, the largest
+# part of a booking write (bench/NOTES.md, "The booking write").
+_STANDING = CompiledQuery(
+    _standing,
+    ("booked", "holds", "earlier_expiry", "offer", "in_line", "lapsed", "waiting"),
+    as_tuples=True,
+    patient_id=int,
+    slot_id=int,
+    doctor_id=int,
+    day=date,
+    now=datetime,
+)
+
+
+def _patient_standing(*, patient: User, slot: Slot, now) -> PatientStanding:
+    (row,) = _STANDING.rows(
+        patient_id=patient.pk,
+        slot_id=slot.pk,
+        doctor_id=slot.doctor_id,
+        day=timefmt.clinic_today(slot.start),
+        now=now,
     )
     return PatientStanding(*row)
 

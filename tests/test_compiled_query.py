@@ -317,3 +317,54 @@ def test_compiled_reads_take_their_database_from_the_router(bookings_world, sett
     settings.DATABASE_ROUTERS = [_ReadsGoTo("replica")]
     with pytest.raises(ConnectionDoesNotExist):
         booking_selectors.booking_row_get(user=patient, booking_id=Booking.objects.first().pk)
+
+
+def test_a_patients_standing_compiled_matches_the_orm_in_every_state():
+    """bookings.seats._STANDING, the booking write's one read: every flag, compiled once,
+    as the ORM's own statement gives it."""
+    from bookings import seats
+    from bookings.models import WaitlistEntry, WaitlistStatus
+    from scheduling import timefmt
+    from tests.factories import BookingFactory, PatientFactory, SlotFactory
+
+    now = timezone.now()
+    slot = SlotFactory(start=now + timedelta(days=2), end=now + timedelta(days=2, hours=1))
+    day = timefmt.clinic_today(slot.start)
+    patient, other, waiting = PatientFactory(), PatientFactory(), PatientFactory()
+    fields = ("booked", "holds", "earlier_expiry", "offer", "in_line", "lapsed", "waiting")
+
+    def both(who):
+        arguments = dict(
+            patient_id=who.pk, slot_id=slot.pk, doctor_id=slot.doctor_id, day=day, now=now
+        )
+        (compiled,) = seats._STANDING.rows(**arguments)
+        (orm,) = seats._standing(**arguments).values_list(*fields)
+        assert compiled == orm
+        return dict(zip(fields, compiled, strict=True))
+
+    assert both(patient) == dict.fromkeys(fields, False) | {"holds": 0, "earlier_expiry": None}
+    hold = BookingFactory(patient=patient, slot=slot, expires_at=now + timedelta(minutes=9))
+    BookingFactory(patient=other, slot=slot, expires_at=now - timedelta(minutes=1))
+    WaitlistEntry.objects.create(
+        patient=waiting, slot=slot, doctor=slot.doctor, day=day, status=WaitlistStatus.WAITING
+    )
+    WaitlistEntry.objects.create(
+        patient=other,
+        slot=None,
+        doctor=slot.doctor,
+        day=day,
+        status=WaitlistStatus.OFFERED,
+        offer_slot=slot,
+        offered_at=now,
+        offer_expires_at=now + timedelta(minutes=5),
+    )
+    mine = both(patient)
+    assert mine["booked"] and mine["holds"] == 1 and mine["earlier_expiry"] == hold.expires_at
+    assert mine["lapsed"] and mine["waiting"] and not mine["offer"] and not mine["in_line"]
+    theirs = both(other)
+    assert theirs["offer"] and theirs["in_line"] and not theirs["booked"]
+    assert theirs["holds"] == 0  # their hold lapsed
+    assert both(waiting)["in_line"]
+    hold.status = BookingStatus.CONFIRMED
+    hold.save(update_fields=["status"])
+    assert both(patient)["holds"] == 0 and both(patient)["booked"]
