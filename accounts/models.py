@@ -1,3 +1,4 @@
+import re
 import uuid
 
 from django.conf import settings
@@ -15,6 +16,15 @@ def photo_upload_to(instance, filename: str) -> str:
 def licence_document_upload_to(instance, filename: str) -> str:
     extension = filename.rsplit(".", 1)[-1] if "." in filename else "bin"
     return f"licences/{uuid.uuid4().hex}.{extension}"
+
+
+# A doctor's name as typed may carry the title already ("Dr. Tanvir Karim"): the title is
+# written once, by accounts.names.display_name and DoctorProfile.__str__.
+_TITLE = re.compile(r"^\s*dr\.?\s+", re.IGNORECASE)
+
+
+def name_without_title(name: str) -> str:
+    return _TITLE.sub("", (name or "").strip())
 
 
 class Role(models.TextChoices):
@@ -175,9 +185,7 @@ class DoctorProfile(models.Model):
         indexes = [models.Index(fields=["is_verified"], name="doctor_verified_idx")]
 
     def __str__(self) -> str:
-        from accounts.names import display_name  # names imports this module
-
-        return display_name(self.user)
+        return f"Dr. {name_without_title(self.user.name)}"
 
 
 def specialties():

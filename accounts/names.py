@@ -1,16 +1,10 @@
 """The one writer of a person's name as the product shows it (mails, .ics, pages)."""
 
-import re
-
-from accounts.models import Role
-
-# A doctor's name as typed may carry the title already ("Dr. Tanvir Karim").
-_TITLE = re.compile(r"^\s*dr\.?\s+", re.IGNORECASE)
+from accounts.models import Role, name_without_title
 
 
 def display_name(user) -> str:
     """'Dr. Tanvir Karim' for a doctor however the name was typed; a patient's name as is."""
-    name = (user.name or "").strip()
     if getattr(user, "role", None) == Role.DOCTOR:
-        return f"Dr. {_TITLE.sub('', name)}"
-    return name
+        return f"Dr. {name_without_title(user.name)}"
+    return (user.name or "").strip()

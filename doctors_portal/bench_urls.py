@@ -6,6 +6,7 @@ nothing for the counter: it is wrapped around the cache's compute step only here
 
 import functools
 
+from django.conf import settings
 from django.core.cache import caches
 from django.http import JsonResponse
 from django.urls import re_path
@@ -38,7 +39,11 @@ def _counting(compute):
     return counted
 
 
-if not getattr(availability_cache._compute, "bench_counting", False):
+# Only in the benchmark's server (settings_bench): a test that loads this URL conf must not
+# leave the app's own cache counting for the rest of its session.
+if getattr(settings, "BENCH_COUNT_AVAILABILITY_MISSES", False) and not getattr(
+    availability_cache._compute, "bench_counting", False
+):
     availability_cache._compute = _counting(availability_cache._compute)
 
 

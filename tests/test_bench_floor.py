@@ -42,3 +42,13 @@ def test_the_bench_settings_select_the_bench_url_conf():
     assert settings_bench.ROOT_URLCONF == "doctors_portal.bench_urls"
     assert settings.ROOT_URLCONF == "doctors_portal.urls"
     assert settings_bench.DATABASES == settings.DATABASES
+
+
+def test_the_bench_url_conf_leaves_the_apps_availability_cache_alone():
+    # The miss counter is for the benchmark's server only (settings_bench); loaded by a
+    # test, it stayed wrapped around every later test's appointmentOptions (a 500 on a
+    # cache without django-redis's incr options).
+    import doctors_portal.bench_urls  # noqa: F401
+    from scheduling import availability_cache
+
+    assert not getattr(availability_cache._compute, "bench_counting", False)
