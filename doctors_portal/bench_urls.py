@@ -39,10 +39,13 @@ def _counting(compute):
     return counted
 
 
-# Only in the benchmark's server (settings_bench): a test that loads this URL conf must not
-# leave the app's own cache counting for the rest of its session.
-if getattr(settings, "BENCH_COUNT_AVAILABILITY_MISSES", False) and not getattr(
-    availability_cache._compute, "bench_counting", False
+# Only in the benchmark's server (settings_bench) with Redis (its atomic incr; the server
+# without REDIS_URL, for the "(no cache)" rows, counts nothing): a test that loads this URL
+# conf must not leave the app's own cache counting for the rest of its session.
+if (
+    getattr(settings, "BENCH_COUNT_AVAILABILITY_MISSES", False)
+    and settings.CACHES["default"]["BACKEND"].startswith("django_redis.")
+    and not getattr(availability_cache._compute, "bench_counting", False)
 ):
     availability_cache._compute = _counting(availability_cache._compute)
 
