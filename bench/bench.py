@@ -103,6 +103,27 @@ if os.environ.get("BENCH_COMPANIONS") is not None:
     COMPANIONS = [n for n in os.environ["BENCH_COMPANIONS"].split(",") if n in COMPANIONS]
 
 
+def companion_runs(name: str, out: Path = OUT) -> list[dict]:
+    """A companion's results, bench/out/<name>-<size>.json, for the sizes it ran."""
+    return [
+        json.loads(path.read_text())
+        for size in SIZES
+        if (path := out / f"{name}-{size}.json").exists()
+    ]
+
+
+def companion_main(name: str, measure) -> None:
+    """A companion's command line: `measure --size S` writes bench/out/<name>-<S>.json."""
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="command", required=True)
+    one = sub.add_parser("measure")
+    one.add_argument("--size", required=True)
+    args = parser.parse_args()
+    OUT.mkdir(exist_ok=True)
+    result = measure(args.size)
+    (OUT / f"{name}-{args.size}.json").write_text(json.dumps(result, indent=1, default=str))
+
+
 def companion_sections() -> tuple[list[str], list[str]]:
     import importlib
 

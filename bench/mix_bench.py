@@ -31,7 +31,6 @@ bench/make_dataset.py built them.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import secrets
@@ -295,11 +294,7 @@ def section(out: Path) -> tuple[list[str], list[str]]:
     """RESULTS.md lines and missed targets, from bench/out/mix_bench-<size>.json."""
     lines: list[str] = []
     misses: list[str] = []
-    runs = [
-        json.loads((out / f"mix_bench-{size}.json").read_text())
-        for size in bench.SIZES
-        if (out / f"mix_bench-{size}.json").exists()
-    ]
+    runs = bench.companion_runs("mix_bench", out)
     if not runs:
         return lines, misses
     first = runs[0]
@@ -346,14 +341,7 @@ def section(out: Path) -> tuple[list[str], list[str]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    sub = parser.add_subparsers(dest="command", required=True)
-    one = sub.add_parser("measure")
-    one.add_argument("--size", required=True)
-    args = parser.parse_args()
-    bench.OUT.mkdir(exist_ok=True)
-    result = measure(args.size)
-    (bench.OUT / f"mix_bench-{args.size}.json").write_text(json.dumps(result, indent=1))
+    bench.companion_main("mix_bench", measure)
     print("\n".join(section(bench.OUT)[0]))
 
 

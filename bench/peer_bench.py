@@ -37,7 +37,6 @@ are made here.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import http.client
 import importlib.metadata
@@ -1010,11 +1009,7 @@ def measure(size: str) -> dict:
 
 
 def section(out: Path) -> tuple[list[str], list[str]]:
-    runs = [
-        json.loads((out / f"peer_bench-{size}.json").read_text())
-        for size in bench.SIZES
-        if (out / f"peer_bench-{size}.json").exists()
-    ]
+    runs = bench.companion_runs("peer_bench", out)
     if not runs:
         return [], []
     lines = [
@@ -1108,14 +1103,7 @@ def section(out: Path) -> tuple[list[str], list[str]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    sub = parser.add_subparsers(dest="command", required=True)
-    one = sub.add_parser("measure")
-    one.add_argument("--size", required=True)
-    args = parser.parse_args()
-    OUT.mkdir(exist_ok=True)
-    result = measure(args.size)
-    (OUT / f"peer_bench-{args.size}.json").write_text(json.dumps(result, indent=1, default=str))
+    bench.companion_main("peer_bench", measure)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ connections; a hold must never reach Stripe, and the count is reported.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import socket
@@ -217,11 +216,7 @@ def measure(size: str) -> dict:
 
 
 def section(out: Path) -> tuple[list[str], list[str]]:
-    runs = [
-        json.loads(p.read_text())
-        for size in bench.SIZES
-        if (p := out / f"write_bench-{size}.json").exists()
-    ]
+    runs = bench.companion_runs("write_bench", out)
     if not runs:
         return [], []
     lines = [
@@ -265,14 +260,7 @@ def section(out: Path) -> tuple[list[str], list[str]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    sub = parser.add_subparsers(dest="command", required=True)
-    one = sub.add_parser("measure")
-    one.add_argument("--size", required=True)
-    args = parser.parse_args()
-    OUT.mkdir(exist_ok=True)
-    result = measure(args.size)
-    (OUT / f"write_bench-{args.size}.json").write_text(json.dumps(result, indent=1))
+    bench.companion_main("write_bench", measure)
 
 
 if __name__ == "__main__":
