@@ -1,9 +1,10 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from rest_framework.throttling import SimpleRateThrottle
+
+from doctors_portal.api.throttling import OneTripRateThrottle
 
 
-class AuthRateThrottle(SimpleRateThrottle):
+class AuthRateThrottle(OneTripRateThrottle):
     """The "auth" rate of REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], per user or client IP."""
 
     scope = "auth"

@@ -92,7 +92,7 @@ class BookingViewSet(viewsets.ViewSet):
         booking = services.booking_create(
             patient=user, slot_id=slot_id, patient_phone=values.get("patient_Phone", "")
         )
-        row = selectors.booking_row_get(user=user, booking_id=booking.pk)
+        row = selectors.booking_row_held(booking=booking)
         return created(
             shapes.BOOKING_ROW(row, timezone.now()),
             message="Booking held. Pay before it expires to confirm it.",

@@ -51,17 +51,26 @@ class SeatNoLongerAvailable(Conflict):
     default_detail = "This time is no longer available. Please choose another slot."
 
 
+# Compiled once per process, like the slot's lock (scheduling.locks).
+_PATIENT_LOCK = CompiledQuery(
+    lambda *, patient_id: User.objects.select_for_update().filter(pk=patient_id).order_by(),
+    ("is_active", "deleted_at", "name", "email", "phone"),
+    as_tuples=True,
+    patient_id=int,
+)
+
+
 def patient_lock(*, patient: User) -> bool:
     """Lock the patient's row first, so one patient's bookings are made one at a time.
     Whether the account, as read under the lock, is still live: a request that waited
-    here while the account was erased must not go on with the user it loaded before."""
-    row = (
-        User.objects.select_for_update()
-        .filter(pk=patient.pk)
-        .values_list("is_active", "deleted_at")
-        .first()
-    )
-    return row is not None and row[0] and row[1] is None
+    here while the account was erased must not go on with the user it loaded before.
+    The name, email and phone on `patient` are refreshed as read under the lock (no one
+    changes them before the transaction ends): what a booking made now shows."""
+    rows = _PATIENT_LOCK.rows(patient_id=patient.pk)
+    if not rows:
+        return False
+    is_active, deleted_at, patient.name, patient.email, patient.phone = rows[0]
+    return is_active and deleted_at is None
 
 
 def booking_lock(*, booking_id: int) -> tuple[Slot, Booking]:
@@ -184,6 +193,7 @@ class PatientStanding:
     in_line: bool  # an open waitlist entry of theirs that a booking of this slot ends
     lapsed: bool  # the slot has lapsed holds or offers to give back
     waiting: bool  # someone waits in the slot's line (for it, or for its doctor's day)
+    no_shows: int  # the patient's no-shows, for the answer's row (selectors.booking_row_held)
 
 
 def _standing(*, patient_id: int, slot_id: int, doctor_id: int, day, now) -> QuerySet[User]:
@@ -195,6 +205,13 @@ def _standing(*, patient_id: int, slot_id: int, doctor_id: int, day, now) -> Que
     mine = Booking.objects.filter(patient_id=patient_id).order_by()
     holds = (
         mine.filter(status=BookingStatus.PENDING_PAYMENT, expires_at__gt=now)
+        .values("patient_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    # As bookings.selectors.with_patient_no_shows counts them (booking_patient_no_show_idx).
+    no_shows = (
+        mine.filter(status=BookingStatus.NO_SHOW)
         .values("patient_id")
         .annotate(n=Count("pk"))
         .values("n")
@@ -224,6 +241,7 @@ def _standing(*, patient_id: int, slot_id: int, doctor_id: int, day, now) -> Que
         in_line=Exists(entries.filter(line | Q(offer_slot_id=slot_id))),
         lapsed=Exists(lapsed_holds) | Exists(_lapsed_offers(slot=slot_id, now=now)),
         waiting=Exists(WaitlistEntry.objects.filter(line, status=WaitlistStatus.WAITING)),
+        no_shows=Coalesce(Subquery(no_shows, output_field=IntegerField()), 0),
     )
 
 
@@ -232,7 +250,7 @@ def _standing(*, patient_id: int, slot_id: int, doctor_id: int, day, now) -> Que
 # part of a booking write (bench/NOTES.md, "The booking write").
 _STANDING = CompiledQuery(
     _standing,
-    ("booked", "holds", "earlier_expiry", "offer", "in_line", "lapsed", "waiting"),
+    ("booked", "holds", "earlier_expiry", "offer", "in_line", "lapsed", "waiting", "no_shows"),
     as_tuples=True,
     patient_id=int,
     slot_id=int,

@@ -123,6 +123,9 @@ def booking_create(*, patient: User, slot_id: int, patient_phone: str = "", now=
         raise Conflict("You already have a booking for this slot.", path="slotId") from None
     if standing.in_line:
         _waitlist_close_for_booking(booking=booking, slot=slot)
+    # As with_patient_no_shows annotates a booking read back: the answer's row is built
+    # from these objects (selectors.booking_row_held), not read again.
+    booking.patient_no_shows = standing.no_shows
     return booking
 
 

@@ -12,6 +12,7 @@ from bookings import selectors as booking_selectors
 from bookings.models import Booking, BookingStatus
 from bookings.shapes import BOOKING_ROW
 from doctors_portal.db.compiled import CompiledQuery, CompileError
+from doctors_portal.errors import NotFoundAt
 from scheduling import selectors as scheduling_selectors
 from scheduling import timefmt
 from tests.factories import (
@@ -331,7 +332,7 @@ def test_a_patients_standing_compiled_matches_the_orm_in_every_state():
     slot = SlotFactory(start=now + timedelta(days=2), end=now + timedelta(days=2, hours=1))
     day = timefmt.clinic_today(slot.start)
     patient, other, waiting = PatientFactory(), PatientFactory(), PatientFactory()
-    fields = ("booked", "holds", "earlier_expiry", "offer", "in_line", "lapsed", "waiting")
+    fields = seats._STANDING.fields
 
     def both(who):
         arguments = dict(
@@ -342,7 +343,11 @@ def test_a_patients_standing_compiled_matches_the_orm_in_every_state():
         assert compiled == orm
         return dict(zip(fields, compiled, strict=True))
 
-    assert both(patient) == dict.fromkeys(fields, False) | {"holds": 0, "earlier_expiry": None}
+    assert both(patient) == dict.fromkeys(fields, False) | {
+        "holds": 0,
+        "earlier_expiry": None,
+        "no_shows": 0,
+    }
     hold = BookingFactory(patient=patient, slot=slot, expires_at=now + timedelta(minutes=9))
     BookingFactory(patient=other, slot=slot, expires_at=now - timedelta(minutes=1))
     WaitlistEntry.objects.create(
@@ -368,3 +373,86 @@ def test_a_patients_standing_compiled_matches_the_orm_in_every_state():
     hold.status = BookingStatus.CONFIRMED
     hold.save(update_fields=["status"])
     assert both(patient)["holds"] == 0 and both(patient)["booked"]
+    for _ in range(2):
+        BookingFactory(patient=patient, status=BookingStatus.NO_SHOW)
+    BookingFactory(patient=patient, status=BookingStatus.CANCELLED)
+    assert both(patient)["no_shows"] == 2 and both(other)["no_shows"] == 0
+
+
+def test_the_patients_lock_compiled_matches_the_orm(django_assert_num_queries):
+    """bookings.seats.patient_lock: one statement, the ORM's row; erased accounts are not
+    live; the name, email and phone on the instance are the row's."""
+    from django.db import transaction
+
+    from bookings import seats
+
+    patient = PatientFactory(phone="+8801700000001")
+    stale = User.objects.get(pk=patient.pk)
+    User.objects.filter(pk=patient.pk).update(name="Renamed", phone="+8801700000002")
+    fields = seats._PATIENT_LOCK.fields
+    with transaction.atomic():
+        with django_assert_num_queries(1):
+            assert seats.patient_lock(patient=stale)
+        orm = User.objects.select_for_update().filter(pk=patient.pk).values_list(*fields).get()
+        assert seats._PATIENT_LOCK.rows(patient_id=patient.pk) == [orm]
+        assert (stale.name, stale.phone) == ("Renamed", "+8801700000002")
+        assert not seats.patient_lock(patient=User(pk=2**40))
+        User.objects.filter(pk=patient.pk).update(deleted_at=timezone.now())
+        assert not seats.patient_lock(patient=stale)
+
+
+@pytest.mark.parametrize("profiled", [True, False])
+def test_the_slots_lock_compiled_matches_the_orm(django_assert_num_queries, profiled):
+    """scheduling.locks.slot_lock: one statement, the slot with its service, doctor and
+    doctor's profile as the ORM's select_related builds them, nothing read later."""
+    from django.db import transaction
+
+    from accounts.models import DoctorProfile
+    from scheduling.locks import slot_lock
+    from scheduling.models import Slot
+
+    slot = SlotFactory(start=timezone.now() + timedelta(days=2), capacity=3)
+    if not profiled:
+        DoctorProfile.objects.filter(user_id=slot.doctor_id).delete()
+
+    def fields(obj):
+        return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+
+    with transaction.atomic():
+        orm = (
+            Slot.objects.select_for_update(of=("self",))
+            .select_related("service", "doctor__doctor_profile")
+            .get(pk=slot.pk)
+        )
+        with django_assert_num_queries(1):
+            locked = slot_lock(slot_id=slot.pk)
+            assert fields(locked) == fields(orm)
+            assert fields(locked.service) == fields(orm.service)
+            assert fields(locked.doctor) == fields(orm.doctor)
+            profile = getattr(locked.doctor, "doctor_profile", None)
+            assert (profile is None) is (not profiled)
+            if profiled:
+                assert fields(profile) == fields(orm.doctor.doctor_profile)
+                assert profile.user is locked.doctor
+        assert not locked._state.adding and locked._state.db == orm._state.db
+        with pytest.raises(NotFoundAt):
+            slot_lock(slot_id=2**40)
+        with pytest.raises(NotFoundAt):
+            slot_lock(slot_id=2**70)  # out of the id range: no such slot, as the ORM says
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_compiled_lock_outside_a_transaction_is_refused():
+    """As the ORM's select_for_update: a lock outside a transaction would end at once."""
+    from django.db import transaction
+
+    from bookings import seats
+    from scheduling.locks import slot_lock
+
+    slot = SlotFactory(start=timezone.now() + timedelta(days=2))
+    with transaction.atomic():
+        assert slot_lock(slot_id=slot.pk).pk == slot.pk  # compiled here, if not before
+    with pytest.raises(transaction.TransactionManagementError):
+        slot_lock(slot_id=slot.pk)
+    with pytest.raises(transaction.TransactionManagementError):
+        seats.patient_lock(patient=PatientFactory())

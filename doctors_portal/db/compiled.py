@@ -9,6 +9,11 @@ only binds new values, applying the same converters `.values()` would.
 The database is the router's choice for reading the queryset's model
 (`router.db_for_read`), as for any ORM read, unless `using` names one.
 
+With `as_models` the rows are model instances, with what the queryset select_related
+already attached, built by Django's own populators as a queryset would build them: the
+seat ledger's row locks (`SELECT ... FOR UPDATE OF` the slot, with its service and
+doctor) are compiled like the reads.
+
 Date parameters are calendar days (a clinic's today) compared with date columns.
 
 Int parameters are ids compared for equality: one outside the 64-bit range matches
@@ -34,6 +39,8 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
 from django.db.models import IntegerField, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
+from django.db.models.query import get_related_populators
+from django.db.transaction import TransactionManagementError
 
 # Values no real argument takes: ids and counts are positive, clinic times are recent.
 _INT_MARKERS = (-7_340_000_000_000, -8_340_000_000_000)
@@ -67,6 +74,33 @@ class _Compiled:
     converters: list
     col_count: int
     as_dict: bool
+    models: _Models | None = None
+    locks: bool = False  # SELECT ... FOR UPDATE
+
+
+@dataclass(frozen=True, slots=True)
+class _Models:
+    """How ModelIterable builds a row's instances (the model's own columns, then each
+    select_related one's populator), kept from the compiler that wrote the SQL."""
+
+    model: type
+    init_list: list[str]
+    start: int
+    end: int
+    klass_info: dict
+    select: list
+    populators: dict  # per database alias; populators keep no state between rows
+
+    def build(self, row: list, db: str):
+        obj = self.model.from_db(db, self.init_list, row[self.start : self.end])
+        populators = self.populators.get(db)
+        if populators is None:
+            populators = self.populators[db] = get_related_populators(
+                self.klass_info, self.select, db
+            )
+        for populator in populators:
+            populator.populate(row, obj)
+        return obj
 
 
 _NOTHING = _Compiled(
@@ -98,6 +132,7 @@ class CompiledQuery:
         fields: Sequence[str],
         *,
         as_tuples: bool = False,
+        as_models: bool = False,
         annotate: Callable[[QuerySet], QuerySet] | None = None,
         **parameters: type,
     ):
@@ -107,6 +142,7 @@ class CompiledQuery:
         self.build = build
         self.fields = tuple(fields)
         self.as_tuples = as_tuples
+        self.as_models = as_models
         # Adds the computed columns `fields` names to the rows' queryset (for a page, the
         # outer one), e.g. a correlated count: one statement still.
         self.annotate = annotate
@@ -156,6 +192,11 @@ class CompiledQuery:
         compiled, arguments = self._prepare(connection, kw, paged=page is not None)
         if compiled is _NOTHING:
             return []
+        if compiled.locks and connection.get_autocommit():
+            # As the ORM refuses it: outside a transaction the lock would end at once.
+            raise TransactionManagementError(
+                "select_for_update cannot be used outside of a transaction."
+            )
         params = self._bind(compiled.slots, arguments)
         sql = compiled.sql
         if page is not None:
@@ -181,7 +222,10 @@ class CompiledQuery:
                 for converter in convs:
                     value = converter(value, expression, connection)
                 row[pos] = value
-            out.append(dict(zip(names, row, strict=True)) if compiled.as_dict else tuple(row))
+            if compiled.models is not None:
+                out.append(compiled.models.build(row, connection.alias))
+            else:
+                out.append(dict(zip(names, row, strict=True)) if compiled.as_dict else tuple(row))
         return out
 
     def count(self, *, using: str | None = None, **kw) -> int:
@@ -258,7 +302,13 @@ class CompiledQuery:
                 fields = (*fields, _TOTAL)
             if self.annotate is not None:
                 queryset = self.annotate(queryset)
-            queryset = queryset.values_list(*fields) if self.as_tuples else queryset.values(*fields)
+            if self.as_models:
+                if paged or self.annotate is not None or fields:
+                    raise CompileError("instances are read whole, unpaged and unannotated")
+            elif self.as_tuples:
+                queryset = queryset.values_list(*fields)
+            else:
+                queryset = queryset.values(*fields)
             compiler = queryset.query.get_compiler(connection=connection)
             try:
                 sql, params = compiler.as_sql()
@@ -301,7 +351,25 @@ class CompiledQuery:
             converters=list(compiler.get_converters(fields).items()),
             col_count=compiler.col_count,
             as_dict=not self.as_tuples,
+            models=_models(compiler) if self.as_models else None,
+            locks=query.select_for_update,
         )
+
+
+def _models(compiler) -> _Models:
+    klass_info = compiler.klass_info
+    fields = klass_info["select_fields"]
+    start, end = fields[0], fields[-1] + 1
+    select = compiler.select
+    return _Models(
+        model=klass_info["model"],
+        init_list=[column[0].target.attname for column in select[start:end]],
+        start=start,
+        end=end,
+        klass_info=klass_info,
+        select=select,
+        populators={},
+    )
 
 
 def _slots(connection, side: tuple, other: tuple) -> tuple[str, list[tuple[bool, Any]]]:

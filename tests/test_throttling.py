@@ -1,0 +1,98 @@
+"""doctors_portal.api.throttling.OneTripRateThrottle: DRF's sliding window, decided in one
+atomic Redis call when the cache is django-redis, DRF's GET and SET on any other cache;
+the same answers and waits either way, as SimpleRateThrottle gives them."""
+
+import pytest
+from django.conf import settings as django_settings
+from rest_framework.test import APIRequestFactory
+from rest_framework.throttling import SimpleRateThrottle
+
+from doctors_portal.api.throttling import OneTripRateThrottle
+
+pytestmark = pytest.mark.django_db
+
+BACKENDS = {
+    "locmem": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "redis": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": django_settings.REDIS_URL,
+        "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+        "KEY_PREFIX": "throttle-test",
+    },
+}
+
+
+@pytest.fixture(params=list(BACKENDS))
+def cache_backend(request, settings):
+    if request.param == "redis" and not django_settings.REDIS_URL:
+        pytest.skip("no REDIS_URL: the Redis path is tested where Redis is the cache")
+    settings.CACHES = {**settings.CACHES, "default": BACKENDS[request.param]}
+    from django.core.cache import caches
+
+    caches["default"].clear()
+    yield request.param
+    caches["default"].clear()
+
+
+def _throttles(clock):
+    class Ours(OneTripRateThrottle):
+        rate = "3/min"
+        timer = staticmethod(lambda: clock[0])
+
+        def get_cache_key(self, request, view):
+            return "throttle_test_ours"
+
+    class Drfs(SimpleRateThrottle):
+        rate = "3/min"
+        timer = staticmethod(lambda: clock[0])
+
+        def get_cache_key(self, request, view):
+            return "throttle_test_drfs"
+
+    return Ours, Drfs
+
+
+def test_the_same_answers_and_waits_as_drf(cache_backend):
+    clock = [1_700_000_000.25]
+    ours, drfs = _throttles(clock)
+    request = APIRequestFactory().post("/")
+    # Bursts, refusals, the window's edge (a request exactly `duration` old has left it).
+    for at in [0, 1, 2, 3, 30, 59.999, 60, 60.5, 61, 62, 62, 120, 200, 200.001, 200.002, 201]:
+        clock[0] = 1_700_000_000.25 + at
+        a, b = ours(), drfs()
+        allowed = a.allow_request(request, None)
+        assert allowed == b.allow_request(request, None), at
+        if not allowed:
+            assert a.wait() == pytest.approx(b.wait()), at
+
+
+def test_redis_decides_in_one_round_trip(cache_backend, monkeypatch):
+    if cache_backend != "redis":
+        pytest.skip("the round trip is Redis'")
+    import redis.client
+
+    calls = []
+    real = redis.client.Redis.execute_command
+
+    def counted(self, *args, **kwargs):
+        calls.append(args[0])
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.client.Redis, "execute_command", counted)
+    clock = [1_700_000_000.0]
+    ours, _ = _throttles(clock)
+    request = APIRequestFactory().post("/")
+    ours().allow_request(request, None)  # the first may load the script
+    for i in range(4):
+        calls.clear()
+        clock[0] += 0.001
+        assert ours().allow_request(request, None) is (i < 2)
+        assert calls == ["EVALSHA"]
+
+
+def test_requests_at_one_instant_each_count(cache_backend):
+    """Two requests with the same timestamp are two requests (not one set member)."""
+    clock = [1_700_000_000.0]
+    ours, _ = _throttles(clock)
+    request = APIRequestFactory().post("/")
+    assert [ours().allow_request(request, None) for _ in range(4)] == [True, True, True, False]
