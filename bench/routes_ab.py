@@ -17,7 +17,9 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# The tree measured is the current directory's (its bench.py sets up its Django), so this
+# one script measures an old copy too: `cd /tmp/old && python <this tree>/bench/routes_ab.py`.
+sys.path.insert(0, str(Path.cwd() / "bench"))
 import bench
 
 KEYS = "floor,bookings_email,doctors_filtered,schedules,time_off,waitlist"
