@@ -1111,7 +1111,9 @@ def report(command: str) -> str:
     if notes.exists():
         lines += ["", notes.read_text().strip()]
     text = "\n".join(lines) + "\n"
-    (BENCH / "RESULTS.md").write_text(text)
+    # A run of some endpoints only (BENCH_ENDPOINTS) must not replace the recorded full run.
+    partial = os.environ.get("BENCH_ENDPOINTS")
+    (OUT if partial else BENCH).joinpath("RESULTS.md").write_text(text)
     return text
 
 
@@ -1180,6 +1182,9 @@ def main() -> None:
                 env=env,
                 check=True,
             )
+    if os.environ.get("BENCH_EXTRAS") == "0":
+        print(report(f".venv/bin/python bench/bench.py run --sizes {','.join(sizes)}"))
+        return
     # Weekly hours: a year for 100 doctors, on a database of its own (bench/schedule_bench.py).
     prefix = os.environ.get("BENCH_DB_PREFIX", "dp_bench")
     log("weekly hours: a year for 100 doctors (bench/schedule_bench.py)")

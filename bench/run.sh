@@ -4,6 +4,12 @@
 # and Redis on 127.0.0.1:6379; starts them if they are installed but not running.
 # Environment: BENCH_SIZES=10k,100k,1m  BENCH_SCALE=1 (request counts)  BENCH_REBUILD=1
 #              BENCH_PROFILE=<endpoint key> (pyinstrument profile into bench/out/)
+#              BENCH_DB_PREFIX=dp_bench (database names)  BENCH_REDIS_URL=redis://.../5
+#   A part of the run, e.g. some routes against the floor at 10k only (its report goes to
+#   bench/out/RESULTS.md; bench/RESULTS.md keeps the full run):
+#              BENCH_ENDPOINTS=key1,key2 (these ENDPOINTS rows of bench/bench.py, and the floor)
+#              BENCH_COMPANIONS= (none of write/slot/mix/peer_bench; or a list of them)
+#              BENCH_EXTRAS=0 (not the weekly-hours and reschedule benches)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -6,6 +6,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 
+from accounts.models import Role
 from accounts.permissions import IsDoctorOrAdmin, is_admin
 from doctors_portal.api.requests import require_json_object
 from doctors_portal.api.responses import created, ok
@@ -50,8 +51,12 @@ def _listed_doctor(request):
             serializers.EmailField().run_validation(raw)
         except serializers.ValidationError as exc:
             raise ValidationError({"docEmail": exc.detail}) from None
-    if raw is None and is_admin(request.user):
-        return None
+    if raw is None:
+        if is_admin(request.user):
+            return None
+        if request.user.role == Role.DOCTOR:
+            # The caller themself, as authentication read them: no second read by email.
+            return request.user
     return _target_doctor(request, raw)
 
 

@@ -456,3 +456,136 @@ def test_a_compiled_lock_outside_a_transaction_is_refused():
         slot_lock(slot_id=slot.pk)
     with pytest.raises(transaction.TransactionManagementError):
         seats.patient_lock(patient=PatientFactory())
+
+
+def _weekly_hours_world():
+    """Two doctors with weekly hours and time off (ended, running, ahead)."""
+    from datetime import time
+
+    from scheduling.models import TimeOff, WeeklyRule
+
+    now = timezone.now()
+    today = timefmt.clinic_today(now)
+    services = [ServiceFactory(name="Check-up"), ServiceFactory(name="X-ray")]
+    doctors = [DoctorFactory(name="Dr. Nadia Karim"), DoctorFactory(name="Omar Faruk")]
+    for i, (doctor, svc) in enumerate([(d, s) for d in doctors for s in services]):
+        WeeklyRule.objects.create(
+            doctor=doctor,
+            service=svc,
+            weekdays="mon,wed" if i % 2 else "tue",
+            start_time=time(8 + 2 * (3 - i)),
+            end_time=time(9 + 2 * (3 - i)),
+            slot_minutes=15 + i,
+            capacity=1 + i,
+            valid_from=today,
+            valid_until=today + timedelta(days=30) if i % 2 else None,
+            generated_until=today if i else None,
+        )
+        for days in (-3, 0, 5):
+            TimeOff.objects.create(
+                doctor=doctor,
+                start=now + timedelta(days=days - 1, hours=i),
+                end=now + timedelta(days=days, hours=1),
+                reason=f"off {i} {days}",
+            )
+    return doctors, now
+
+
+def shown_of(obj, name, attrs):
+    related = getattr(obj, name)
+    return [(f"{name}.{attr}", getattr(related, attr)) for attr in attrs]
+
+
+def _as_dicts(objects, related: dict) -> list[dict]:
+    out = []
+    for obj in objects:
+        row = {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+        for name, attrs in related.items():
+            row.update(shown_of(obj, name, attrs))
+        out.append(row)
+    return out
+
+
+def test_weekly_hours_and_time_off_compiled_equal_the_orms_select_related_reads():
+    """scheduling.selectors._RULES and _TIME_OFFS (GET schedules, GET time-off, the
+    dashboard): the same rules and time off, in the same order, with the doctor's email and
+    name and the rule's whole service, as the select_related reads they replaced."""
+    from scheduling.models import TimeOff, WeeklyRule
+
+    doctors, now = _weekly_hours_world()
+    service_fields = [f.attname for f in scheduling_selectors.Service._meta.concrete_fields]
+    rule_related = {"doctor": ("pk", "email", "name"), "service": service_fields}
+    off_related = {"doctor": ("pk", "email", "name")}
+    for doctor in [*doctors, None]:
+        rules = WeeklyRule.objects.select_related("doctor", "service")
+        offs = TimeOff.objects.filter(end__gt=now).select_related("doctor")
+        if doctor is not None:
+            rules, offs = rules.filter(doctor=doctor), offs.filter(doctor=doctor)
+        expected_rules = rules.order_by("doctor_id", "start_time", "valid_from", "id")
+        got_rules = scheduling_selectors.schedule_list(doctor=doctor)
+        assert _as_dicts(got_rules, rule_related) == _as_dicts(expected_rules, rule_related)
+        assert [r.weekday_list for r in got_rules] == [r.weekday_list for r in expected_rules]
+        got_offs = scheduling_selectors.time_off_list(doctor=doctor, now=now)
+        expected_offs = offs.order_by("start", "id")
+        assert _as_dicts(got_offs, off_related) == _as_dicts(expected_offs, off_related)
+        assert len(got_rules) == (2 if doctor else 4) and len(got_offs) == (4 if doctor else 8)
+
+
+def test_a_service_by_id_compiled_is_the_orms():
+    """scheduling.selectors.service_find_active by id (?specialty=, ?service=)."""
+    active, inactive = ServiceFactory(name="Dental"), ServiceFactory(name="Old", is_active=False)
+    found = scheduling_selectors.service_find_active(ref=str(active.pk))
+    expected = scheduling_selectors.Service.objects.get(pk=active.pk)
+    fields = [f.attname for f in expected._meta.concrete_fields]
+    assert [getattr(found, f) for f in fields] == [getattr(expected, f) for f in fields]
+    assert found == expected and found._state.db == "default" and not found._state.adding
+    assert scheduling_selectors.service_find_active(ref=str(inactive.pk)) is None
+    assert scheduling_selectors.service_find_active(ref="9" * 18) is None
+    assert scheduling_selectors.service_find_active(ref="dental") == expected
+
+
+def test_waitlist_rows_compiled_equal_the_orms_in_every_state():
+    """bookings.selectors._WAITLIST_ROWS (GET waitlist, one entry after a write): waiting
+    by slot and by day with places in line, offered, left, someone else's unseen."""
+    from bookings.models import WaitlistEntry, WaitlistStatus
+
+    now = timezone.now()
+    service = ServiceFactory(name="Consultation")
+    slots = [
+        SlotFactory(service=service, start=now + timedelta(days=2, hours=h), capacity=1)
+        for h in range(3)
+    ]
+    patients = [PatientFactory() for _ in range(3)]
+    day = timefmt.clinic_today(slots[0].start)
+    for i, patient in enumerate(patients):
+        for j, slot in enumerate(slots):
+            WaitlistEntry.objects.create(
+                patient=patient,
+                slot=slot if j < 2 else None,
+                doctor=slot.doctor,
+                day=day,
+                created_at=now + timedelta(seconds=i - j),
+                status=WaitlistStatus.LEFT if (i, j) == (1, 0) else WaitlistStatus.WAITING,
+            )
+    WaitlistEntry.objects.create(
+        patient=patients[0],
+        doctor=slots[0].doctor,
+        day=day,
+        status=WaitlistStatus.OFFERED,
+        offer_slot=slots[0],
+        offered_at=now,
+        offer_expires_at=now + timedelta(minutes=5),
+    )
+    fields = booking_selectors._WAITLIST_FIELDS
+    places = set()
+    for patient in patients:
+        orm = booking_selectors._waitlist_entries(patient_id=patient.pk, entry_id=0)
+        expected = list(orm.values(*fields))
+        assert booking_selectors.waitlist_rows(user=patient) == expected
+        places |= {row["place"] for row in expected}
+        for row in expected:
+            (one,) = booking_selectors.waitlist_rows(user=patient, entry_id=row["id"])
+            assert one == row
+        theirs = WaitlistEntry.objects.exclude(patient=patient).first()
+        assert booking_selectors.waitlist_rows(user=patient, entry_id=theirs.pk) == []
+    assert places == {None, 1, 2, 3}  # left or offered; first, second, third in line
