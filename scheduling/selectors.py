@@ -17,7 +17,6 @@ from django.db.models import (
     F,
     Func,
     IntegerField,
-    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -278,24 +277,16 @@ def availability_between(
     return list(result.values())
 
 
-def hold_next_lapse(*, start: datetime, end: datetime, now: datetime) -> datetime | None:
-    """When the next unpaid hold on a slot starting in [start, end) lapses (its seat comes
-    back)."""
-    return (
+def hold_lapses_between(
+    *, start: datetime, end: datetime, now: datetime
+) -> list[tuple[datetime, datetime]]:
+    """(slot start, lapse) of every unpaid hold still running on a slot starting in
+    [start, end): when each one's seat comes back. Few rows: only holds not yet lapsed."""
+    return list(
         holds()
         .running(now=now)
         .filter(slot__start__gte=start, slot__start__lt=end)
-        .aggregate(next=Min("expires_at"))["next"]
-    )
-
-
-def next_slot_start_from(*, at: datetime) -> datetime | None:
-    """The start of the first published slot at or after `at` (one index probe)."""
-    return (
-        Slot.objects.filter(status=SlotStatus.PUBLISHED, start__gte=at)
-        .order_by("start")
-        .values_list("start", flat=True)
-        .first()
+        .values_list("slot__start", "expires_at")
     )
 
 
