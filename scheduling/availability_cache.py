@@ -41,7 +41,9 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 from bisect import bisect_left, bisect_right
+from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
@@ -114,21 +116,21 @@ def availability_answer(*, day: date | None, now: datetime, service_id: int | No
     if isinstance(cache, DummyCache):  # no shared cache configured
         return _render(start=start, end=end, now=now, service_id=service_id)
     days = _days(start, end) if day is None else [day]
+    held = {d: _local_get(cache.make_key(_entry_key(d))) for d in days}
     try:
-        # One round trip: every day's entry and the versions they depend on. Read before
-        # computing: a change committed meanwhile replaces what an entry is stored under.
-        found = cache.get_many([_VERSION_KEY, *map(_day_key, days), *map(_entry_key, days)])
+        # One round trip: every version the days depend on, and the entries of the days this
+        # process does not hold. Read before computing: a change committed meanwhile
+        # replaces what an entry is stored under.
+        asked = [_entry_key(d) for d in days if held[d] is None]
+        found = cache.get_many([_VERSION_KEY, *map(_day_key, days), *asked])
+        entries, stale = _still_true_days(cache, days, held=held, found=found, now=now)
+        if stale:  # held here but changed since: another worker may have its new entry
+            fetched = {**found, **cache.get_many([_entry_key(d) for d in stale])}
+            entries.update(_still_true_days(cache, stale, held={}, found=fetched, now=now)[0])
     except Exception:  # the cache is an optimisation: any failure means "compute"
         logger.warning("availability cache unreachable; computing", exc_info=True)
         return _render(start=start, end=end, now=now, service_id=service_id)
-    entries: dict[date, _Day] = {}
-    missing = []
-    for d in days:
-        entry = found.get(_entry_key(d))
-        if entry is not None and _still_true(entry, found=found, now=now):
-            entries[d] = entry
-        else:
-            missing.append(d)
+    missing = [d for d in days if d not in entries]
     if missing:
         computed = _compute(day=day, now=now, service_id=service_id, days=missing)
         for d, (valid_until, heads, parts) in computed.items():
@@ -136,6 +138,50 @@ def availability_answer(*, day: date | None, now: datetime, service_id: int | No
             entries[d] = _Day(versions, valid_until, heads, parts)
         _store(cache, {d: entries[d] for d in missing}, now=now)
     return _compose([entries[d] for d in days], start=start, end=end, service_id=service_id)
+
+
+def _still_true_days(
+    cache, days: list[date], *, held: dict[date, _Day | None], found: dict, now: datetime
+) -> tuple[dict[date, _Day], list[date]]:
+    """(the days whose entry, held here or found in Redis, is still true; the days held
+    here that are not). Entries found are kept here for the next read."""
+    entries, stale = {}, []
+    for d in days:
+        entry = held.get(d)
+        if entry is None:
+            entry = found.get(_entry_key(d))
+            if entry is not None and _still_true(entry, found=found, now=now):
+                entries[d] = _local_put(cache.make_key(_entry_key(d)), entry)
+        elif _still_true(entry, found=found, now=now):
+            entries[d] = entry
+        else:
+            stale.append(d)
+    return entries, stale
+
+
+# The days' entries this process read or computed last (each checked against the shared
+# versions on every read, as one from Redis): a read of the window takes its fifteen days
+# from here and only their versions from Redis, instead of 650 kB to unpickle.
+LOCAL_DAYS = 32
+_local: OrderedDict[str, _Day] = OrderedDict()
+_local_lock = threading.Lock()
+
+
+def _local_get(key: str) -> _Day | None:
+    with _local_lock:
+        entry = _local.get(key)
+        if entry is not None:
+            _local.move_to_end(key)
+        return entry
+
+
+def _local_put(key: str, entry: _Day) -> _Day:
+    with _local_lock:
+        _local[key] = entry
+        _local.move_to_end(key)
+        while len(_local) > LOCAL_DAYS:
+            _local.popitem(last=False)
+    return entry
 
 
 def _still_true(entry: _Day, *, found: dict, now: datetime) -> bool:
@@ -274,6 +320,8 @@ def _store(cache, entries: dict[date, _Day], *, now: datetime) -> None:
         if kept:
             # Redis forgets an entry a little after it can last be valid (reads check it).
             cache.set_many(kept, timeout=int(MAX_AGE.total_seconds()) + 2)
+            for key, entry in kept.items():
+                _local_put(cache.make_key(key), entry)
     except Exception:
         logger.warning("availability cache unreachable; not stored", exc_info=True)
 

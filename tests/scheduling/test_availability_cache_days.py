@@ -5,11 +5,12 @@ a change whose days are unknown ends everything. Against a real Redis."""
 
 import threading
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.core.cache import caches
 from django.db import connection
+from django.utils import timezone
 
 from accounts import services as account_services
 from bookings import services as booking_services
@@ -20,6 +21,7 @@ from tests.conftest import bearer_client
 from tests.factories import PatientFactory, ServiceFactory
 from tests.scheduling.helpers import clinic_day, post_slots, slot_at, wordy
 from tests.scheduling.test_availability_cache import cached, shown_slot_ids  # noqa: F401
+from tests.scheduling.test_availability_compose import composed, direct
 
 # The availability alias on Redis, whatever this run's settings say.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("cached")]
@@ -234,3 +236,9 @@ def test_no_read_after_a_booking_commits_shows_its_seat(doctor):
     print(f"{len(reads)} reads, {len(after_some_booking)} after the first booking committed")
     assert len(after_some_booking) > len(asked)  # the race was run, not only its ends
     assert stale == []
+    # What the race left in the cache composes every answer as the database renders it.
+    now = timezone.now()
+    for params in asked:
+        form = {"day": date.fromisoformat(params["date"]) if "date" in params else None}
+        form["service_id"] = params.get("service")
+        assert composed(now, **form) == direct(now, **form), params
