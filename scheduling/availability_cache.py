@@ -132,7 +132,10 @@ def availability_answer(*, day: date | None, now: datetime, service_id: int | No
         return _render(start=start, end=end, now=now, service_id=service_id)
     missing = [d for d in days if d not in entries]
     if missing:
-        computed = _compute(day=day, now=now, service_id=service_id, days=missing)
+        # The services shown are those of any day still true (the same version of
+        # everything): then the computed days need no query of the services.
+        heads = next(iter(entries.values())).heads if entries else None
+        computed = _compute(day=day, now=now, service_id=service_id, days=missing, heads=heads)
         for d, (valid_until, heads, parts) in computed.items():
             versions = {_VERSION_KEY: found.get(_VERSION_KEY), _day_key(d): found.get(_day_key(d))}
             entries[d] = _Day(versions, valid_until, heads, parts)
@@ -195,26 +198,37 @@ def _render(*, start: datetime, end: datetime, now: datetime, service_id: int | 
 
 
 def _compute(
-    *, day: date | None, now: datetime, service_id: int | None, days: list[date]
+    *,
+    day: date | None,
+    now: datetime,
+    service_id: int | None,
+    days: list[date],
+    heads: list[dict] | None = None,
 ) -> dict[date, tuple[datetime, list[dict], dict[int, _Part]]]:
     """(valid until, heads, parts) of each of these days, every service: one slot query and
-    one hold query over their range. `day` and `service_id` name the answer asked for (the
-    benchmark's server counts the misses per kind, doctors_portal/bench_urls.py)."""
+    one hold query over their range, and one of the services unless `heads` gives them.
+    `day` and `service_id` name the answer asked for (the benchmark's server counts the
+    misses per kind, doctors_portal/bench_urls.py)."""
     first, _ = timefmt.day_bounds(days[0])
     _, last = timefmt.day_bounds(days[-1])
-    items = selectors.availability_between(first, last, now=now)
+    if heads is None:
+        items = selectors.availability_between(first, last, now=now)
+        heads = [availability_out(selectors.ServiceAvailability(item.service)) for item in items]
+        found = {item.service.pk: item.slots for item in items}
+    else:
+        ids = [head["id"] for head in heads]
+        found = selectors.free_slots_between(first, last, now=now, service_ids=ids) if ids else {}
     wanted = set(days)
     slots: dict[date, dict[int, list[selectors.FreeSlot]]] = {d: {} for d in days}
-    for item in items:
-        for slot in item.slots:
+    for pk, listed in found.items():
+        for slot in listed:
             on = timefmt.clinic_today(slot.start)
             if on in wanted:
-                slots[on].setdefault(item.service.pk, []).append(slot)
+                slots[on].setdefault(pk, []).append(slot)
     lapses: dict[date, datetime] = {}
     for slot_start, lapse in selectors.hold_lapses_between(start=first, end=last, now=now):
         on = timefmt.clinic_today(slot_start)
         lapses[on] = min(lapse, lapses.get(on, lapse))
-    heads = [availability_out(selectors.ServiceAvailability(item.service)) for item in items]
     return {
         d: (
             _valid_until(now=now, slots=slots[d], lapse=lapses.get(d)),
