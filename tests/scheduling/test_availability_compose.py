@@ -170,3 +170,43 @@ def test_the_response_is_the_one_without_a_cache(world, api_client, settings):
         with override_settings(CACHES={**settings.CACHES, "availability": dummy}):
             without = [api_client.get(URL, p).content for p in asks]
     assert with_cache[0] == with_cache[1] == without
+
+
+def test_a_day_another_process_computed_is_fetched_not_computed(world, django_assert_num_queries):
+    t0, booked = world["t0"], world["booked"]
+    with time_machine.travel(t0, tick=False):
+        composed(t0)  # every day of the window held in this process
+        booking_services.booking_create(patient=PatientFactory(), slot_id=booked.pk)
+        held = dict(availability_cache._local)
+        availability_cache._local.clear()  # another process: computes the booked day
+        composed(t0)
+        availability_cache._local.clear()  # back in the first, which holds the old day
+        availability_cache._local.update(held)
+        with django_assert_num_queries(0):
+            got = composed(t0)
+        assert got == direct(t0)
+        assert booked.pk not in {s["id"] for item in orjson.loads(got) for s in item["slots"]}
+
+
+def test_a_booking_made_while_its_day_is_computed_is_seen_by_the_next_read(world, monkeypatch):
+    t0, booked = world["t0"], world["booked"]
+
+    def shown(answer: bytes) -> set[int]:
+        return {s["id"] for item in orjson.loads(answer) for s in item["slots"]}
+
+    with time_machine.travel(t0, tick=False):
+        composed(t0)
+        availability_cache.availability_changed(days=[timefmt.clinic_today(booked.start)])
+        real = selectors.free_slots_between
+
+        def racing(*args, **kwargs):
+            rows = real(*args, **kwargs)  # the day as it was before the booking
+            monkeypatch.setattr(selectors, "free_slots_between", real)
+            booking_services.booking_create(patient=PatientFactory(), slot_id=booked.pk)
+            return rows
+
+        monkeypatch.setattr(selectors, "free_slots_between", racing)
+        assert booked.pk in shown(composed(t0))  # it began before the booking
+        # Stored under the versions read before computing, which the booking replaced.
+        assert booked.pk not in shown(composed(t0))
+        assert composed(t0) == direct(t0)
