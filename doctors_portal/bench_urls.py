@@ -30,10 +30,10 @@ def _miss_key(kind: str) -> str:
 
 def _counting(compute):
     @functools.wraps(compute)
-    def counted(*, day, now, service_id=None):
+    def counted(*, day, now, service_id=None, **rest):
         kind = ("upcoming" if day is None else "dated") + ("_service" if service_id else "")
         caches["default"].incr(_miss_key(kind), ignore_key_check=True)
-        return compute(day=day, now=now, service_id=service_id)
+        return compute(day=day, now=now, service_id=service_id, **rest)
 
     counted.bench_counting = True
     return counted

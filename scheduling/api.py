@@ -13,7 +13,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from accounts.models import Role
 from accounts.permissions import IsDoctorOrAdmin, is_admin
 from doctors_portal.api.pagination import PageLimitPagination, page_parameters
-from doctors_portal.api.renderers import json_bytes, json_fragment
+from doctors_portal.api.renderers import json_fragment
 from doctors_portal.api.requests import require_json_object
 from doctors_portal.api.responses import created, ok
 from doctors_portal.api.schema import EnvelopeAutoSchema
@@ -33,7 +33,6 @@ from scheduling.serializers import (
     SlotPatchByIdInput,
     SlotPatchByLabelInput,
     SlotsWrittenOut,
-    availability_out,
     doc_slot_out,
     doctor_card_out,
     doctor_slots_out,
@@ -120,12 +119,9 @@ class ServiceViewSet(viewsets.ViewSet):
                 selectors.bookable_day(day=day, now=now)
         except timefmt.TimeFormatError as exc:
             raise ValidationError({"date": [str(exc)]}) from None
-        # Kept as JSON: a cached answer goes out without being rebuilt object by object.
+        # Composed as JSON from the cached days: it goes out without being rebuilt.
         rendered = availability_cache.availability_answer(
-            day=day,
-            now=now,
-            render=lambda items: json_bytes([availability_out(item) for item in items]),
-            service_id=service.pk if service else None,
+            day=day, now=now, service_id=service.pk if service else None
         )
         if day is None:
             start, end = selectors.upcoming_window(now=now)

@@ -1,57 +1,94 @@
-"""appointmentOptions' answer for a date (or for the upcoming window, without a date), kept
-in the shared cache and never served stale.
+"""appointmentOptions' answers (a date, the upcoming window without a date, either of one
+service) composed from one cached unit, the clinic day, and never served stale.
 
-It is the busiest read and the costliest (a few hundred slots, 40 kB of JSON), and it
-changes only when someone writes or when time passes. A cached answer carries two guards,
-both checked on every read:
+It is the busiest read and the costliest (a day is a few hundred slots, 45 kB of JSON; the
+window fourteen days of them, 630 kB), and it changes only when someone writes or when time
+passes. A day's entry holds, per active service, its free slots of that day, each as its
+JSON already written (serializers.free_slot_out) with what a read needs to cut and sum:
+the slot's start, its free seats and its doctor. Every answer is composed at read time
+from the entries of the days it covers: one day for a date, the fifteen clinic days the
+window touches without one; the first day loses the slots already started, the window's
+last day the slots starting at or after its end; the seats are summed and the doctors
+listed in order of first appearance, and the bytes are those of the direct render
+(availability_out through json_bytes). So the date, the window and the by-service answers
+share one cached unit, and a write makes the next read compute only the day it touched.
 
-- the versions it was computed under: one per clinic day it covers (the date asked, or
-  every day of the upcoming window) and one for everything. Every service that changes
-  what the answer shows calls `availability_changed` with the slots (or days) it changed
-  (a seat taken or given back, a slot published, changed or withdrawn), which replaces
-  those days' versions once at the write and again after its transaction commits, so
-  every worker sees the change at once: a reader that computed from the data before the
-  commit stored its answer under versions read before it computed, already gone. A write
-  whose days are unknown (a doctor's name, verification or activity; the admin's edits
-  of services, slots and users, ChangesAvailabilityAdmin) replaces the version of
-  everything. So a booking ends the answers of its own day and of the windows covering
-  it, and leaves every other day's cached. The call is explicit, not a model signal:
-  signals miss bulk writes (bulk_create, QuerySet.update).
-- the instant it stops being true by itself: when the first listed slot starts, when
-  the next hold on that date lapses (its seat comes back), for the upcoming window when
-  the next slot beyond its end comes within the horizon, and MAX_AGE at the latest.
+A read fetches, in one round trip, the versions of everything and of each of its days and
+the entries of the days this process does not hold: each process keeps the entries it read
+or computed last (LOCAL_DAYS of them), checked against the shared versions on every read
+like one from Redis, so a window read moves 16 versions instead of 650 kB of entries. A day
+held here but changed since is fetched again (another worker may have computed it); the
+days still missing are computed in one slot query and one hold query over their range,
+with the services of the days still true (else one query of the services), and stored.
+
+A day's entry carries two guards, both checked on every read:
+
+- the versions it was computed under: its day's and the one of everything. Every service
+  that changes what the answer shows calls `availability_changed` with the slots (or days)
+  it changed (a seat taken or given back, a slot published, changed or withdrawn), which
+  replaces those days' versions once at the write and again after its transaction
+  commits, so every worker sees the change at once: a reader that computed from the data
+  before the commit stored its entry under versions read before it computed, already
+  gone. A write whose days are unknown (a doctor's name, verification or activity; the
+  admin's edits of services, slots and users, ChangesAvailabilityAdmin) replaces the
+  version of everything. So a booking ends its own day's entry only: the window read
+  next computes that day again and takes the other fourteen from the cache. The call is
+  explicit, not a model signal: signals miss bulk writes (bulk_create, QuerySet.update).
+- the instant it stops being true by itself: when the next hold on that day lapses (its
+  seat comes back), at the midnight a listed doctor's licence expires, and MAX_AGE at the
+  latest. A slot that starts needs no limit (a read drops it), nor does the window's
+  moving end (a read cuts its last day, which is cached whole).
 
 A write made outside the services announces itself with availability_changed, or shows
 after MAX_AGE at the latest. Releasing lapsed holds needs no call: every read already
-counts them as free. Without Redis the cache is a dummy (see
-settings) and every read computes. If Redis fails the read computes from the database.
+counts them as free. Without Redis the cache is a dummy (see settings) and every read
+renders directly from the database, as it does if Redis fails.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable, Iterable
+import threading
+from bisect import bisect_left, bisect_right
+from collections import OrderedDict
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
+import orjson
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.dummy import DummyCache
 from django.db import transaction
 
 from accounts.credentials import clinic_today, licence_expires_at
+from doctors_portal.api.renderers import json_bytes
 from scheduling import selectors, timefmt
+from scheduling.serializers import availability_out, free_slot_out, option_doctor_out
 
 logger = logging.getLogger(__name__)
 
 CACHE_ALIAS = "availability"
-MAX_AGE = timedelta(seconds=60)  # a safety net: every known change ends an answer sooner
+MAX_AGE = timedelta(seconds=60)  # a safety net: every known change ends an entry sooner
 _VERSION_KEY = "version"  # of everything
+_ENTRY_LAYOUT = 1
 
 
 def _day_key(day: date) -> str:
     return f"version:{day.isoformat()}"
+
+
+def _entry_key(day: date) -> str:
+    # The entry's layout (_Day) is in the key: a deploy that changes it reads none of the
+    # old ones (pickled with another layout).
+    return f"entry:{_ENTRY_LAYOUT}:{day.isoformat()}"
+
+
+def _stamp_key(day: date) -> str:
+    # The versions of the day's entry stored last (a few bytes): a process holding the
+    # day's older entry reads this, not the entry, to learn whether a newer one is stored.
+    return f"stamp:{_ENTRY_LAYOUT}:{day.isoformat()}"
 
 
 def _day_version_seconds() -> int:
@@ -64,119 +101,270 @@ def _days(start: datetime, end: datetime) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
-def _version_keys(*, day: date | None, now: datetime) -> tuple[list[str], list[str]]:
-    """(the versions an answer computed now depends on, the versions to read to check any
-    answer still within MAX_AGE). The upcoming window's answer depends on every day it may
-    show before it expires: from now to its end MAX_AGE later."""
-    if day is not None:
-        keys = [_VERSION_KEY, _day_key(day)]
-        return keys, keys
-    _start, end = selectors.upcoming_window(now=now)
-    covered = [_VERSION_KEY, *map(_day_key, _days(now, end + MAX_AGE))]
-    # An answer stored up to MAX_AGE ago may name the day before today.
-    earlier = _day_key(timefmt.clinic_today(now - MAX_AGE))
-    return covered, covered if earlier in covered else [*covered, earlier]
+class _Part(NamedTuple):
+    """One service's free slots of one day, in start order, ready to cut and join."""
+
+    starts: list[float]  # timestamps: compared with the read's bounds
+    free: list[int]
+    doctor_ids: list[int]
+    offsets: list[int]  # where each slot's JSON starts in `joined` (and where it ends)
+    joined: bytes  # every slot's JSON, each followed by a comma
+    total: int  # sum(free)
+    doctors: dict[int, dict]  # id -> option_doctor_out, in order of first appearance
 
 
-def availability_answer(
-    *,
-    day: date | None,
-    now: datetime,
-    render: Callable[[list[selectors.ServiceAvailability]], Any],
-    service_id: int | None = None,
-) -> Any:
-    """render(availability) of one clinic day, or of the upcoming window (day None: from
-    now to BOOKING_HORIZON_DAYS ahead), of every service or only `service_id`, from the
-    cache while it is still true."""
+class _Day(NamedTuple):
+    versions: dict[str, str | None]
+    valid_until: datetime
+    heads: list[dict]  # availability_out of each active service without slots, in order
+    parts: dict[int, _Part]  # service id -> its slots of the day (none: absent)
+
+
+def availability_answer(*, day: date | None, now: datetime, service_id: int | None = None) -> bytes:
+    """The JSON of [availability_out] for one clinic day, or for the upcoming window (day
+    None: from now to BOOKING_HORIZON_DAYS ahead), of every service or only `service_id`,
+    composed from the cached days while they are still true."""
+    if day is None:
+        start, end = selectors.upcoming_window(now=now)
+    else:
+        start, end = timefmt.day_bounds(day)
+    start = max(start, now)
     cache = caches[CACHE_ALIAS]
     if isinstance(cache, DummyCache):  # no shared cache configured
-        return render(_compute(day=day, now=now, service_id=service_id))
-    key = "upcoming" if day is None else f"day:{day.isoformat()}"
-    if service_id is not None:
-        key = f"{key}:service:{service_id}"
-    depends, checked = _version_keys(day=day, now=now)
+        return _render(start=start, end=end, now=now, service_id=service_id)
+    days = _days(start, end) if day is None else [day]
+    held = {d: _local_get(cache.make_key(_entry_key(d))) for d in days}
     try:
-        # One round trip: the answer and every version it may depend on. Read before
-        # computing: a change committed meanwhile replaces what the answer is stored under.
-        found = cache.get_many([*checked, key])
+        # One round trip: every version the days depend on, and the entries of the days this
+        # process does not hold. Read before computing: a change committed meanwhile
+        # replaces what an entry is stored under.
+        asked = [_entry_key(d) if held[d] is None else _stamp_key(d) for d in days]
+        found = cache.get_many([_VERSION_KEY, *map(_day_key, days), *asked])
+        entries, stale = _still_true_days(cache, days, held=held, found=found, now=now)
+        # Held here but changed since: fetched again only if another worker stored the day
+        # under the versions now (its stamp says so; the entry is checked all the same).
+        renewed = [d for d in stale if _stamped(found, d)]
+        if renewed:
+            fetched = {**found, **cache.get_many([_entry_key(d) for d in renewed])}
+            entries.update(_still_true_days(cache, renewed, held={}, found=fetched, now=now)[0])
     except Exception:  # the cache is an optimisation: any failure means "compute"
         logger.warning("availability cache unreachable; computing", exc_info=True)
-        found, cache = {}, None
-    entry = found.get(key)
-    if entry is not None:
-        versions, valid_until, answer = entry
-        if now < valid_until and all(found.get(k) == v for k, v in versions.items()):
-            return answer
-    items = _compute(day=day, now=now, service_id=service_id)
-    answer = render(items)
-    if cache is not None:
-        valid_until = _valid_until(day=day, now=now, items=items)
-        versions = {k: found.get(k) for k in depends}
-        _store(cache, key, versions, answer, valid_until=valid_until, now=now)
-    return answer
+        return _render(start=start, end=end, now=now, service_id=service_id)
+    missing = [d for d in days if d not in entries]
+    if missing:
+        # The services shown are those of any day still true (the same version of
+        # everything): then the computed days need no query of the services.
+        heads = next(iter(entries.values())).heads if entries else None
+        computed = _compute(day=day, now=now, service_id=service_id, days=missing, heads=heads)
+        for d, (valid_until, heads, parts) in computed.items():
+            versions = {_VERSION_KEY: found.get(_VERSION_KEY), _day_key(d): found.get(_day_key(d))}
+            entries[d] = _Day(versions, valid_until, heads, parts)
+        _store(cache, {d: entries[d] for d in missing}, now=now)
+    return _compose([entries[d] for d in days], start=start, end=end, service_id=service_id)
+
+
+def _stamped(found: dict, day: date) -> bool:
+    stamp = found.get(_stamp_key(day))
+    return stamp is not None and all(found.get(k) == v for k, v in stamp.items())
+
+
+def _still_true_days(
+    cache, days: list[date], *, held: dict[date, _Day | None], found: dict, now: datetime
+) -> tuple[dict[date, _Day], list[date]]:
+    """(the days whose entry, held here or found in Redis, is still true; the days held
+    here that are not). Entries found are kept here for the next read."""
+    entries, stale = {}, []
+    for d in days:
+        entry = held.get(d)
+        if entry is None:
+            entry = found.get(_entry_key(d))
+            if entry is not None and _still_true(entry, found=found, now=now):
+                entries[d] = _local_put(cache.make_key(_entry_key(d)), entry)
+        elif _still_true(entry, found=found, now=now):
+            entries[d] = entry
+        else:
+            stale.append(d)
+    return entries, stale
+
+
+# The days' entries this process read or computed last (each checked against the shared
+# versions on every read, as one from Redis): a read of the window takes its fifteen days
+# from here and only their versions from Redis, instead of 650 kB to unpickle.
+LOCAL_DAYS = 32
+_local: OrderedDict[str, _Day] = OrderedDict()
+_local_lock = threading.Lock()
+
+
+def _local_get(key: str) -> _Day | None:
+    with _local_lock:
+        entry = _local.get(key)
+        if entry is not None:
+            _local.move_to_end(key)
+        return entry
+
+
+def _local_put(key: str, entry: _Day) -> _Day:
+    with _local_lock:
+        _local[key] = entry
+        _local.move_to_end(key)
+        while len(_local) > LOCAL_DAYS:
+            _local.popitem(last=False)
+    return entry
+
+
+def _still_true(entry: _Day, *, found: dict, now: datetime) -> bool:
+    return now < entry.valid_until and all(found.get(k) == v for k, v in entry.versions.items())
+
+
+def _render(*, start: datetime, end: datetime, now: datetime, service_id: int | None) -> bytes:
+    """The answer straight from the database: what a composed answer must equal."""
+    items = selectors.availability_between(start, end, now=now, service_id=service_id)
+    return json_bytes([availability_out(item) for item in items])
 
 
 def _compute(
-    *, day: date | None, now: datetime, service_id: int | None = None
-) -> list[selectors.ServiceAvailability]:
-    if day is None:
-        return selectors.availability_upcoming(now=now, service_id=service_id)
-    return selectors.availability_for_date(day=day, now=now, service_id=service_id)
-
-
-def _store(
-    cache,
-    key: str,
-    versions: dict[str, str | None],
-    answer: Any,
     *,
-    valid_until: datetime,
+    day: date | None,
     now: datetime,
-) -> None:
-    try:
-        for name, version in versions.items():
-            if version is None:  # first use of that day, or Redis restarted: start one
-                versions[name] = version = secrets.token_hex(8)
-                timeout = None if name == _VERSION_KEY else _day_version_seconds()
-                if not cache.add(name, version, timeout=timeout):
-                    return  # another worker or a write started it first; the next read stores
-        # Redis forgets it a little after it stops being valid (the read checks the instant).
-        seconds = int((valid_until - now).total_seconds()) + 2
-        cache.set(key, (versions, valid_until, answer), timeout=seconds)
-    except Exception:
-        logger.warning("availability cache unreachable; not stored", exc_info=True)
+    service_id: int | None,
+    days: list[date],
+    heads: list[dict] | None = None,
+) -> dict[date, tuple[datetime, list[dict], dict[int, _Part]]]:
+    """(valid until, heads, parts) of each of these days, every service: one slot query and
+    one hold query over their range, and one of the services unless `heads` gives them.
+    `day` and `service_id` name the answer asked for (the benchmark's server counts the
+    misses per kind, doctors_portal/bench_urls.py)."""
+    first, _ = timefmt.day_bounds(days[0])
+    _, last = timefmt.day_bounds(days[-1])
+    if heads is None:
+        items = selectors.availability_between(first, last, now=now)
+        heads = [availability_out(selectors.ServiceAvailability(item.service)) for item in items]
+        found = {item.service.pk: item.slots for item in items}
+    else:
+        ids = [head["id"] for head in heads]
+        found = selectors.free_slots_between(first, last, now=now, service_ids=ids) if ids else {}
+    wanted = set(days)
+    slots: dict[date, dict[int, list[selectors.FreeSlot]]] = {d: {} for d in days}
+    for pk, listed in found.items():
+        for slot in listed:
+            on = timefmt.clinic_today(slot.start)
+            if on in wanted:
+                slots[on].setdefault(pk, []).append(slot)
+    lapses: dict[date, datetime] = {}
+    for slot_start, lapse in selectors.hold_lapses_between(start=first, end=last, now=now):
+        on = timefmt.clinic_today(slot_start)
+        lapses[on] = min(lapse, lapses.get(on, lapse))
+    return {
+        d: (
+            _valid_until(now=now, slots=slots[d], lapse=lapses.get(d)),
+            heads,
+            {pk: _part(listed) for pk, listed in slots[d].items()},
+        )
+        for d in days
+    }
+
+
+def _part(slots: list[selectors.FreeSlot]) -> _Part:
+    rendered = [json_bytes(free_slot_out(slot)) for slot in slots]
+    offsets = [0]
+    for text in rendered:
+        offsets.append(offsets[-1] + len(text) + 1)
+    doctors: dict[int, dict] = {}
+    for slot in slots:
+        if slot.doctor.pk not in doctors:
+            doctors[slot.doctor.pk] = option_doctor_out(slot.doctor)
+    free = [slot.free_seats for slot in slots]
+    return _Part(
+        [slot.start.timestamp() for slot in slots],
+        free,
+        [slot.doctor.pk for slot in slots],
+        offsets,
+        b"".join(text + b"," for text in rendered),
+        sum(free),
+        doctors,
+    )
 
 
 def _valid_until(
-    *, day: date | None, now: datetime, items: list[selectors.ServiceAvailability]
+    *, now: datetime, slots: dict[int, list[selectors.FreeSlot]], lapse: datetime | None
 ) -> datetime:
     limits = [now + MAX_AGE]
-    starts = [slot.start for item in items for slot in item.slots]
-    if starts:
-        limits.append(min(starts))  # it leaves the list when it starts
     expiries = {
         slot.doctor.license_expires_on
-        for item in items
-        for slot in item.slots
+        for listed in slots.values()
+        for slot in listed
         if slot.doctor.license_expires_on is not None
     }
     # A listed doctor's licence expires: their slots leave the list at that midnight. Only
-    # an expiry before the answer's MAX_AGE matters (and 9999-12-31 has no midnight after).
+    # an expiry before the entry's MAX_AGE matters (and 9999-12-31 has no midnight after).
     if expiries and min(expiries) <= clinic_today(now + MAX_AGE):
         limits.append(licence_expires_at(min(expiries)))
-    if day is None:
-        start, end = selectors.upcoming_window(now=now)
-        # The window's end moves with the clock: the next slot beyond it enters the answer
-        # once it is BOOKING_HORIZON_DAYS away.
-        entering = selectors.next_slot_start_from(at=end)
-        if entering is not None:
-            limits.append(entering - (end - now))
-    else:
-        start, end = timefmt.day_bounds(day)
-    lapse = selectors.hold_next_lapse(start=start, end=end, now=now)
     if lapse is not None:
         limits.append(lapse)  # its seat comes back
     return min(limits)
+
+
+def _compose(days: list[_Day], *, start: datetime, end: datetime, service_id: int | None) -> bytes:
+    """The answer for [start, end) from the entries of the days it covers, in order: the
+    same bytes as _render."""
+    after, before = start.timestamp(), end.timestamp()
+    answer = []
+    for head in days[0].heads:
+        pk = head["id"]
+        if service_id is not None and pk != service_id:
+            continue
+        chunks, total, doctors = [], 0, {}
+        for entry in days:
+            part = entry.parts.get(pk)
+            if part is None:
+                continue
+            first = bisect_right(part.starts, after)  # started (or starting now): gone
+            last = bisect_left(part.starts, before)  # at or after the end: not yet
+            if first >= last:
+                continue
+            chunks.append(part.joined[part.offsets[first] : part.offsets[last] - 1])
+            if first == 0 and last == len(part.starts):
+                total += part.total
+                for doctor_id, doctor in part.doctors.items():
+                    doctors.setdefault(doctor_id, doctor)
+            else:
+                total += sum(part.free[first:last])
+                for doctor_id in part.doctor_ids[first:last]:
+                    if doctor_id not in doctors:
+                        doctors[doctor_id] = part.doctors[doctor_id]
+        service = dict(head)  # availability_out's keys, in its order
+        service["availableSpaces"] = total
+        service["doctors"] = list(doctors.values())
+        service["slots"] = orjson.Fragment(b"[" + b",".join(chunks) + b"]")
+        answer.append(service)
+    return json_bytes(answer)
+
+
+def _store(cache, entries: dict[date, _Day], *, now: datetime) -> None:
+    try:
+        started: dict[str, str] = {}
+        kept = {}
+        for day, entry in entries.items():
+            versions = dict(entry.versions)
+            for name, version in versions.items():
+                if version is None:  # first use of that day, or Redis restarted: start one
+                    if name not in started:
+                        timeout = None if name == _VERSION_KEY else _day_version_seconds()
+                        token = secrets.token_hex(8)
+                        # Another worker or a write started it first: the next read stores.
+                        started[name] = token if cache.add(name, token, timeout=timeout) else ""
+                    versions[name] = started[name]
+            if all(versions.values()):
+                kept[_entry_key(day)] = entry._replace(versions=versions)
+                kept[_stamp_key(day)] = versions
+        if kept:
+            # Redis forgets an entry a little after it can last be valid (reads check it).
+            cache.set_many(kept, timeout=int(MAX_AGE.total_seconds()) + 2)
+            for day in entries:
+                if _entry_key(day) in kept:
+                    _local_put(cache.make_key(_entry_key(day)), kept[_entry_key(day)])
+    except Exception:
+        logger.warning("availability cache unreachable; not stored", exc_info=True)
 
 
 def availability_changed(

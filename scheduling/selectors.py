@@ -17,7 +17,6 @@ from django.db.models import (
     F,
     Func,
     IntegerField,
-    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -248,16 +247,30 @@ def availability_between(
 ) -> list[ServiceAvailability]:
     """Every active service (or only `service_id`'s) with its free slots starting in
     [start, end), none started."""
-    result = {
-        service.pk: ServiceAvailability(service)
+    result = [
+        ServiceAvailability(service)
         for service in _active_services()
         if service_id is None or service.pk == service_id
-    }
+    ]
     if not result:
         return []
-    rows = _FREE_SLOT_ROWS.rows(
-        start_from=max(start, now), day_end=end, now=now, service_ids=tuple(result)
+    slots = free_slots_between(
+        start, end, now=now, service_ids=[item.service.pk for item in result]
     )
+    for item in result:
+        item.slots = slots.get(item.service.pk, [])
+    return result
+
+
+def free_slots_between(
+    start: datetime, end: datetime, *, now: datetime, service_ids: list[int]
+) -> dict[int, list[FreeSlot]]:
+    """The free slots of these services starting in [start, end), none started, by service
+    (a service without any is absent), each list in start order."""
+    rows = _FREE_SLOT_ROWS.rows(
+        start_from=max(start, now), day_end=end, now=now, service_ids=tuple(service_ids)
+    )
+    result: dict[int, list[FreeSlot]] = {}
     doctors: dict[int, DoctorRef] = {}
     today = clinic_today(now)
     for pk, slot_start, slot_end, capacity, free, service_id, doctor_id, *doctor in rows:
@@ -272,31 +285,36 @@ def availability_between(
         ref = doctors.get(doctor_id) or doctors.setdefault(
             doctor_id, DoctorRef(doctor_id, name, email, expires_on)
         )
-        result[service_id].slots.append(
-            FreeSlot(pk, slot_start, slot_end, capacity, free, service_id, ref)
-        )
-    return list(result.values())
+        slot = FreeSlot(pk, slot_start, slot_end, capacity, free, service_id, ref)
+        listed = result.get(service_id)
+        if listed is None:
+            result[service_id] = [slot]
+        else:
+            listed.append(slot)
+    return result
 
 
-def hold_next_lapse(*, start: datetime, end: datetime, now: datetime) -> datetime | None:
-    """When the next unpaid hold on a slot starting in [start, end) lapses (its seat comes
-    back)."""
-    return (
-        holds()
-        .running(now=now)
-        .filter(slot__start__gte=start, slot__start__lt=end)
-        .aggregate(next=Min("expires_at"))["next"]
-    )
+def _running_holds(*, start: datetime, end: datetime, now: datetime):
+    return holds().running(now=now).filter(slot__start__gte=start, slot__start__lt=end).order_by()
 
 
-def next_slot_start_from(*, at: datetime) -> datetime | None:
-    """The start of the first published slot at or after `at` (one index probe)."""
-    return (
-        Slot.objects.filter(status=SlotStatus.PUBLISHED, start__gte=at)
-        .order_by("start")
-        .values_list("start", flat=True)
-        .first()
-    )
+# Compiled once per process: every computed day of availability asks it.
+_RUNNING_HOLDS = CompiledQuery(
+    _running_holds,
+    ("slot__start", "expires_at"),
+    as_tuples=True,
+    start=datetime,
+    end=datetime,
+    now=datetime,
+)
+
+
+def hold_lapses_between(
+    *, start: datetime, end: datetime, now: datetime
+) -> list[tuple[datetime, datetime]]:
+    """(slot start, lapse) of every unpaid hold still running on a slot starting in
+    [start, end): when each one's seat comes back. Few rows: only holds not yet lapsed."""
+    return [tuple(row) for row in _RUNNING_HOLDS.rows(start=start, end=end, now=now)]
 
 
 def _email_q(email: str, *, prefix: str = "") -> Q:

@@ -142,14 +142,17 @@ def availability_out(item: ServiceAvailability) -> dict:
         "price": str(service.price),
         "currency": service.currency,
         "availableSpaces": item.available_spaces,
-        "doctors": [
-            {"id": d.pk, "_id": d.pk, "name": d.name, "docEmail": d.email} for d in item.doctors
-        ],
-        "slots": [_free_slot_out(slot) for slot in item.slots],
+        "doctors": [option_doctor_out(d) for d in item.doctors],
+        "slots": [free_slot_out(slot) for slot in item.slots],
     }
 
 
-def _free_slot_out(slot) -> dict:
+def option_doctor_out(doctor) -> dict:
+    """A doctor as availability_out lists them."""
+    return {"id": doctor.pk, "_id": doctor.pk, "name": doctor.name, "docEmail": doctor.email}
+
+
+def free_slot_out(slot) -> dict:
     start, end, day, label = timefmt.slot_texts(slot.start, slot.end)
     return {
         "id": slot.pk,
