@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from bookings.models import Booking
 from bookings.shapes import shown_status
+from doctors_portal.ids import is_id_text
 
 
 class FlexibleIdField(serializers.IntegerField):
@@ -14,7 +15,7 @@ class FlexibleIdField(serializers.IntegerField):
     def to_internal_value(self, data):
         if isinstance(data, bool | float):
             self.fail("invalid")
-        if isinstance(data, str) and not data.strip().isdigit():
+        if isinstance(data, str) and not is_id_text(data.strip()):
             self.fail("invalid")
         return super().to_internal_value(data)
 

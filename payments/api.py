@@ -5,11 +5,11 @@ from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.permissions import IsPatient
 from doctors_portal.api.responses import ok
+from doctors_portal.api.throttling import OneTripScopedRateThrottle
 from doctors_portal.errors import Conflict, PaymentError
 from payments import selectors, services
 from payments import stripe_gateway as gateway
@@ -33,7 +33,7 @@ class PaymentViewSet(viewsets.ViewSet):
     def get_throttles(self):
         # Creating intents costs a Stripe call each: that is what the scope limits.
         if self.action == "create_payment_intent":
-            return [ScopedRateThrottle()]
+            return [OneTripScopedRateThrottle()]
         return []
 
     @extend_schema(

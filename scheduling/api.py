@@ -18,6 +18,7 @@ from doctors_portal.api.requests import require_json_object
 from doctors_portal.api.responses import created, ok
 from doctors_portal.api.schema import EnvelopeAutoSchema
 from doctors_portal.errors import NotFoundAt
+from doctors_portal.ids import is_id_text
 from scheduling import availability_cache, selectors, services, timefmt
 from scheduling.serializers import (
     SLOT_PATCH_SCHEMA,
@@ -183,7 +184,7 @@ class DoctorViewSet(viewsets.ViewSet):
     )
     def retrieve(self, request, pk: str):
         card = None
-        if pk.isdigit() and len(pk) <= 18:
+        if is_id_text(pk) and len(pk) <= 18:
             card = selectors.doctor_card_get(doctor_id=int(pk))
         if card is None:
             raise NotFoundAt("No doctor with this id.", path="id")

@@ -34,6 +34,7 @@ from accounts.permissions import is_admin
 from accounts.serializers import photo_url
 from doctors_portal.db.compiled import CompiledQuery, Page
 from doctors_portal.db.text import folded_contains
+from doctors_portal.ids import is_id_text
 from scheduling import timefmt
 from scheduling.holds import holds
 from scheduling.models import Service, Slot, SlotStatus, TimeOff, WeeklyRule
@@ -540,7 +541,7 @@ def service_find_active(*, ref: str) -> Service | None:
     text = (ref or "").strip()
     if not text or "\x00" in text:
         return None
-    if text.isdigit():
+    if is_id_text(text):
         if len(text) > 18:
             return None
         rows = _ACTIVE_SERVICE_BY_ID.rows(service_id=int(text))

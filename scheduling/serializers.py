@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from accounts.names import display_name
 from doctors_portal.errors import NotFoundAt
+from doctors_portal.ids import is_id_text
 from scheduling import timefmt
 from scheduling.models import Service, Slot, SlotStatus
 from scheduling.selectors import DoctorCard, DoctorSlotsPage, ServiceAvailability
@@ -52,7 +53,7 @@ def service_ref(value=None) -> Service | None:
         raise NotFoundAt(f"No service {value!r}.", path="service")
     service = (
         query.filter(pk=int(text)).first()
-        if text.isdigit()
+        if is_id_text(text)
         else query.filter(name__iexact=text).first()
     )
     if service is None:

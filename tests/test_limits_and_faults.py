@@ -546,3 +546,35 @@ def test_nul_in_a_service_name_is_no_such_service(client_for, doctor):
     assert response.json()["errorMessages"][0]["path"] == "service"
     slot.refresh_from_db()
     assert slot.service_id == service_before
+
+
+# ---------------------------------------------------------------- ids spelled otherwise
+
+
+@pytest.mark.django_db
+class TestIdsAreAsciiDigits:
+    """str.isdigit() takes Arabic-Indic and full-width digits and int() reads them: "١٢"
+    booked slot 12. An id is ASCII digits or a JSON number, nothing else."""
+
+    def test_a_slot_id_in_other_digits_is_400_and_books_nothing(self, client_for, patient):
+        slot = future_slot()
+        text = "".join(chr(0x0660 + int(d)) for d in str(slot.pk))
+        response = client_for(patient).post("/api/v1/bookings", {"slotId": text}, format="json")
+        assert_envelope(response, 400)
+        assert not Booking.objects.filter(patient=patient).exists()
+        ascii_text = client_for(patient).post(
+            "/api/v1/bookings", {"slotId": str(slot.pk)}, format="json"
+        )
+        assert ascii_text.status_code == 201, ascii_text.content
+
+    def test_a_doctor_id_in_other_digits_is_404(self, api_client):
+        doctor = DoctorFactory()
+        text = "".join(chr(0xFF10 + int(d)) for d in str(doctor.pk))
+        assert_envelope(api_client.get(f"/api/v1/doctors/{text}"), 404)
+
+    def test_a_service_id_in_other_digits_names_no_service(self, api_client):
+        service = ServiceFactory()
+        text = "".join(chr(0x0660 + int(d)) for d in str(service.pk))
+        assert_envelope(api_client.get(f"/api/v1/appointmentOptions?service={text}"), 400)
+        ok = api_client.get(f"/api/v1/appointmentOptions?service={service.pk}")
+        assert ok.status_code == 200, ok.content

@@ -107,3 +107,48 @@ def test_requests_at_one_instant_each_count(cache_backend):
     ours, _ = _throttles(clock)
     request = APIRequestFactory().post("/")
     assert [ours().allow_request(request, None) for _ in range(4)] == [True, True, True, False]
+
+
+def _at_once(allow, callers: int) -> list[bool]:
+    """`allow()` from `callers` threads released together."""
+    import threading
+
+    barrier = threading.Barrier(callers)
+    answers: list[bool] = []
+
+    def one():
+        barrier.wait()
+        answers.append(allow())
+
+    threads = [threading.Thread(target=one) for _ in range(callers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return answers
+
+
+def test_the_payment_scope_holds_its_rate_under_simultaneous_requests(redis_backend):
+    """create-payment-intent costs a Stripe call each: one patient's requests at once pass
+    at most the payment rate (DRF's ScopedRateThrottle read and wrote the history apart,
+    and 42 of 50 passed a rate of 30)."""
+    from django.db import close_old_connections
+
+    from payments.api import PaymentViewSet
+    from tests.factories import PatientFactory
+
+    view = PaymentViewSet(action="create_payment_intent")
+    request = APIRequestFactory().post("/")
+    request.user = PatientFactory()
+    (throttle_class,) = {type(t) for t in view.get_throttles()}
+
+    def allow():
+        try:
+            throttle = throttle_class()
+            throttle.THROTTLE_RATES = {"payment": "5/min"}
+            return throttle.allow_request(request, view)
+        finally:
+            close_old_connections()
+
+    answers = _at_once(allow, 40)
+    assert len(answers) == 40 and answers.count(True) == 5

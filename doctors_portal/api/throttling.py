@@ -13,7 +13,7 @@ cache (the database cache without Redis, locmem in tests) takes DRF's GET and SE
 import secrets
 
 from django.core.cache import caches
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import ScopedRateThrottle, SimpleRateThrottle
 
 try:
     from django_redis.cache import RedisCache
@@ -77,3 +77,9 @@ class OneTripRateThrottle(SimpleRateThrottle):
         scores = refused[1::2]
         self.history = sorted((float(score) for score in scores), reverse=True)
         return self.throttle_failure()
+
+
+class OneTripScopedRateThrottle(ScopedRateThrottle, OneTripRateThrottle):
+    """DRF's ScopedRateThrottle (the view's `throttle_scope` picks the rate) counted in
+    one atomic Redis call: ScopedRateThrottle.allow_request finds the rate, then hands
+    over to OneTripRateThrottle's."""
