@@ -29,7 +29,7 @@ def too_many_requests_page(request: HttpRequest, wait: float) -> HttpResponse:
     response = render(
         request,
         "accounts/too_many.html",
-        {"message": f"Too many requests from your address. Try again in {seconds} seconds."},
+        {"message": f"Too many requests. Try again in {seconds} seconds."},
         status=429,
     )
     response["Retry-After"] = str(seconds)
