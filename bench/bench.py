@@ -641,6 +641,11 @@ def storm(base: str, *, requests: int = 500, slots: int = 50) -> dict:
         for i in range(slots)
     )
     capacity = sum(s.capacity for s in new_slots)
+    # Published as the slot services publish: their days' cached answers end (bulk_create
+    # announces nothing by itself).
+    from scheduling.availability_cache import availability_changed
+
+    availability_changed(slots=new_slots)
     # What appointmentOptions shows of these slots, asked of the server (its workers share
     # the availability cache): every seat before the storm, none after it.
     from scheduling import timefmt
@@ -732,6 +737,7 @@ def users_remove(*, email_prefix: str, email_domain: str) -> int:
 
     from accounts.models import DoctorProfile, User
     from bookings.models import Booking, WaitlistEntry
+    from scheduling.availability_cache import availability_changed
     from scheduling.models import Slot
 
     try:
@@ -748,7 +754,11 @@ def users_remove(*, email_prefix: str, email_domain: str) -> int:
         LogEntry.objects.filter(actor__in=users).delete()
         WaitlistEntry.objects.filter(patient__in=users).delete()
         bookings.delete()
-        Slot.objects.filter(doctor__in=users).delete()
+        slots = Slot.objects.filter(doctor__in=users)
+        # A bulk delete announces nothing: the days' cached availability must end as if
+        # the slots' own services had removed them.
+        availability_changed(slots=list(slots.only("start")))
+        slots.delete()
         DoctorProfile.objects.filter(user__in=users).delete()
         if OutstandingToken is not None:
             OutstandingToken.objects.filter(user__in=users).delete()

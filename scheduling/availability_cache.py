@@ -160,7 +160,8 @@ def availability_answer(*, day: date | None, now: datetime, service_id: int | No
             versions = {_VERSION_KEY: found.get(_VERSION_KEY), _day_key(d): found.get(_day_key(d))}
             entries[d] = _Day(versions, valid_until, heads, parts)
         _store(cache, {d: entries[d] for d in missing}, now=now)
-    return _compose([entries[d] for d in days], start=start, end=end, service_id=service_id)
+    entries_in_order = [entries[d] for d in days]
+    return _compose(entries_in_order, start=start, end=end, now=now, service_id=service_id)
 
 
 def _stamped(found: dict, day: date) -> bool:
@@ -304,10 +305,19 @@ def _valid_until(
     return min(limits)
 
 
-def _compose(days: list[_Day], *, start: datetime, end: datetime, service_id: int | None) -> bytes:
+def _compose(
+    days: list[_Day], *, start: datetime, end: datetime, now: datetime, service_id: int | None
+) -> bytes:
     """The answer for [start, end) from the entries of the days it covers, in order: the
-    same bytes as _render."""
-    after, before = start.timestamp(), end.timestamp()
+    same bytes as _render. A slot starting at `start` is listed unless it starts now (a
+    started slot is gone; one at a day's midnight belongs to that day)."""
+    before = end.timestamp()
+
+    def first_listed(starts: list[float]) -> int:
+        if start <= now:
+            return bisect_right(starts, now.timestamp())  # started (or starting now): gone
+        return bisect_left(starts, start.timestamp())
+
     answer = []
     for head in days[0].heads:
         pk = head["id"]
@@ -318,7 +328,7 @@ def _compose(days: list[_Day], *, start: datetime, end: datetime, service_id: in
             part = entry.parts.get(pk)
             if part is None:
                 continue
-            first = bisect_right(part.starts, after)  # started (or starting now): gone
+            first = first_listed(part.starts)
             last = bisect_left(part.starts, before)  # at or after the end: not yet
             if first >= last:
                 continue

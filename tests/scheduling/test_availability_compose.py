@@ -67,7 +67,8 @@ def world():
     """From a clinic-local 10:00: slots today (one started, one starting in 20 s), on most
     days of the window (some with a seat taken, one held until 30 s from now), around the
     window's end (10 s before, 20 s after, 2 h after on the same day, the next day), three
-    doctors (one whose licence ends today), three services (one with no slot)."""
+    doctors (one whose licence ends today), three services (one with no slot), and one slot
+    at a day's local midnight."""
     tz = timefmt.clinic_tz()
     today = timefmt.clinic_today(timezone.now()) + timedelta(days=1)
     t0 = datetime.combine(today, time(10, 0), tzinfo=tz)
@@ -97,6 +98,9 @@ def world():
     for n in range(1, 14):
         at(timedelta(days=n, hours=-1), n % 3, n % 2, seats_taken=n % 2)
         at(timedelta(days=n, hours=2), (n + 1) % 3, 0)
+    # At the very start of a day (its local midnight): listed for that date; the cut of a
+    # day at its start keeps it (the storm of bench/bench.py found it dropped).
+    at(timedelta(days=3, hours=-10), 1, 0)
     held = at(timedelta(days=2, hours=4), 0, 1, capacity=1, seats_taken=1)
     with time_machine.travel(t0, tick=False):
         BookingFactory(
@@ -112,7 +116,8 @@ def world():
 
     def days(now):
         first = timefmt.clinic_today(now)
-        return [first, first + timedelta(days=2), first + timedelta(days=5), first + end]
+        later = [first + timedelta(days=n) for n in (2, 3, 5)]
+        return [first, *later, first + end]
 
     return {
         "t0": t0,
