@@ -20,6 +20,10 @@ from django.db import connection
 from bench.slowclient import ROOT, http_get, procfile_command, production_env, serving, status_of
 from tests.test_limits_and_faults import _child_database_url, _side_connection
 
+# The autouse cache fixture clears the database cache without Redis, so every test may
+# touch the database.
+pytestmark = pytest.mark.django_db
+
 IS_POSTGRESQL = connection.vendor == "postgresql"
 APP_NAME = "dp-pool-test"  # psycopg reads PGAPPNAME: the server's connections, by name
 LOCKED_ROUTE = "/api/v1/doctors"
