@@ -135,18 +135,38 @@ else:
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # The same backend, reading timestamps with psycopg's C parser (see the module).
         DATABASES["default"]["ENGINE"] = "doctors_portal.db.postgresql"
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     if env.bool("DB_PREPARED_STATEMENTS", default=True):
         # Bind parameters on the server and let psycopg prepare a statement run 5 times
         # on a connection: PostgreSQL then stops planning the API's joins on every
         # request, which cost more than running them (bench/NOTES.md). Off (0) behind a
-        # pooler in transaction mode, which cannot keep prepared statements.
+        # pooler in transaction mode, which cannot keep prepared statements. Pooled
+        # connections live on between requests, so they keep their prepared statements.
         DATABASES["default"]["OPTIONS"] = {
             **DATABASES["default"].get("OPTIONS", {}),
             "server_side_binding": True,
             "prepare_threshold": 5,
         }
+    # One psycopg pool per process: its threads share at most DB_POOL_MAX_SIZE
+    # connections, so the server holds workers x max_size however many threads granian
+    # starts (a persistent connection per thread reached 3 x 64 against PostgreSQL's 100).
+    # A request that waits DB_POOL_TIMEOUT seconds for one gets the API's 503. 0 turns the
+    # pool off (behind PgBouncer): one persistent connection per thread, DB_CONN_MAX_AGE.
+    DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=10)
+    if DB_POOL_MAX_SIZE > 0:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them; Django refuses both
+        DATABASES["default"]["OPTIONS"] = {
+            **DATABASES["default"].get("OPTIONS", {}),
+            "pool": {
+                "min_size": min(env.int("DB_POOL_MIN_SIZE", default=1), DB_POOL_MAX_SIZE),
+                "max_size": DB_POOL_MAX_SIZE,
+                "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
+                # Idle connections past min_size close after this; PostgreSQL gets them back.
+                "max_idle": env.float("DB_POOL_MAX_IDLE", default=300.0),
+            },
+        }
+    else:
+        DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

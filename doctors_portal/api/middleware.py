@@ -38,6 +38,15 @@ class ApiEnvelopeMiddleware:
         if "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", ""):
             # PostgreSQL text cannot hold NUL: refused here, not as a database error later.
             return envelope_error(400, "The address may not contain NUL characters (%00).")
+        if length and not _is_profile_upload(request):
+            # The whole body before anything takes a database connection: authentication
+            # reads the user first, and a client stalling in its body would hold one of
+            # the process's few pooled connections (DB_POOL_MAX_SIZE) while it stalls.
+            # Within 1 MiB here; uploads stream to their parser as before.
+            try:
+                request.body  # noqa: B018  (reads and keeps it)
+            except OSError:  # UnreadablePostError: the client went away mid-body
+                return envelope_error(400, "The request body could not be read.")
         response = self.get_response(request)
         is_json = response.get("Content-Type", "").startswith("application/json")
         if response.status_code >= 400 and not is_json:
