@@ -1,0 +1,80 @@
+"""The booking write in process: its statements and a pyinstrument profile (issue 16).
+
+Posts `write_bench.make_writes` lines (a fresh patient on a fresh one-seat slot each)
+through django.test.Client against the database of the environment, prints the
+statements of one write and the p50, and writes the profile to bench/out/. Run it with
+the server's environment of a dataset (`bench.server_env`), e.g.:
+
+    .venv/bin/python bench/write_profile.py 200
+
+Everything it made is removed afterwards (`write_bench.cleanup`).
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+import write_bench  # noqa: E402
+
+import bench  # noqa: E402
+
+
+def main() -> None:
+    bench.setup_django()
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from pyinstrument import Profiler
+
+    write_bench.TAG = "write-profile-"
+    write_bench.cleanup()
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+    warm_up = 20
+    lines, _slot_ids = write_bench.make_writes(count + warm_up + 1)
+    jobs = [line.rstrip("\n").split("\t") for line in lines]
+    client = Client()
+
+    def post(job: list[str]) -> None:
+        path, auth, _method, body = job
+        response = client.post(
+            path,
+            body,
+            content_type="application/json",
+            HTTP_AUTHORIZATION=auth,
+            HTTP_HOST="127.0.0.1",  # an allowed host of the server's environment
+        )
+        assert response.status_code == 201, response.content[:300]
+
+    try:
+        for job in jobs[:warm_up]:
+            post(job)
+        with CaptureQueriesContext(connection) as queries:
+            post(jobs[warm_up])
+        print(f"statements: {len(queries.captured_queries)}")
+        for query in queries.captured_queries:
+            print(f"  {query['time']}  {query['sql'][:100]}")
+        times = []
+        profiler = Profiler(interval=0.0002)
+        profiler.start()
+        for job in jobs[warm_up + 1 :]:
+            started = time.perf_counter()
+            post(job)
+            times.append(time.perf_counter() - started)
+        profiler.stop()
+        print(f"p50 {statistics.median(times) * 1000:.2f} ms over {len(times)} writes")
+        bench.OUT.mkdir(exist_ok=True)
+        out = bench.OUT / "write_profile.txt"
+        out.write_text(profiler.output_text(unicode=False, color=False))
+        print(f"profile: {out}")
+    finally:
+        write_bench.cleanup()
+
+
+if __name__ == "__main__":
+    main()
