@@ -152,7 +152,11 @@ else:
     # starts (a persistent connection per thread reached 3 x 64 against PostgreSQL's 100).
     # A request that waits DB_POOL_TIMEOUT seconds for one gets the API's 503. 0 turns the
     # pool off (behind PgBouncer): one persistent connection per thread, DB_CONN_MAX_AGE.
-    DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=10)
+    # The test process itself runs without it (0): its race tests start and end threads
+    # by the hundred, and a thread that ends without handing its connection back keeps it
+    # from the pool, so over the suite the pool ran dry (PoolTimeout at a test's setup).
+    # The servers the tests start run with the pool, as production does.
+    DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=0 if TESTING else 10)
     if DB_POOL_MAX_SIZE > 0:
         DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them; Django refuses both
         DATABASES["default"]["OPTIONS"] = {

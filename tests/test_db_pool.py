@@ -81,6 +81,16 @@ def test_max_size_0_turns_the_pool_off_for_pgbouncer():
     assert db["CONN_MAX_AGE"] == 30
 
 
+def test_the_test_process_runs_without_the_pool_unless_told():
+    """Its threads come and go by the hundred; the servers it starts have the pool."""
+    db = _database_settings(DATABASE_URL=PG_URL, DJANGO_DEBUG="1", DJANGO_TESTING="1")
+    assert "pool" not in db["OPTIONS"]
+    told = _database_settings(
+        DATABASE_URL=PG_URL, DJANGO_DEBUG="1", DJANGO_TESTING="1", DB_POOL_MAX_SIZE="3"
+    )
+    assert told["OPTIONS"]["pool"]["max_size"] == 3
+
+
 def test_sqlite_has_no_pool(tmp_path):
     db = _database_settings(DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite3'}")
     assert "pool" not in db["OPTIONS"]
