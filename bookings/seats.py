@@ -37,6 +37,7 @@ from bookings.models import (
     WaitlistStatus,
 )
 from bookings.notifications import notify_waitlist_offer
+from bookings.selectors import patient_no_shows
 from doctors_portal.db.compiled import CompiledQuery
 from doctors_portal.errors import Conflict
 from scheduling import timefmt
@@ -209,13 +210,6 @@ def _standing(*, patient_id: int, slot_id: int, doctor_id: int, day, now) -> Que
         .annotate(n=Count("pk"))
         .values("n")
     )
-    # As bookings.selectors.with_patient_no_shows counts them (booking_patient_no_show_idx).
-    no_shows = (
-        mine.filter(status=BookingStatus.NO_SHOW)
-        .values("patient_id")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
     entries = WaitlistEntry.objects.filter(patient_id=patient_id, status__in=WAITLIST_OPEN_STATUSES)
     booked = mine.filter(slot_id=slot_id).filter(
         Q(status=BookingStatus.CONFIRMED)
@@ -241,7 +235,7 @@ def _standing(*, patient_id: int, slot_id: int, doctor_id: int, day, now) -> Que
         in_line=Exists(entries.filter(line | Q(offer_slot_id=slot_id))),
         lapsed=Exists(lapsed_holds) | Exists(_lapsed_offers(slot=slot_id, now=now)),
         waiting=Exists(WaitlistEntry.objects.filter(line, status=WaitlistStatus.WAITING)),
-        no_shows=Coalesce(Subquery(no_shows, output_field=IntegerField()), 0),
+        no_shows=patient_no_shows(patient_id=patient_id),
     )
 
 

@@ -68,19 +68,23 @@ def booking_get(*, user: User, booking_id) -> Booking | None:
     return booking_visible_to(user=user).filter(pk=booking_id).first()
 
 
-def with_patient_no_shows(queryset: QuerySet[Booking]) -> QuerySet[Booking]:
-    """Each row's patient's no-show count (`patient_no_shows`), as one correlated count
-    in the same statement (booking_patient_no_show_idx), never a query per row."""
+def patient_no_shows(*, patient_id) -> Coalesce:
+    """A patient's no-show count as one count subquery (booking_patient_no_show_idx):
+    `patient_id` an id, or an OuterRef for a count per row."""
     no_shows = (
-        Booking.objects.filter(patient_id=OuterRef("patient_id"), status=BookingStatus.NO_SHOW)
+        Booking.objects.filter(patient_id=patient_id, status=BookingStatus.NO_SHOW)
         .order_by()
         .values("patient_id")
         .annotate(n=Count("pk"))
         .values("n")
     )
-    return queryset.annotate(
-        patient_no_shows=Coalesce(Subquery(no_shows, output_field=IntegerField()), Value(0))
-    )
+    return Coalesce(Subquery(no_shows, output_field=IntegerField()), Value(0))
+
+
+def with_patient_no_shows(queryset: QuerySet[Booking]) -> QuerySet[Booking]:
+    """Each row's patient's no-show count (`patient_no_shows`), as one correlated count
+    in the same statement, never a query per row."""
+    return queryset.annotate(patient_no_shows=patient_no_shows(patient_id=OuterRef("patient_id")))
 
 
 # A booking as the API shows it is read as one `.values()` row with its patient, doctor,
