@@ -653,76 +653,39 @@ def first_free_day(*, now: datetime | None = None) -> date | None:
 
 
 # Weekly hours and time off (GET schedules, GET time-off, the doctor's dashboard): each list
-# compiled once per variant (a doctor's or everyone's). Building the select_related read
+# compiled once per variant (a doctor's or everyone's), its select_related instances built
+# as a queryset builds them (CompiledQuery as_models). Building the select_related read
 # cost the ORM more than PostgreSQL spends on the few rows (bench/NOTES.md, issue 16).
-_RULE_FIELDS = tuple(field.attname for field in WeeklyRule._meta.concrete_fields)
-_TIME_OFF_FIELDS = tuple(field.attname for field in TimeOff._meta.concrete_fields)
-# What the answers show of the doctor (docEmail, the doctor's name); the rest is deferred.
-_LISTED_DOCTOR_FIELDS = ("email", "name")
-
-
 def _rules(*, doctor_id: int, everyone: bool = False) -> QuerySet[WeeklyRule]:
-    rules = WeeklyRule.objects.all() if everyone else WeeklyRule.objects.filter(doctor_id=doctor_id)
+    rules = WeeklyRule.objects.select_related("doctor", "service")
+    if not everyone:
+        rules = rules.filter(doctor_id=doctor_id)
     return rules.order_by("doctor_id", "start_time", "valid_from", "id")
 
 
 def _time_offs(*, doctor_id: int, now: datetime, everyone: bool = False) -> QuerySet[TimeOff]:
-    offs = TimeOff.objects.filter(end__gt=now)
+    offs = TimeOff.objects.filter(end__gt=now).select_related("doctor")
     if not everyone:
         offs = offs.filter(doctor_id=doctor_id)
     return offs.order_by("start", "id")
 
 
-_RULES = CompiledQuery(
-    _rules,
-    (
-        *_RULE_FIELDS,
-        *(f"doctor__{name}" for name in _LISTED_DOCTOR_FIELDS),
-        *(f"service__{name}" for name in _SERVICE_FIELDS),
-    ),
-    as_tuples=True,
-    doctor_id=int,
-)
-_TIME_OFFS = CompiledQuery(
-    _time_offs,
-    (*_TIME_OFF_FIELDS, *(f"doctor__{name}" for name in _LISTED_DOCTOR_FIELDS)),
-    as_tuples=True,
-    doctor_id=int,
-    now=datetime,
-)
-
-
-def _doctor_shown(doctor_id: int, values) -> User:
-    return User.from_db(DEFAULT_DB_ALIAS, ("id", *_LISTED_DOCTOR_FIELDS), (doctor_id, *values))
+_RULES = CompiledQuery(_rules, (), as_models=True, doctor_id=int)
+_TIME_OFFS = CompiledQuery(_time_offs, (), as_models=True, doctor_id=int, now=datetime)
 
 
 def schedule_list(*, doctor: User | None) -> list[WeeklyRule]:
     """The doctor's weekly hours in the order of the week's hours (None: every doctor's,
-    for admins), each with its service and doctor (email and name): one statement."""
-    rows = _RULES.rows(doctor_id=doctor.pk if doctor else 0, everyone=doctor is None)
-    own, shown = len(_RULE_FIELDS), len(_LISTED_DOCTOR_FIELDS)
-    rules = []
-    for row in rows:
-        rule = WeeklyRule.from_db(DEFAULT_DB_ALIAS, _RULE_FIELDS, row[:own])
-        rule.doctor = _doctor_shown(rule.doctor_id, row[own : own + shown])
-        rule.service = Service.from_db(DEFAULT_DB_ALIAS, _SERVICE_FIELDS, row[own + shown :])
-        rules.append(rule)
-    return rules
+    for admins), each with its service and doctor: one statement."""
+    return _RULES.rows(doctor_id=doctor.pk if doctor else 0, everyone=doctor is None)
 
 
 def time_off_list(*, doctor: User | None, now: datetime | None = None) -> list[TimeOff]:
     """The doctor's time off that has not ended yet, soonest first (None: every doctor's),
-    each with its doctor (email and name): one statement."""
-    rows = _TIME_OFFS.rows(
+    each with its doctor: one statement."""
+    return _TIME_OFFS.rows(
         doctor_id=doctor.pk if doctor else 0, now=now or timezone.now(), everyone=doctor is None
     )
-    own = len(_TIME_OFF_FIELDS)
-    offs = []
-    for row in rows:
-        off = TimeOff.from_db(DEFAULT_DB_ALIAS, _TIME_OFF_FIELDS, row[:own])
-        off.doctor = _doctor_shown(off.doctor_id, row[own:])
-        offs.append(off)
-    return offs
 
 
 def slot_bookings_described(*, slots: list[Slot], now: datetime) -> list[str]:
