@@ -34,7 +34,7 @@ CREATE = "/api/v1/create-payment-intent"
 PAY = "/api/v1/payment"
 # The servers' Stripe settings: 2 attempts of 1 s and one backoff sleep (at most 0.5 s).
 TIMEOUT, RETRIES, WORST_CASE = 1, 1, 2.5
-SLACK = 1.5  # the request's own work and a loaded 2-core machine
+SLACK = 4  # the request's own work, on a shared and loaded 2-core machine
 
 
 class SilentStripe:
@@ -208,14 +208,15 @@ def test_a_second_call_while_the_first_is_with_stripe_is_409_at_once(
         return bearer_client(patient).post(CREATE, {"bookingId": booking.pk}, format="json")
 
     def timed_call():
-        started = time.monotonic()
-        return call(), time.monotonic() - started
+        answer = call()
+        return answer, time.monotonic()  # when it was answered
 
     results = _race(*[timed_call] * 4)
 
     statuses = sorted(answer.status_code for answer, _ in results)
     assert statuses == [409, 409, 409, 502], [a.json() for a, _ in results]
-    for answer, taken in results:
+    (hung_until,) = [at for answer, at in results if answer.status_code == 502]
+    for answer, answered_at in results:
         if answer.status_code == 409:
             body = answer.json()
             assert body["success"] is False
@@ -225,7 +226,8 @@ def test_a_second_call_while_the_first_is_with_stripe_is_409_at_once(
                     "message": "A payment for this booking is being set up; try again in a moment.",
                 }
             ]
-            assert taken < TIMEOUT, taken  # refused at once, not queued behind the first
+            # Refused while the first was still at Stripe, not queued behind it.
+            assert answered_at < hung_until
     assert len(silent_stripe.received) == 1  # one request reached Stripe
     assert not Payment.objects.exists()
 
