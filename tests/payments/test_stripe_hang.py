@@ -13,16 +13,19 @@ import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from bookings.models import Booking, BookingStatus
 from bookings.services import booking_cancel, booking_create
-from payments.models import Payment
+from payments.models import Payment, PaymentIntentClaim
+from payments.stripe_gateway import call_bound_seconds
 from tests.conftest import bearer_client
 from tests.factories import PatientFactory, SlotFactory
 from tests.payments.conftest import lapse_hold
@@ -350,3 +353,35 @@ def test_price_changed_while_stripe_was_asked_is_409_and_the_intent_is_cancelled
     booking.refresh_from_db()
     assert booking.status == BookingStatus.PENDING_PAYMENT  # payable again, at its price
     assert len(_intents_cancelled(proxy)) == 1
+
+
+@pytest.mark.django_db
+def test_a_claim_older_than_the_call_bound_is_a_dead_calls_and_is_taken_over(booking, client_for):
+    # A process killed while at Stripe leaves its claim: past the bound, the next call
+    # creates (Stripe gives the same intent back for the same key).
+    long_ago = timezone.now() - timedelta(seconds=call_bound_seconds() + 6)
+    PaymentIntentClaim.objects.create(booking=booking, token="dead", claimed_at=long_ago)
+
+    answer = client_for(booking.patient).post(CREATE, {"bookingId": booking.pk}, format="json")
+
+    assert answer.status_code == 200, answer.json()
+    assert Payment.objects.get(booking=booking).intent_id == answer.json()["paymentIntentId"]
+    assert not PaymentIntentClaim.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_pay_page_during_a_call_at_stripe_says_try_again_not_hold_expired(booking):
+    from django.test import Client
+    from django.urls import reverse
+
+    PaymentIntentClaim.objects.create(booking=booking, token="live", claimed_at=timezone.now())
+    page = Client()
+    page.force_login(booking.patient)
+
+    response = page.get(reverse("pages:pay", args=[booking.pk]))
+
+    html = response.content.decode()
+    assert response.status_code == 409
+    assert "being set up; try again in a moment" in html
+    assert "hold has expired" not in html
+    assert not Payment.objects.exists()
