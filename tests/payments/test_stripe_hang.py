@@ -10,6 +10,8 @@ SDK's wait is bounded (502), and what changed while Stripe was asked is checked 
 import contextlib
 import json
 import socket
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +24,7 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from bench.slowclient import ROOT, production_env
 from bookings.models import Booking, BookingStatus
 from bookings.services import booking_cancel, booking_create
 from payments.models import Payment, PaymentIntentClaim
@@ -385,3 +388,42 @@ def test_the_pay_page_during_a_call_at_stripe_says_try_again_not_hold_expired(bo
     assert "being set up; try again in a moment" in html
     assert "hold has expired" not in html
     assert not Payment.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("timeout", "retries", "bound"),
+    [
+        (8, 1, 16.5),  # the defaults: 2 attempts and a 0.5 s sleep
+        (10, 2, 31.5),  # the old defaults: a hanging Stripe answered 502 after 30 s+
+        (1, 0, 1),
+    ],
+)
+@pytest.mark.django_db  # the autouse cache fixture clears the database cache
+def test_the_stripe_call_bound_counts_attempts_and_the_sdks_backoff(
+    settings, timeout, retries, bound
+):
+    settings.STRIPE_TIMEOUT_SECONDS = timeout
+    settings.STRIPE_MAX_NETWORK_RETRIES = retries
+    assert call_bound_seconds() == bound
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("STRIPE_TIMEOUT_SECONDS", "60"),
+        ("STRIPE_TIMEOUT_SECONDS", "0"),
+        ("STRIPE_MAX_NETWORK_RETRIES", "4"),
+        ("STRIPE_MAX_NETWORK_RETRIES", "-1"),
+    ],
+)
+@pytest.mark.django_db  # the autouse cache fixture clears the database cache
+def test_an_unbounded_stripe_setting_is_refused_at_start(name, value):
+    out = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=ROOT,
+        env=production_env("sqlite:///unused.sqlite3", **{name: value}),
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode != 0
+    assert f"ImproperlyConfigured: {name} must be" in out.stderr
