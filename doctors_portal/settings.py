@@ -384,8 +384,15 @@ STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="pk_test_demo" if
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="whsec_demo" if DEBUG else "")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
 STRIPE_JS_URL = env("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
-STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=10.0)
-STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+# A Stripe call waits at most (retries + 1) x timeout plus the SDK's backoff sleeps
+# (payments.stripe_gateway.call_bound_seconds): 8 s and 1 retry, 16.5 s, then 502. The
+# retry is safe: every create carries its idempotency key.
+STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=8.0)
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=1)
+if not 0 < STRIPE_TIMEOUT_SECONDS <= 30:
+    raise ImproperlyConfigured("STRIPE_TIMEOUT_SECONDS must be more than 0 and at most 30.")
+if not 0 <= STRIPE_MAX_NETWORK_RETRIES <= 3:
+    raise ImproperlyConfigured("STRIPE_MAX_NETWORK_RETRIES must be 0 to 3.")
 if not DEBUG and not STRIPE_SECRET_KEY:
     raise ImproperlyConfigured("STRIPE_SECRET_KEY must be set when DJANGO_DEBUG=0.")
 if not DEBUG and not STRIPE_WEBHOOK_SECRET:

@@ -39,7 +39,14 @@ class PaymentViewSet(viewsets.ViewSet):
     @extend_schema(
         summary="Create (or reuse) the PaymentIntent of a booking",
         request=CreatePaymentIntentSerializer,
-        responses={200: PaymentIntentResponseSerializer},
+        responses={
+            200: PaymentIntentResponseSerializer,
+            409: OpenApiResponse(
+                description="Not payable (paid, cancelled, hold lapsed, also while Stripe "
+                "was asked), or another call for this booking is with Stripe right now"
+            ),
+            502: OpenApiResponse(description="Stripe unreachable or too slow; nothing changed"),
+        },
     )
     @action(detail=False, methods=["post"], url_path="create-payment-intent")
     def create_payment_intent(self, request):

@@ -1,6 +1,6 @@
 """Payment errors the gateway and services raise; the API and the pages map them to HTTP."""
 
-from doctors_portal.errors import UPSTREAM, DomainError
+from doctors_portal.errors import CONFLICT, UPSTREAM, DomainError
 
 
 class PaymentProviderRejected(DomainError):
@@ -19,3 +19,11 @@ class UnknownPaymentIntent(DomainError):
 class InvalidWebhook(DomainError):
     code = "invalid_webhook"
     default_detail = "The webhook signature is missing, invalid or too old."
+
+
+class PaymentInFlight(DomainError):
+    """Another call is creating this booking's PaymentIntent at Stripe right now."""
+
+    kind = CONFLICT
+    code = "payment_in_flight"
+    default_detail = "A payment for this booking is being set up; try again in a moment."

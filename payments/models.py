@@ -195,3 +195,24 @@ class StripeEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise StripeEventAppendOnly(f"Stripe event {self.event_id} cannot be deleted.")
+
+
+class PaymentIntentClaim(models.Model):
+    """A create-payment-intent call for this booking is with Stripe right now.
+
+    Written and committed under the booking's lock before Stripe is asked (no lock or
+    connection is held while it answers), removed when the answer is stored or the call
+    fails. A second call meanwhile is refused (409) instead of creating a second intent;
+    a claim older than the Stripe call's bound is a call that died and is taken over
+    (payments.services.payment_intent_for_booking).
+    """
+
+    booking = models.OneToOneField(
+        "bookings.Booking", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    # Whose claim it is: only its own call removes it, never one that took it over.
+    token = models.CharField(max_length=32)
+    claimed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"booking {self.booking_id} since {self.claimed_at:%H:%M:%S}"

@@ -16,8 +16,10 @@ When Stripe cannot be reached nothing here or on the booking changes.
 """
 
 import logging
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from enum import StrEnum
 
@@ -36,8 +38,15 @@ from doctors_portal.errors import (
     PaymentProviderUnavailable,
 )
 from payments import stripe_gateway as gateway
-from payments.errors import PaymentProviderRejected
-from payments.models import ChargeStatus, Payment, Refund, RefundStatus, StripeEvent
+from payments.errors import PaymentInFlight, PaymentProviderRejected
+from payments.models import (
+    ChargeStatus,
+    Payment,
+    PaymentIntentClaim,
+    Refund,
+    RefundStatus,
+    StripeEvent,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -101,14 +110,64 @@ def _booking_refused(booking: Booking, now) -> str:
     return f"A booking that is {booking.get_status_display().lower()} cannot be paid."
 
 
-@transaction.atomic
+PRICE_CHANGED = "The booking's price changed while its payment was set up; try again."
+# Past the Stripe call's bound a claim is a call that died (its process killed): taken over.
+CLAIM_MARGIN_SECONDS = 5
+
+
 def payment_intent_for_booking(*, patient: User, booking_id: int, now=None) -> Payment:
     """The booking's one PaymentIntent, created on first call and reused after.
 
     The amount and currency are the booking's own; nothing the client sends is charged.
+    No lock, transaction or database connection is held while Stripe answers (a Stripe
+    that hung held all three, and 30 calls ran a worker's pool dry):
+
+    1. under the booking's lock: check, reuse its Payment, or claim the creation and
+       commit (a second call meanwhile is 409 at once, never queued on the lock);
+    2. ask Stripe, with the booking's idempotency key (a retry, or a call taking over a
+       dead one's claim, gets the same intent back: one intent per booking at Stripe);
+    3. under the lock again: re-check (still held and unpaid, same price) and store.
+
+    If the re-check fails the new intent is cancelled at Stripe. Nobody could pay it
+    anyway (its client secret was never handed out), so if Stripe cannot be reached for
+    the cancel it is left to Stripe, logged.
     """
-    now = now or timezone.now()
-    # Only the booking row is locked: the slot stays free for others during the Stripe call.
+    claimed = _intent_claim(patient=patient, booking_id=booking_id, now=now or timezone.now())
+    if isinstance(claimed, Payment):
+        return claimed
+    booking, token = claimed
+    try:
+        intent = gateway.create_payment_intent(
+            amount=booking.price,
+            currency=booking.currency,
+            booking_id=booking.pk,
+            idempotency_key=f"{_booking_key(booking)}-payment-intent",
+        )
+    except BaseException:
+        with transaction.atomic():
+            _intent_claim_end(booking_id=booking.pk, token=token)
+        raise
+    if intent.amount != booking.price or intent.currency != booking.currency.lower():
+        # Only possible if Stripe replayed another request under our key: never reuse
+        # it, and never cancel it (it may be another's).
+        logger.error("PaymentIntent %s does not match booking %s", intent.id, booking.pk)
+        with transaction.atomic():
+            _intent_claim_end(booking_id=booking.pk, token=token)
+        raise PaymentProviderRejected()
+    stored = _intent_store(
+        patient=patient, booking=booking, token=token, intent=intent, now=now or timezone.now()
+    )
+    if isinstance(stored, Payment):
+        return stored
+    try:
+        gateway.cancel_payment_intent(intent.id)
+    except DomainError:
+        logger.warning("PaymentIntent %s of booking %s left to expire", intent.id, booking.pk)
+    raise Conflict(stored, path="bookingId")
+
+
+def _booking_locked(*, patient: User, booking_id: int) -> Booking:
+    # Only the booking row is locked: the slot stays free for others.
     booking = (
         Booking.objects.select_for_update(of=("self",))
         .filter(pk=booking_id, patient=patient)
@@ -116,22 +175,50 @@ def payment_intent_for_booking(*, patient: User, booking_id: int, now=None) -> P
     )
     if booking is None:
         raise NotFound("No such booking.")
+    return booking
+
+
+@transaction.atomic
+def _intent_claim(*, patient: User, booking_id: int, now) -> Payment | tuple[Booking, str]:
+    """Step 1: the booking's Payment if it has one, else (booking, claim token)."""
+    booking = _booking_locked(patient=patient, booking_id=booking_id)
     refusal = _booking_refused(booking, now)
     if refusal:
         raise Conflict(refusal, path="bookingId")
-    payment = Payment.objects.select_for_update().filter(booking=booking).first()
+    payment = Payment.objects.filter(booking=booking).first()
     if payment is not None:
         return payment
-    intent = gateway.create_payment_intent(
-        amount=booking.price,
-        currency=booking.currency,
-        booking_id=booking.pk,
-        idempotency_key=f"{_booking_key(booking)}-payment-intent",
+    stale = now - timedelta(seconds=gateway.call_bound_seconds() + CLAIM_MARGIN_SECONDS)
+    if PaymentIntentClaim.objects.filter(booking=booking, claimed_at__gt=stale).exists():
+        raise PaymentInFlight(path="bookingId")
+    token = uuid.uuid4().hex
+    PaymentIntentClaim.objects.update_or_create(
+        booking=booking, defaults={"token": token, "claimed_at": now}
     )
-    if intent.amount != booking.price or intent.currency != booking.currency.lower():
-        # Only possible if Stripe replayed another request under our key: never reuse it.
-        logger.error("PaymentIntent %s does not match booking %s", intent.id, booking.pk)
-        raise PaymentProviderRejected()
+    return booking, token
+
+
+def _intent_claim_end(*, booking_id: int, token: str) -> None:
+    PaymentIntentClaim.objects.filter(booking_id=booking_id, token=token).delete()
+
+
+@transaction.atomic
+def _intent_store(
+    *, patient: User, booking: Booking, token: str, intent: gateway.Intent, now
+) -> Payment | str:
+    """Step 3: the stored Payment, or why the booking can no longer take this intent."""
+    claimed_price = booking.price
+    booking = _booking_locked(patient=patient, booking_id=booking.pk)
+    _intent_claim_end(booking_id=booking.pk, token=token)
+    payment = Payment.objects.filter(booking=booking).first()
+    if payment is not None:
+        # A call that took over a dead claim stored it first: the same intent (same key).
+        return payment
+    refusal = _booking_refused(booking, now)
+    if refusal:
+        return refusal
+    if booking.price != claimed_price:
+        return PRICE_CHANGED
     return Payment.objects.create(
         booking=booking,
         intent_id=intent.id,

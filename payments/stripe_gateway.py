@@ -3,6 +3,11 @@
 Everything Stripe returns leaves this module as plain dataclasses with Decimal
 amounts; everything Stripe raises leaves it as one of our errors. Minor units
 (cents, yen) exist only inside this file.
+
+Every call is bounded (`call_bound_seconds`: STRIPE_TIMEOUT_SECONDS per attempt,
+STRIPE_MAX_NETWORK_RETRIES retries) and hands the request's pooled database connection
+back to the pool first when no transaction needs it, so a Stripe that hangs holds a
+server thread, never a connection others wait for (`_stripe_call`).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Any
 
 import stripe
 from django.conf import settings
+from django.db import connection
 
 from doctors_portal.errors import Conflict, PaymentError, PaymentProviderUnavailable
 from payments.errors import InvalidWebhook, PaymentProviderRejected, UnknownPaymentIntent
@@ -121,9 +127,35 @@ def client() -> stripe.StripeClient:
     )
 
 
+def call_bound_seconds() -> float:
+    """The longest a Stripe call waits before it fails: each attempt's timeout, and the
+    SDK's backoff sleeps between retries (0.5 s doubling, at most 5 s, jitter below it).
+
+    Per attempt the timeout bounds the connect and each wait for bytes (requests'), so a
+    Stripe that accepts and never answers fails within this.
+    """
+    retries = settings.STRIPE_MAX_NETWORK_RETRIES
+    sleeps = sum(
+        min(stripe.HTTPClient.INITIAL_DELAY * 2 ** (n - 1), stripe.HTTPClient.MAX_DELAY)
+        for n in range(1, retries + 1)
+    )
+    return (retries + 1) * settings.STRIPE_TIMEOUT_SECONDS + sleeps
+
+
+def _db_connection_handed_back() -> None:
+    # A pooled connection idle through a Stripe call is one the other threads cannot
+    # have: 30 calls to a hanging Stripe ran a worker's pool dry (503s for everyone).
+    # Django takes one from the pool again at the next query. Inside a transaction the
+    # caller needs it (refunds on cancel: payments.services says why they stay there).
+    if getattr(connection, "pool", None) and not connection.in_atomic_block:
+        connection.close()
+
+
 @contextmanager
-def _stripe_errors() -> Iterator[None]:
-    """Translate the SDK's errors into ours. None of them changes a booking."""
+def _stripe_call() -> Iterator[None]:
+    """Around every SDK call: the database connection handed back, and the SDK's errors
+    translated into ours. None of them changes a booking."""
+    _db_connection_handed_back()
     try:
         yield
     except stripe.CardError as exc:
@@ -183,15 +215,21 @@ def create_payment_intent(
         "metadata": {"booking_id": str(booking_id)},
         "payment_method_types": ["card"],
     }
-    with _stripe_errors():
+    with _stripe_call():
         intent = client().v1.payment_intents.create(
             params, options={"idempotency_key": idempotency_key}
         )
     return intent_from_dict(_as_dict(intent))
 
 
+def cancel_payment_intent(intent_id: str) -> Intent:
+    with _stripe_call():
+        intent = client().v1.payment_intents.cancel(intent_id)
+    return intent_from_dict(_as_dict(intent))
+
+
 def retrieve_payment_intent(intent_id: str) -> Intent:
-    with _stripe_errors():
+    with _stripe_call():
         intent = client().v1.payment_intents.retrieve(intent_id)
     return intent_from_dict(_as_dict(intent))
 
@@ -201,7 +239,7 @@ def retrieve_payment(intent_id: str) -> PaymentSnapshot:
     intent = retrieve_payment_intent(intent_id)
     if not intent.succeeded:
         return PaymentSnapshot(intent)
-    with _stripe_errors():
+    with _stripe_call():
         pages = client().v1.refunds.list({"payment_intent": intent_id, "limit": 100})
         refunds = tuple(refund_from_dict(_as_dict(r)) for r in pages.auto_paging_iter())
     return PaymentSnapshot(intent, refunds)
@@ -215,7 +253,7 @@ def confirm_payment_intent(*, intent_id: str, payment_method_id: str) -> Intent:
     reads the result.
     A decline raises PaymentError (402).
     """
-    with _stripe_errors():
+    with _stripe_call():
         payment_intents = client().v1.payment_intents
         # Set first, then confirm: localstripe refuses a payment_method on confirm.
         payment_intents.update(intent_id, {"payment_method": payment_method_id})
@@ -226,7 +264,7 @@ def confirm_payment_intent(*, intent_id: str, payment_method_id: str) -> Intent:
 def create_refund(
     *, intent_id: str, amount: Decimal, currency: str, idempotency_key: str, metadata: dict
 ) -> RefundResult:
-    with _stripe_errors():
+    with _stripe_call():
         refund = client().v1.refunds.create(
             {
                 "payment_intent": intent_id,

@@ -20,6 +20,7 @@ from doctors_portal.errors import DomainError
 from doctors_portal.pages import page_status, service_errors
 from doctors_portal.pages.bookings import booking_card
 from payments import selectors, services, stand_in
+from payments.errors import PaymentInFlight
 from payments.services import SyncOutcome
 
 
@@ -66,7 +67,7 @@ def pay(request, pk: int):
         payment = services.payment_intent_for_booking(patient=request.user, booking_id=booking.pk)
     except DomainError as exc:
         message = " ".join(m for _p, m in service_errors(exc))
-        if page_status(exc) == 409:
+        if page_status(exc) == 409 and not isinstance(exc, PaymentInFlight):
             return _expired(request, booking, message)
         return render(
             request,

@@ -97,6 +97,24 @@ def test_sqlite_has_no_pool(tmp_path):
     assert db["CONN_MAX_AGE"] == 0
 
 
+def served(**extra):
+    """A granian server as the Procfile starts it, on this test's database (also SQLite)."""
+    command = procfile_command("web")
+    # The throttles' cache as the tests', so a request gets past them to its view.
+    redis = {"REDIS_URL": os.environ["REDIS_URL"]} if os.environ.get("REDIS_URL") else {}
+    env = production_env(_child_database_url(), PGAPPNAME=APP_NAME, **redis, **extra)
+    return serving(command, env)
+
+
+def get_status(port, path=LOCKED_ROUTE):
+    """GET path: (status, body); status 0 when the connection failed."""
+    try:
+        answer = http_get(port, path, timeout=60)
+    except OSError as exc:
+        return 0, str(exc)
+    return status_of(answer), answer.split(b"\r\n\r\n", 1)[-1]
+
+
 if IS_POSTGRESQL:
 
     def _server_connections(side) -> int:
@@ -106,26 +124,12 @@ if IS_POSTGRESQL:
             [APP_NAME],
         ).fetchone()[0]
 
-    def _served(**extra):
-        command = procfile_command("web")
-        # The throttles' cache as the tests', so a request gets past them to its view.
-        redis = {"REDIS_URL": os.environ["REDIS_URL"]} if os.environ.get("REDIS_URL") else {}
-        env = production_env(_child_database_url(), PGAPPNAME=APP_NAME, **redis, **extra)
-        return serving(command, env)
-
-    def _get(port):
-        try:
-            answer = http_get(port, LOCKED_ROUTE, timeout=60)
-        except OSError as exc:
-            return 0, str(exc)
-        return status_of(answer), answer.split(b"\r\n\r\n", 1)[-1]
-
     @pytest.mark.django_db(transaction=True)
     def test_more_requests_than_the_pool_hold_at_most_workers_x_max_size():
         workers, threads, max_size, requests = 2, 16, 3, 40
         connection.ensure_connection()
         with (
-            _served(
+            served(
                 WEB_CONCURRENCY=str(workers),
                 WEB_THREADS=str(threads),
                 DB_POOL_MAX_SIZE=str(max_size),
@@ -149,7 +153,7 @@ if IS_POSTGRESQL:
             watcher = threading.Thread(target=watch)
             watcher.start()
             with ThreadPoolExecutor(max_workers=requests) as pool:
-                answers = [pool.submit(_get, server.port) for _ in range(requests)]
+                answers = [pool.submit(get_status, server.port) for _ in range(requests)]
                 time.sleep(3)  # every thread of both workers has taken its request
                 locker.execute("ROLLBACK")
                 results = [answer.result() for answer in answers]
@@ -162,7 +166,7 @@ if IS_POSTGRESQL:
     def test_waiting_past_the_pool_timeout_is_the_503_envelope():
         connection.ensure_connection()
         with (
-            _served(
+            served(
                 WEB_CONCURRENCY="1",
                 WEB_THREADS="4",
                 DB_POOL_MAX_SIZE="1",
@@ -173,9 +177,9 @@ if IS_POSTGRESQL:
             locker.execute("BEGIN")
             locker.execute("LOCK TABLE accounts_user IN ACCESS EXCLUSIVE MODE")
             with ThreadPoolExecutor(max_workers=1) as pool:
-                holder = pool.submit(_get, server.port)  # takes the pool's one connection
+                holder = pool.submit(get_status, server.port)  # takes the pool's one connection
                 time.sleep(1)
-                status, body = _get(server.port)
+                status, body = get_status(server.port)
                 locker.execute("ROLLBACK")
                 held = holder.result()
         assert status == 503, body
@@ -196,7 +200,7 @@ if IS_POSTGRESQL:
 
         token = str(RefreshToken.for_user(PatientFactory()).access_token)
         connection.ensure_connection()
-        with _served(
+        with served(
             WEB_CONCURRENCY="1",
             WEB_THREADS="4",
             DB_POOL_MAX_SIZE="1",
@@ -211,7 +215,7 @@ if IS_POSTGRESQL:
             with socket.create_connection(("127.0.0.1", server.port), timeout=5) as stalled:
                 stalled.sendall(head)
                 time.sleep(1)  # the server has the headers and is waiting for the rest
-                status, body = _get(server.port)
+                status, body = get_status(server.port)
                 rest = b"1}".ljust(1000 - len(b'{"slotId": '), b" ")
                 stalled.sendall(rest)
                 stalled_answer = stalled.recv(65536)
