@@ -25,7 +25,7 @@ from auditlog.signals import post_log, pre_log
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import connections, router
-from django.db.models import Model, signals
+from django.db.models import AutoField, Model, signals
 from django.db.models.sql import InsertQuery
 from django.utils.encoding import smart_str
 
@@ -40,13 +40,13 @@ def audited_create(instance: Model, *, using: str | None = None) -> None:
     model = type(instance)
     using = using or router.db_for_write(model, instance=instance)
     connection = connections[using]
-    if not _one_statement(model, connection):
+    entry = _entry(instance) if _one_statement(model, connection) else None
+    if entry is None or not entry.changes:  # no changes: auditlog writes no entry either
         instance.save(force_insert=True, using=using)
         return
     meta = model._meta
     fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field]
     row_sql, row_params = _insert_sql(model, fields, instance, connection)
-    entry = _entry(instance)
     signals.pre_save.send(  # auditlog's context names the actor from here
         sender=type(entry), instance=entry, raw=False, using=using, update_fields=None
     )
@@ -88,6 +88,8 @@ def _one_statement(model, connection) -> bool:
         return False
     if auditlog.get_serialize_options(model)["serialize_data"]:
         return False  # the serialized row names its id: auditlog's own path
+    if not isinstance(model._meta.pk, AutoField) or model._meta.pk.remote_field:
+        return False  # object_id is the row's integer id, as auditlog sets it for one
     if [f for f in model._meta.db_returning_fields if not f.primary_key]:
         return False  # a database default to read back: the plain save reads it
     # Anyone but auditlog who would hear the save gets the plain one.
