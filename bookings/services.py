@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.credentials import bookable_doctor_q, clinic_today, user_bookable
 from accounts.models import Role, User, is_admin
+from audit.created import audited_create
 from bookings.models import (
     SEAT_HOLDING_STATUSES,
     WAITLIST_OPEN_STATUSES,
@@ -107,7 +108,8 @@ def booking_create(*, patient: User, slot_id: int, patient_phone: str = "", now=
     try:
         # No savepoint of its own: a duplicate (the unique constraint; a late payment that
         # confirmed the patient's expired booking of this slot) ends this whole write.
-        booking = Booking.objects.create(
+        # The booking and its audit entry in one statement on PostgreSQL (audit.created).
+        booking = Booking(
             patient=patient,
             doctor=slot.doctor,
             slot=slot,
@@ -119,6 +121,7 @@ def booking_create(*, patient: User, slot_id: int, patient_phone: str = "", now=
             patient_phone=patient_phone or patient.phone,
             created_at=now,
         )
+        audited_create(booking)
     except IntegrityError:
         raise Conflict("You already have a booking for this slot.", path="slotId") from None
     if standing.in_line:

@@ -138,3 +138,53 @@ def test_an_id_alone_reads_that_id_in_every_entity(admin_user, client_for):
     entries = client_for(admin_user).get(AUDIT, {"id": patient.pk}).json()["data"]
     assert any(e["entity"] == "user" and e["entityId"] == patient.pk for e in entries)
     assert client_for(admin_user).get(AUDIT, {"id": -1}).json()["data"] == []
+
+
+def test_a_booking_is_traced_as_auditlog_traces_a_created_row(client_for, settings):
+    """POST bookings writes the booking's create entry itself (audit.created: with the
+    booking's INSERT, one statement on PostgreSQL): the entry auditlog's own receiver
+    writes for a booking saved the plain way, field for field, but for the id it names,
+    its time and its actor (the API caller). A duplicate ends the write with neither row."""
+    from auditlog.context import set_actor
+
+    from bookings.models import Booking
+
+    settings.AUDITLOG_CID_GETTER = lambda: "corr-1"  # a correlation id reaches the entry too
+    patient, doctor = PatientFactory(), DoctorFactory()
+    slot = future_slot(doctor, 3)
+    response = client_for(patient).post("/api/v1/bookings", {"slotId": slot.pk}, format="json")
+    assert response.status_code == 201, response.json()
+    booking = Booking.objects.get(pk=response.json()["data"]["id"])
+    (entry,) = LogEntry.objects.filter(object_id=booking.pk, content_type__model="booking")
+
+    plain = Booking.objects.get(pk=booking.pk)
+    plain.pk = None
+    plain.slot = future_slot(doctor, 4)
+    with set_actor(patient):
+        plain.save()
+    (expected,) = LogEntry.objects.filter(object_id=plain.pk, content_type__model="booking")
+    changes = expected.changes
+    changes["slot"] = [changes["slot"][0], str(slot.pk)]  # the one field that differs
+    assert entry.changes == changes
+    assert (entry.object_pk, entry.object_repr) == (
+        str(booking.pk),
+        f"Booking #{booking.pk} (pending_payment)",
+    )
+    assert entry.actor_id == patient.pk and entry.actor_email == patient.email
+    for field in (
+        "content_type_id",
+        "action",
+        "serialized_data",
+        "changes_text",
+        "cid",
+        "remote_addr",
+        "remote_port",
+        "additional_data",
+    ):
+        assert getattr(entry, field) == getattr(expected, field), field
+    assert entry.cid == "corr-1"
+
+    again = client_for(patient).post("/api/v1/bookings", {"slotId": slot.pk}, format="json")
+    assert again.status_code == 409
+    assert Booking.objects.filter(slot=slot).count() == 1
+    assert LogEntry.objects.filter(content_type__model="booking").count() == 2

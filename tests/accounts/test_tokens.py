@@ -108,3 +108,36 @@ def test_auth_endpoints_are_throttled_with_429_in_the_envelope(patient, monkeypa
     # The same budget covers sign-up and the Firebase exchange.
     assert_error(post("/api/v1/users", {"name": "x"}), 429)
     assert_error(APIClient().get("/api/v1/jwt?email=a@example.com"), 429)
+
+
+def test_the_access_token_reads_its_user_on_every_request(client_for, patient):
+    """The token's user is read (compiled, accounts.authentication) on each request: the
+    same user as the ORM's, and a deactivation, a deletion or a new password refuses the
+    token that worked a moment before, with no cache to wait for."""
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from accounts.authentication import JWTAuthentication
+    from accounts.models import User
+
+    read = JWTAuthentication().get_user(AccessToken.for_user(patient))
+    orm = User.objects.get(pk=patient.pk)
+    assert type(read) is User and read._state.adding is False and read._state.db == "default"
+    for field in User._meta.concrete_fields:
+        assert getattr(read, field.attname) == getattr(orm, field.attname), field.name
+
+    def works(client) -> int:
+        return client.get(f"/api/v1/users/{patient.pk}").status_code
+
+    client = client_for(patient)
+    assert works(client) == 200
+    User.objects.filter(pk=patient.pk).update(is_active=False)
+    assert works(client) == 401
+    User.objects.filter(pk=patient.pk).update(is_active=True)
+    assert works(client) == 200
+    patient.set_password("an-entirely-new-password-1")
+    patient.save(update_fields=["password"])
+    assert works(client) == 401
+    client = client_for(patient)
+    assert works(client) == 200
+    User.objects.filter(pk=patient.pk).delete()
+    assert works(client) == 401
