@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 
-from accounts import lifecycle, services
+from accounts import lifecycle, selectors, services
 from accounts.credentials import clinic_today
 from accounts.models import DoctorProfile, Role, User
 from accounts.selectors import doctor_bookability, erasure_preview, verification_history
@@ -58,13 +58,10 @@ class VerificationFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        doctors = queryset.filter(role=Role.DOCTOR, is_active=True)
-        if self.value() == "pending":
-            return doctors.filter(doctor_profile__is_verified=False)
-        if self.value() == "verified":
-            return doctors.filter(doctor_profile__is_verified=True)
-        if self.value() == "expired":
-            return doctors.filter(doctor_profile__license_expires_on__lt=clinic_today())
+        # The API's ?verification= (one definition of each state).
+        if self.value() in selectors.VERIFICATION_STATES:
+            state_q = selectors.verification_state_q(state=self.value(), today=clinic_today())
+            return queryset.filter(state_q)
         return queryset
 
 

@@ -35,7 +35,7 @@ from accounts.serializers import (
     VerifyEmailSerializer,
     user_out,
 )
-from accounts.throttles import AuthRateThrottle
+from accounts.throttles import AuthRateThrottle, ProfileRateThrottle
 from accounts.uploads import content_type_of
 from doctors_portal.api.pagination import PageLimitPagination
 from doctors_portal.api.requests import require_json_object
@@ -128,7 +128,10 @@ class UserViewSet(viewsets.GenericViewSet):
         return [IsAuthenticated()]
 
     def get_throttles(self):
-        return [AuthRateThrottle()] if self._action() == "create" else super().get_throttles()
+        throttle = {"create": AuthRateThrottle, "partial_update": ProfileRateThrottle}.get(
+            self._action()
+        )
+        return [throttle()] if throttle else super().get_throttles()
 
     @extend_schema(
         summary="List users (admin)",

@@ -6,7 +6,7 @@ from django.contrib.auth.password_validation import validate_password
 
 from accounts import services
 from accounts.mails import site_of
-from accounts.models import Role, specialties
+from accounts.models import LICENCE_EXPIRY_VALIDATORS, Role, specialties
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -177,6 +177,7 @@ class ProfileForm(forms.Form):
         self.fields["license_expires_on"] = forms.DateField(
             label="Valid until",
             required=False,
+            validators=LICENCE_EXPIRY_VALIDATORS,
             widget=forms.DateInput(attrs={"type": "date"}),
             help_text="The last day of your licence. After it patients cannot book you.",
         )

@@ -1,11 +1,30 @@
 import re
 import uuid
+from datetime import date
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+
+# A licence's last day within reason (the admin took 0001-01-01): not before this day, and
+# at most LICENCE_MAX_YEARS_AHEAD years ahead. The model field, the profile page's form
+# and PATCH users all check with these validators.
+LICENCE_EARLIEST_EXPIRY = date(1970, 1, 1)
+LICENCE_MAX_YEARS_AHEAD = 50
+
+
+def latest_licence_expiry() -> date:
+    """The last day of the year LICENCE_MAX_YEARS_AHEAD years from now."""
+    return date(timezone.now().year + LICENCE_MAX_YEARS_AHEAD, 12, 31)
+
+
+LICENCE_EXPIRY_VALIDATORS = [
+    MinValueValidator(LICENCE_EARLIEST_EXPIRY),
+    MaxValueValidator(latest_licence_expiry),
+]
 
 
 def photo_upload_to(instance, filename: str) -> str:
@@ -161,7 +180,9 @@ class DoctorProfile(models.Model):
     license_authority = models.CharField(max_length=200, blank=True)
     # The last day the licence is valid (clinic calendar). Past it the doctor's slots are
     # not bookable (accounts.credentials); None: no expiry recorded.
-    license_expires_on = models.DateField(null=True, blank=True)
+    license_expires_on = models.DateField(
+        null=True, blank=True, validators=LICENCE_EXPIRY_VALIDATORS
+    )
     # PDF, JPEG or PNG, checked by content (accounts.uploads), never served publicly:
     # only the doctor and admins, through users/:id/licence-document.
     license_document = models.FileField(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.db.models import Q, QuerySet
 
+from accounts.credentials import clinic_today
 from accounts.models import Role, User
 from doctors_portal.db.compiled import CompiledQuery, Page
 from doctors_portal.db.text import folded_contains
@@ -65,6 +68,7 @@ def user_list(
             ordering=ordering,
             verification=verification,
         ),
+        today=clinic_today(),
         include_deleted=include_deleted,
     )
 
@@ -85,11 +89,21 @@ def user_page(
         ordering=ordering,
         verification=verification,
     )
-    return _USER_ROWS.page(limit=limit, offset=offset, **filters)
+    return _USER_ROWS.page(limit=limit, offset=offset, today=clinic_today(), **filters)
 
 
-# ?verification=: doctors awaiting an administrator's check, or verified ones.
-VERIFICATION_STATES = ("pending", "verified")
+# ?verification= (and the admin's verification filter): live doctors awaiting an
+# administrator's check, verified ones, or those whose licence has expired (verified or
+# not: the admin's to-do list of licences to chase).
+VERIFICATION_STATES = ("pending", "verified", "expired")
+
+
+def verification_state_q(*, state: str, today: date) -> Q:
+    """Live doctors in one of VERIFICATION_STATES on the clinic's `today`."""
+    live_doctors = Q(role=Role.DOCTOR, is_active=True)
+    if state == "expired":
+        return live_doctors & Q(doctor_profile__license_expires_on__lt=today)
+    return live_doctors & Q(doctor_profile__is_verified=state == "verified")
 
 
 def user_list_filters(
@@ -138,16 +152,13 @@ def _users(
     order: tuple[str, str] | None,
     search: str,
     searching: bool,
+    today: date,
     verification: str | None = None,
     include_deleted: bool = False,
 ) -> QuerySet[User]:
     users = _base()
     if verification is not None:
-        # Awaiting: the live doctors an administrator has yet to check (or check again).
-        users = users.filter(
-            is_active=True,
-            doctor_profile__is_verified=verification == "verified",
-        )
+        users = users.filter(verification_state_q(state=verification, today=today))
     if not include_deleted:
         users = users.filter(deleted_at__isnull=True)
     if role:
@@ -162,7 +173,7 @@ def _users(
 
 # The admin's user list as USER_VALUES dicts. The search term is bound at run time; the
 # role, the order and whether there is a term are constants (a few compiled variants).
-_USER_ROWS = CompiledQuery(_users, USER_VALUES, search=str)
+_USER_ROWS = CompiledQuery(_users, USER_VALUES, search=str, today=date)
 
 
 def user_get_for(*, viewer: User, id: int | str | None = None, email: str | None = None) -> User:

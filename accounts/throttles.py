@@ -15,6 +15,13 @@ class AuthRateThrottle(OneTripRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
+class ProfileRateThrottle(AuthRateThrottle):
+    """The "profile" rate, per user: PATCH users (each may carry an upload to check and
+    re-encode) and the profile page's POST count in the same bucket."""
+
+    scope = "profile"
+
+
 def page_throttle_wait(request: HttpRequest, throttle_class=AuthRateThrottle) -> float | None:
     """A page counted by its API twin's throttle (the same class, so the same bucket):
     None while allowed, else the seconds to wait."""

@@ -30,7 +30,7 @@ from accounts.forms import (
 )
 from accounts.mails import site_of
 from accounts.models import Role
-from accounts.throttles import page_throttle_wait, too_many_requests_page
+from accounts.throttles import ProfileRateThrottle, page_throttle_wait, too_many_requests_page
 from doctors_portal.errors import DomainError
 from doctors_portal.pages import add_service_errors, service_errors
 
@@ -325,6 +325,10 @@ def profile(request):
     user = request.user
     status = 200
     if request.method == "POST":
+        # The API twin's throttle (PATCH users), the same bucket.
+        wait = page_throttle_wait(request, ProfileRateThrottle)
+        if wait is not None:
+            return too_many_requests_page(request, wait)
         form = ProfileForm(request.POST, request.FILES, user=user)
         if form.is_valid():
             try:

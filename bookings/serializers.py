@@ -6,11 +6,16 @@ from rest_framework import serializers
 
 from bookings.models import Booking
 from bookings.shapes import shown_status
-from doctors_portal.ids import is_id_text
+from doctors_portal.ids import MAX_ID, is_id_text
 
 
 class FlexibleIdField(serializers.IntegerField):
-    """A positive id as a JSON number or a string of digits; never true/false or 1.5."""
+    """A positive id as a JSON number or a string of digits; never true/false or 1.5, nor
+    beyond the largest id a row can have (MAX_ID, 400 instead of a 404 or an overflow)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(**kwargs)
 
     def to_internal_value(self, data):
         if isinstance(data, bool | float):
@@ -79,7 +84,7 @@ class BookingReferenceDoc(serializers.Serializer):
 
 
 class RescheduleInput(serializers.Serializer):
-    slotId = FlexibleIdField(min_value=1, max_value=2**63 - 1)
+    slotId = FlexibleIdField(min_value=1)
 
 
 class AttendanceInput(serializers.Serializer):
@@ -87,8 +92,8 @@ class AttendanceInput(serializers.Serializer):
 
 
 class WaitlistJoinInput(serializers.Serializer):
-    slotId = FlexibleIdField(required=False, min_value=1, max_value=2**63 - 1)
-    doctorId = FlexibleIdField(required=False, min_value=1, max_value=2**63 - 1)
+    slotId = FlexibleIdField(required=False, min_value=1)
+    doctorId = FlexibleIdField(required=False, min_value=1)
     date = serializers.CharField(required=False, max_length=64)
 
     def validate(self, attrs):

@@ -398,6 +398,7 @@ def waitlist_join(
         raise Forbidden("Only patients can join a waitlist.")
     now = now or timezone.now()
     _patient_live_lock(patient=patient)
+    _waitlist_room_check(patient=patient, path="slotId" if slot_id is not None else "date")
     if slot_id is not None:
         slot, standing = _slot_for_patient_locked(patient=patient, slot_id=slot_id, now=now)
         if standing.offer:
@@ -420,6 +421,16 @@ def waitlist_join(
     except IntegrityError:
         raise Conflict("You are already on this waitlist.", path=path) from None
     return entry
+
+
+def _waitlist_room_check(*, patient: User, path: str) -> None:
+    """At most WAITLIST_MAX_OPEN_PER_PATIENT open entries a patient (a line per slot of the
+    clinic would let one patient sit on every offer), counted under the patient's row
+    lock, so two joins of one patient at once count one after the other."""
+    cap = settings.WAITLIST_MAX_OPEN_PER_PATIENT
+    open_entries = WaitlistEntry.objects.filter(patient=patient, status__in=WAITLIST_OPEN_STATUSES)
+    if open_entries.count() >= cap:
+        raise Conflict(f"You are on {cap} waitlists already: leave one first.", path=path)
 
 
 def _doctor_day_slots(*, doctor_id, day, now) -> list[Slot]:

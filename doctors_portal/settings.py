@@ -293,6 +293,7 @@ REST_FRAMEWORK = {
         "auth": env("THROTTLE_AUTH_RATE", default="20/min"),
         "booking": env("THROTTLE_BOOKING_RATE", default="30/min"),
         "payment": env("THROTTLE_PAYMENT_RATE", default="30/min"),
+        "profile": env("THROTTLE_PROFILE_RATE", default="30/min"),
     },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # The API parses JSON only, so test clients send JSON unless told otherwise.
@@ -372,6 +373,7 @@ SCHEDULE_EXTEND_SECONDS = env.float("SCHEDULE_EXTEND_SECONDS", default=3600.0)
 # Reschedule and waitlist (bookings/services.py, bookings/seats.py).
 RESCHEDULE_CUTOFF_HOURS = env.int("RESCHEDULE_CUTOFF_HOURS", default=24)
 WAITLIST_CLAIM_MINUTES = env.int("WAITLIST_CLAIM_MINUTES", default=30)
+WAITLIST_MAX_OPEN_PER_PATIENT = env.int("WAITLIST_MAX_OPEN_PER_PATIENT", default=20)
 
 # Firebase: only the project id is needed to verify ID tokens.
 FIREBASE_PROJECT_ID = env("FIREBASE_PROJECT_ID", default="demo-doctors-portal" if DEBUG else "")

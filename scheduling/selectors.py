@@ -216,6 +216,13 @@ def publish_horizon(*, now: datetime) -> date:
     return timefmt.clinic_today(now) + timedelta(days=settings.PUBLISH_HORIZON_DAYS)
 
 
+def publish_until(*, now: datetime) -> datetime:
+    """The end of publish_horizon's day: no slot is published to start at or after it, so
+    a search for a doctor's next free time stops there instead of reading every full slot
+    the doctor has (bench/NOTES.md, doctors/:id at 1M)."""
+    return timefmt.day_bounds(publish_horizon(now=now))[1]
+
+
 def bookable_day(*, day: date, now: datetime) -> date:
     """`day` when the clinic books it (today to the publishing horizon); else DateOutOfRange."""
     if day < timefmt.clinic_today(now):
@@ -347,12 +354,12 @@ def doctor_get_by_email(*, email: str) -> User | None:
 def doctor_slots_public(
     *, doctor: User, now: datetime | None = None, limit: int | None = None
 ) -> list[Slot]:
-    """A doctor's bookable future slots with a free seat, for anyone to see (the first
-    `limit` of them), with their service and doctor."""
+    """A doctor's bookable future slots with a free seat up to the publishing horizon, for
+    anyone to see (the first `limit` of them), with their service and doctor."""
     now = now or timezone.now()
     slots = (
         free_bookable_slots(now=now)
-        .filter(doctor=doctor)
+        .filter(doctor=doctor, start__lt=publish_until(now=now))
         .select_related("service", "doctor")
         .order_by("start", "id")
     )
@@ -512,14 +519,16 @@ _CARD_FIELDS = (
 )
 
 
-def next_free_start_subquery(*, now: datetime, today: date) -> Subquery:
-    """The start of the doctor's (OuterRef "pk") first free bookable slot, or NULL: the free
-    seats of appointmentOptions (published, future, bookable doctor, active service, unpaid
-    holds that have not lapsed taken). An index probe of slot_doctor_start_idx from now,
-    stopping at the first slot with a free seat. `today` is the clinic's date at `now`."""
+def next_free_start_subquery(*, now: datetime, today: date, until: datetime) -> Subquery:
+    """The start of the doctor's (OuterRef "pk") first free bookable slot before `until`
+    (publish_until), or NULL: the free seats of appointmentOptions (published, future,
+    bookable doctor, active service, unpaid holds that have not lapsed taken). An index
+    range of slot_doctor_start_idx from now to `until`, stopping at the first slot with a
+    free seat: a doctor booked up far ahead costs at most the horizon's full slots, not
+    every slot they ever had. `today` is the clinic's date at `now`."""
     first_free = (
         free_bookable_slots(now=now, today=today)
-        .filter(doctor=OuterRef("pk"))
+        .filter(doctor=OuterRef("pk"), start__lt=until)
         .order_by("start", "id")
         .values("start")[:1]
     )
@@ -553,6 +562,7 @@ def _directory(
     *,
     now: datetime,
     today: date,
+    until: datetime,
     specialty_id: int,
     q: str,
     by_specialty: bool = False,
@@ -572,9 +582,8 @@ def _directory(
     if searching:
         # The term reaches the SQL as one bound value (the database folds and escapes it).
         doctors = doctors.filter(folded_contains("name", "doctor_profile__specialty__name", term=q))
-    return doctors.annotate(next_available=next_free_start_subquery(now=now, today=today)).order_by(
-        _name_without_title(), "id"
-    )
+    next_free = next_free_start_subquery(now=now, today=today, until=until)
+    return doctors.annotate(next_available=next_free).order_by(_name_without_title(), "id")
 
 
 def _name_without_title():
@@ -596,6 +605,7 @@ _DIRECTORY = CompiledQuery(
     as_tuples=True,
     now=datetime,
     today=date,
+    until=datetime,
     specialty_id=int,
     q=str,
     doctor_id=int,
@@ -620,6 +630,7 @@ def doctor_directory_page(
         offset=offset,
         now=now,
         today=clinic_today(now),
+        until=publish_until(now=now),
         specialty_id=specialty.pk if specialty else 0,
         q=term,
         doctor_id=0,
@@ -633,7 +644,13 @@ def doctor_card_get(*, doctor_id: int, now: datetime | None = None) -> DoctorCar
     """One bookable doctor with their next free time; None for anyone else."""
     now = now or timezone.now()
     rows = _DIRECTORY.rows(
-        now=now, today=clinic_today(now), specialty_id=0, q="", doctor_id=doctor_id, one=True
+        now=now,
+        today=clinic_today(now),
+        until=publish_until(now=now),
+        specialty_id=0,
+        q="",
+        doctor_id=doctor_id,
+        one=True,
     )
     return DoctorCard(*rows[0]) if rows else None
 
@@ -641,10 +658,9 @@ def doctor_card_get(*, doctor_id: int, now: datetime | None = None) -> DoctorCar
 def first_free_day(*, now: datetime | None = None) -> date | None:
     """The clinic date of the first free bookable slot up to the publishing horizon."""
     now = now or timezone.now()
-    _, until = timefmt.day_bounds(publish_horizon(now=now))
     start = (
         free_bookable_slots(now=now)
-        .filter(start__lt=until)
+        .filter(start__lt=publish_until(now=now))
         .order_by("start", "id")
         .values_list("start", flat=True)
         .first()

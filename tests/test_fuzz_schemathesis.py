@@ -66,9 +66,9 @@ SUMMARY = {"operations": set(), "calls": 0, "by_role": {}, "statuses": {}}
 def fuzz_world(transactional_db, stripe_settings, firebase_emulator, monkeypatch):
     """A little of everything, with small ids the generator may hit."""
     if os.environ.get("FUZZ_THROTTLES") == "off":
-        # The real rates (auth 20/min, booking 30/min) turn most generated sign-ups and
+        # The real rates (auth 20/min, booking and profile 30/min) turn most generated sign-ups and
         # bookings into 429s before the view runs; off, the fuzz reaches the views.
-        for scope in ("auth", "booking", "payment"):
+        for scope in ("auth", "booking", "payment", "profile"):
             monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, scope, "100000/min")
         # Generated wrong passwords and links would lock the one client address out.
         monkeypatch.setattr(django_settings, "AXES_ENABLED", False)

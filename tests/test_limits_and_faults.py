@@ -572,6 +572,14 @@ class TestIdsAreAsciiDigits:
         text = "".join(chr(0xFF10 + int(d)) for d in str(doctor.pk))
         assert_envelope(api_client.get(f"/api/v1/doctors/{text}"), 404)
 
+    @pytest.mark.parametrize("path", ["doctors", "booking"])
+    @pytest.mark.parametrize("number", [2**63 - 1, 2**63, 10**30])
+    def test_a_path_id_beyond_bigint_names_nothing(self, client_for, patient, path, number):
+        """A path names a resource: one no database id can name is 404 (as an unknown id),
+        never the database's overflow as a 500. A body's slotId says 400 instead
+        (tests/bookings/test_bookings_api.py): there it is a bad value of a field."""
+        assert_envelope(client_for(patient).get(f"/api/v1/{path}/{number}"), 404)
+
     def test_a_service_id_in_other_digits_names_no_service(self, api_client):
         service = ServiceFactory()
         text = "".join(chr(0x0660 + int(d)) for d in str(service.pk))

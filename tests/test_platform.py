@@ -119,6 +119,37 @@ def test_identity_paths_answer_with_and_without_trailing_slash(path):
 # ---- Schema, docs, health ----
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "accepted"),
+    [
+        ("post", "/api/v1/bookings", "application/json"),
+        ("post", "/api/v1/waitlist", "application/json"),
+        ("patch", "/api/v1/users/{me}", "application/json, multipart/form-data"),
+        ("post", "/api/v1/auth/token", "application/json"),
+    ],
+)
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded"])
+def test_a_body_of_another_media_type_is_an_enveloped_415(
+    patient, client_for, method, path, accepted, content_type
+):
+    """API.md lists no 415; the API answers it in the envelope, naming what it takes, and
+    the schema lists it on every write with a body (README, "HTTP statuses")."""
+    response = client_for(patient).generic(
+        method.upper(), path.format(me=patient.pk), "name=x", content_type=content_type
+    )
+    body = assert_envelope(response, 415, "Unsupported Media Type")
+    (entry,) = body["errorMessages"]
+    assert entry["path"] == ""
+    assert content_type in entry["message"] and f"Send it as {accepted}." in entry["message"]
+
+
+def test_the_schema_lists_415_on_writes_with_a_body(client):
+    paths = json.loads(client.get("/api/v1/schema?format=json").content)["paths"]
+    assert "415" in paths["/api/v1/bookings/"]["post"]["responses"]
+    assert "415" in paths["/api/v1/users/{id}/"]["patch"]["responses"]
+    assert "415" not in paths["/api/v1/users/{id}/"]["get"]["responses"]
+
+
 def test_schema_is_valid_openapi_listing_the_identity_routes(client):
     response = client.get("/api/v1/schema?format=json")
     assert response.status_code == 200

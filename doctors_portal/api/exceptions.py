@@ -12,6 +12,7 @@ from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
+from rest_framework_simplejwt.exceptions import DetailDictMixin
 
 from doctors_portal import errors as domain
 from doctors_portal.errors import DomainError, PayloadTooLarge
@@ -103,6 +104,27 @@ def flatten_detail(detail, path: str = "") -> list[dict]:
     return [{"path": path, "message": str(detail)}]
 
 
+def unsupported_media_message(exc, context) -> str:
+    """DRF's 415 sentence, and what the route takes instead (JSON; PATCH users also
+    multipart/form-data for uploads)."""
+    view = context.get("view")
+    accepted = ", ".join(parser.media_type for parser in view.get_parsers()) if view else ""
+    return f"{exc.detail} Send it as {accepted}." if accepted else str(exc.detail)
+
+
+def token_failure_message(detail: dict) -> str:
+    """simplejwt's refusal of a token as one plain sentence: its detail is a dict of the
+    token classes it tried, codes and messages, none of which a client acts on. The one
+    thing worth telling apart is an expired token (refresh it) from a bad one."""
+    tried = detail.get("messages") or []
+    said = [str(detail.get("detail", "")), *(str(item.get("message", "")) for item in tried)]
+    if any(word in text for text in said for word in ("is expired", "has expired")):
+        return "The token has expired: refresh it or sign in again."
+    if tried or detail.get("code") == "token_not_valid":
+        return "The token is not valid: sign in again."
+    return str(detail.get("detail") or "The token was refused: sign in again.")
+
+
 # The database went away under the request (connection killed, server restarting, SQLite
 # busy past its timeout): the request fails cleanly with 503 and the connection is dropped,
 # so the next request reconnects (CONN_HEALTH_CHECKS). Other database errors stay 500s.
@@ -160,6 +182,12 @@ def envelope_exception_handler(exc, context):
         if isinstance(exc, exceptions.ParseError):
             messages = [{"path": "", "message": f"Malformed request body: {exc.detail}"}]
             kind = "Validation Error"
+        elif isinstance(exc, exceptions.UnsupportedMediaType):
+            messages = [{"path": "", "message": unsupported_media_message(exc, context)}]
+            kind = None
+        elif isinstance(exc, DetailDictMixin):
+            messages = [{"path": "", "message": token_failure_message(exc.detail)}]
+            kind = None
         else:
             messages = flatten_detail(exc.detail)
             kind = None

@@ -240,9 +240,8 @@ def test_the_awaiting_verification_list(admin_user, client_for, django_assert_ma
     assert_error(client_for(pending).get("/api/v1/users", {"verification": "pending"}), 403)
 
 
-def test_the_admin_inline_counts_a_licence_edit_as_a_revision(admin_user):
-    doctor = DoctorFactory(profile__verified=False)
-    assert doctor.role == Role.DOCTOR
+def _admin_inline_post(admin_user, doctor, expires_on: str):
+    """The doctor's admin page saved with a new licence (number ADM-1, this expiry)."""
     profile = DoctorProfile.objects.get(user=doctor)
     session = _admin_session(admin_user)
     url = reverse("admin:accounts_user_change", args=[doctor.pk])
@@ -258,12 +257,100 @@ def test_the_admin_inline_counts_a_licence_edit_as_a_revision(admin_user):
             "doctor_profile-0-user": str(doctor.pk),
             "doctor_profile-0-license_number": "ADM-1",
             "doctor_profile-0-license_authority": "Council",
-            "doctor_profile-0-license_expires_on": "2033-05-01",
+            "doctor_profile-0-license_expires_on": expires_on,
             "doctor_profile-0-bio": "",
         }
     )
-    response = session.post(url, data)
+    return session.post(url, data)
+
+
+def test_the_admin_inline_counts_a_licence_edit_as_a_revision(admin_user):
+    doctor = DoctorFactory(profile__verified=False)
+    assert doctor.role == Role.DOCTOR
+    profile = DoctorProfile.objects.get(user=doctor)
+    response = _admin_inline_post(admin_user, doctor, "2033-05-01")
     assert response.status_code == 302, response.content.decode()[:3000]
     profile.refresh_from_db()
     assert (profile.license_number, profile.license_revision) == ("ADM-1", 1)
     assert profile.license_expires_on == date(2033, 5, 1)
+
+
+# ---------------------------------------------------------------- sane licence dates
+
+
+ABSURD_EXPIRIES = ["0001-01-01", "1899-12-31", "9999-12-31"]
+
+
+@pytest.mark.parametrize("expires_on", ABSURD_EXPIRIES)
+def test_the_admin_refuses_an_absurd_licence_expiry(admin_user, expires_on):
+    """A licence ends neither before LICENCE_EARLIEST_EXPIRY nor more than
+    LICENCE_MAX_YEARS_AHEAD years from today: the model's validators, so the admin's form
+    says so and stores nothing."""
+    doctor = DoctorFactory(profile__verified=False)
+    response = _admin_inline_post(admin_user, doctor, expires_on)
+    assert response.status_code == 200  # the form again, with the error
+    assert "license_expires_on" in response.context["inline_admin_formsets"][0].formset.errors[0]
+    profile = DoctorProfile.objects.get(user=doctor)
+    assert (profile.license_expires_on, profile.license_number) == (None, "BMDC-12345")
+
+
+def test_the_admin_takes_an_expiry_at_either_end_of_the_range(admin_user):
+    from accounts.models import LICENCE_EARLIEST_EXPIRY, latest_licence_expiry
+
+    doctor = DoctorFactory(profile__verified=False)
+    for day in (LICENCE_EARLIEST_EXPIRY, latest_licence_expiry()):
+        response = _admin_inline_post(admin_user, doctor, day.isoformat())
+        assert response.status_code == 302, response.content.decode()[:2000]
+        assert DoctorProfile.objects.get(user=doctor).license_expires_on == day
+
+
+@pytest.mark.parametrize("expires_on", ABSURD_EXPIRIES)
+def test_the_api_and_the_profile_page_refuse_an_absurd_licence_expiry(
+    doctor, client_for, expires_on
+):
+    response = client_for(doctor).patch(
+        f"/api/v1/users/{doctor.pk}", {"licenseExpiresOn": expires_on}, format="json"
+    )
+    body = assert_error(response, 400, "Validation Error")
+    assert [e["path"] for e in body["errorMessages"]] == ["licenseExpiresOn"]
+    session = Client()
+    session.force_login(doctor)
+    page = session.post("/profile/", {"name": doctor.name, "license_expires_on": expires_on})
+    assert page.status_code == 400
+    assert "license_expires_on" in page.context["form"].errors
+    assert DoctorProfile.objects.get(user=doctor).license_expires_on is None
+
+
+# ---------------------------------------------------------------- ?verification=expired
+
+
+def test_the_api_lists_doctors_whose_licence_expired_as_the_admin_filter(admin_user, client_for):
+    """?verification=expired: live doctors whose licence's last day is before the clinic's
+    today (the admin's "Licence expired" filter, one definition), verified or not."""
+    today = credentials.clinic_today()
+    lapsed = DoctorFactory()
+    lapsed_unverified = DoctorFactory(profile__verified=False)
+    last_day_today = DoctorFactory()
+    DoctorFactory()  # no expiry recorded
+    gone = DoctorFactory(is_active=False)
+    DoctorProfile.objects.filter(user__in=[lapsed, lapsed_unverified, gone]).update(
+        license_expires_on=today - timedelta(days=1)
+    )
+    DoctorProfile.objects.filter(user=last_day_today).update(license_expires_on=today)
+    expected = sorted([lapsed.pk, lapsed_unverified.pk])
+    response = client_for(admin_user).get("/api/v1/users", {"verification": "expired"})
+    assert response.status_code == 200, response.content
+    assert sorted(u["id"] for u in response.json()["data"]) == expected
+    assert response.json()["meta"]["total"] == 2
+    page = _admin_session(admin_user).get(
+        reverse("admin:accounts_user_changelist"), {"verification": "expired"}
+    )
+    assert sorted(u.pk for u in page.context["cl"].result_list) == expected
+
+
+def test_an_unknown_verification_state_is_400_listing_the_accepted_ones(admin_user, client_for):
+    response = client_for(admin_user).get("/api/v1/users", {"verification": "lapsed"})
+    body = assert_error(response, 400, "Validation Error")
+    assert body["errorMessages"] == [
+        {"path": "verification", "message": "Must be one of pending, verified, expired."}
+    ]

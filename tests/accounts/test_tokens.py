@@ -141,3 +141,39 @@ def test_the_access_token_reads_its_user_on_every_request(client_for, patient):
     assert works(client) == 200
     User.objects.filter(pk=patient.pk).delete()
     assert works(client) == 401
+
+
+def _expired_access(user) -> str:
+    from datetime import timedelta
+
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    token = AccessToken.for_user(user)
+    token.set_exp(lifetime=-timedelta(minutes=1))
+    return str(token)
+
+
+@pytest.mark.parametrize("kind", ["garbage", "tampered", "expired"])
+def test_a_bad_access_token_is_one_plain_message(patient, kind):
+    """simplejwt's details (token classes, codes, a list of messages) are not the envelope's
+    `errorMessages`: a client is told in one message that the token will not do."""
+    token = {
+        "garbage": "a.b.c",
+        "tampered": token_pair_for(patient)["accessToken"][:-3] + "xyz",
+        "expired": _expired_access(patient),
+    }[kind]
+    response = APIClient().get("/api/v1/bookings", HTTP_AUTHORIZATION=f"Bearer {token}")
+    body = assert_error(response, 401, "Authentication Error")
+    assert len(body["errorMessages"]) == 1, body
+    (entry,) = body["errorMessages"]
+    assert entry["path"] == ""
+    assert "token" in entry["message"].lower()
+    assert "token_class" not in response.content.decode()
+    assert "token_not_valid" not in response.content.decode()
+    assert ("expired" in entry["message"]) is (kind == "expired")
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_a_bad_refresh_token_is_one_plain_message():
+    body = assert_error(post("/api/v1/auth/token/refresh", {"refresh": "garbage"}), 401)
+    assert [e["path"] for e in body["errorMessages"]] == [""], body

@@ -175,6 +175,29 @@ def test_self_updates_own_profile_fields(patient, client_for):
     assert (patient.name, patient.phone) == ("New Name", "999")
 
 
+def test_profile_updates_are_throttled_per_user(patient, other_patient, client_for, monkeypatch):
+    """PATCH users (a profile, a photo or licence upload) has the "profile" rate of
+    THROTTLE_PROFILE_RATE, per user: past it a 429 in the envelope with Retry-After that
+    changes nothing; another user has their own count, and reads are not counted."""
+    from rest_framework.throttling import SimpleRateThrottle
+
+    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "profile", "2/min")
+    client = client_for(patient)
+    codes = [
+        client.patch(f"/api/v1/users/{patient.pk}", {"name": f"Name {n}"}).status_code
+        for n in range(2)
+    ]
+    assert codes == [200, 200]
+    assert client.get(f"/api/v1/users/{patient.pk}").status_code == 200
+    refused = client.patch(f"/api/v1/users?id={patient.pk}", {"name": "Refused"})
+    assert_error(refused, 429, "Too Many Requests")
+    assert int(refused["Retry-After"]) >= 1
+    patient.refresh_from_db()
+    assert patient.name == "Name 1"
+    other = client_for(other_patient).patch(f"/api/v1/users/{other_patient.pk}", {"name": "B"})
+    assert other.status_code == 200, other.content
+
+
 def test_doctor_updates_doctor_fields_including_the_reference_alias(doctor, client_for):
     service = ServiceFactory(name="Pediatric Dental")
     response = client_for(doctor).patch(

@@ -206,6 +206,20 @@ class TestCreate:
     def test_list_body_is_400(self, client_for, patient):
         assert book(client_for(patient), [1]).status_code == 400
 
+    @pytest.mark.parametrize("slot_id", [2**63, str(2**63), 10**30])
+    def test_a_slot_id_beyond_bigint_is_400_and_writes_nothing(self, client_for, patient, slot_id):
+        """No database id is that large: a bad value of slotId (as waitlist's slotId says),
+        not a slot that is missing."""
+        response = book(client_for(patient), {"slotId": slot_id})
+        assert response.status_code == 400, response.content
+        assert set(errors(response)) == {"slotId"}
+        assert "9223372036854775807" in response.content.decode()
+        assert not Booking.objects.exists()
+
+    def test_the_largest_bigint_slot_id_is_a_missing_slot(self, client_for, patient):
+        response = book(client_for(patient), {"slotId": 2**63 - 1})
+        assert response.status_code == 404, response.content
+
     def test_booking_is_throttled(self, monkeypatch, client_for, patient, doctor, service):
         from rest_framework.throttling import SimpleRateThrottle
 

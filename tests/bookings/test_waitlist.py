@@ -64,6 +64,33 @@ class TestJoin:
         assert second["place"] == 2
         assert join(client_for(patient), {"slotId": full_slot.pk}).status_code == 409
 
+    @override_settings(WAITLIST_MAX_OPEN_PER_PATIENT=2)
+    def test_open_entries_are_capped_per_patient(self, client_for, patient, doctor, service):
+        """WAITLIST_MAX_OPEN_PER_PATIENT open entries (waiting or offered) at most: one more
+        is 409 and writes nothing; leaving one makes room again; other patients unaffected."""
+        slots = []
+        for hours in (100, 104, 108):
+            slot = hour_slot(doctor, service, hours_ahead=hours)
+            confirmed_booking(PatientFactory(), slot)
+            slots.append(slot)
+        client = client_for(patient)
+        first, second = (join(client, {"slotId": s.pk}) for s in slots[:2])
+        assert first.status_code == second.status_code == 201, first.json()
+        refused = join(client, {"slotId": slots[2].pk})
+        assert refused.status_code == 409, refused.json()
+        body = refused.json()
+        assert body["success"] is False and body["message"] == "Conflict"
+        assert body["errorMessages"][0]["path"] == "slotId"
+        assert "2" in body["errorMessages"][0]["message"]
+        by_day = join(
+            client, {"doctorId": doctor.pk, "date": str(timefmt.clinic_today(slots[2].start))}
+        )
+        assert by_day.status_code == 409 and by_day.json()["errorMessages"][0]["path"] == "date"
+        assert WaitlistEntry.objects.filter(patient=patient).count() == 2
+        assert join(client_for(PatientFactory()), {"slotId": slots[2].pk}).status_code == 201
+        services.waitlist_leave(entry_id=first.json()["data"]["id"], by=patient)
+        assert join(client, {"slotId": slots[2].pk}).status_code == 201
+
     def test_free_slot_is_409_book_it_instead(self, client_for, patient, doctor, service):
         free = hour_slot(doctor, service, hours_ahead=80)
         response = join(client_for(patient), {"slotId": free.pk})

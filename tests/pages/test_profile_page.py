@@ -98,3 +98,26 @@ def test_a_verified_doctor_editing_the_licence_on_the_page_goes_back_to_verifica
     assert not DoctorProfile.objects.get(user=doctor).is_verified
     assert VerificationEvent.objects.get(doctor=doctor).by == doctor
     assert 'id="notice-unverified"' in client.get("/profile/").content.decode()
+
+
+def test_the_profile_page_counts_in_the_apis_profile_throttle(monkeypatch):
+    """The page's POST and PATCH users are one bucket (as the booking page and POST
+    bookings): the page cannot be used to go round the API's rate."""
+    from rest_framework.test import APIClient
+    from rest_framework.throttling import SimpleRateThrottle
+
+    from accounts.services import token_pair_for
+
+    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "profile", "2/min")
+    patient = PatientFactory()
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token_pair_for(patient)['accessToken']}")
+    assert (
+        api.patch(f"/api/v1/users/{patient.pk}", {"name": "One"}, format="json").status_code == 200
+    )
+    client = _session(patient)
+    assert client.post("/profile/", {"name": "Two", "phone": ""}).status_code == 302
+    refused = client.post("/profile/", {"name": "Three", "phone": ""})
+    assert refused.status_code == 429 and int(refused["Retry-After"]) >= 1
+    patient.refresh_from_db()
+    assert patient.name == "Two"

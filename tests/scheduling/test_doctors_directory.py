@@ -115,6 +115,25 @@ def test_next_available_is_the_first_free_bookable_slot(api_client, dental):
     assert detail["nextAvailable"] == timefmt.local_iso(lapsed.start)
 
 
+def test_next_available_looks_no_further_than_the_publishing_horizon(api_client, dental):
+    """Nothing is published beyond PUBLISH_HORIZON_DAYS, so the search for a doctor's next
+    free time stops there: a doctor booked up far ahead is not read slot by slot to their
+    last (bench/NOTES.md, doctors/:id at 1M). A slot inside the horizon's last day counts."""
+    from scheduling import selectors
+
+    doctor = DoctorFactory(name="Nadia Karim")
+    until = selectors.publish_until(now=timezone.now())
+    last = SlotFactory(doctor=doctor, start=until - timedelta(hours=1), end=until)
+    SlotFactory(doctor=doctor, start=until, end=until + timedelta(hours=1))  # beyond it
+    type(last).objects.filter(pk=last.pk).update(seats_taken=1)  # the last day's is full
+    assert api_client.get(f"{URL}/{doctor.pk}").json()["data"]["nextAvailable"] is None
+    assert api_client.get(URL).json()["data"][0]["nextAvailable"] is None
+    type(last).objects.filter(pk=last.pk).update(seats_taken=0)
+    expected = timefmt.local_iso(last.start)
+    assert api_client.get(f"{URL}/{doctor.pk}").json()["data"]["nextAvailable"] == expected
+    assert api_client.get(URL).json()["data"][0]["nextAvailable"] == expected
+
+
 def test_next_available_skips_inactive_services(api_client):
     doctor = DoctorFactory(name="Nadia Karim")
     slot(doctor, 3, service=ServiceFactory(name="Retired", is_active=False))
@@ -278,6 +297,7 @@ def test_the_compiled_page_is_the_orms(dental, by_specialty, search):
     orm = selectors._directory(
         now=now,
         today=timefmt.clinic_today(now),
+        until=selectors.publish_until(now=now),
         specialty_id=dental.pk,
         q=search,
         by_specialty=by_specialty,
