@@ -91,6 +91,9 @@ MIDDLEWARE = [
     # CommonMiddleware, so its answer gets the headers and the trailing-slash redirect).
     "doctors_portal.admin_timezone.ClinicTimeZoneAdminMiddleware",
     "doctors_portal.not_found.ProductNotFoundMiddleware",
+    # A page whose view finds the database unavailable answers 503, not 500 (the API
+    # has its envelope; errors raised before the view reach urls.handler500, the same page).
+    "doctors_portal.unavailable.DatabaseUnavailableMiddleware",
     # Last, as axes asks: turns a lockout flagged during the request into its answer.
     "axes.middleware.AxesMiddleware",
 ]
@@ -150,7 +153,7 @@ else:
     # One psycopg pool per process: its threads share at most DB_POOL_MAX_SIZE
     # connections, so the server holds workers x max_size however many threads granian
     # starts (a persistent connection per thread reached 3 x 64 against PostgreSQL's 100).
-    # A request that waits DB_POOL_TIMEOUT seconds for one gets the API's 503. 0 turns the
+    # A request that waits DB_POOL_TIMEOUT seconds for one gets a 503 (API and pages). 0 turns the
     # pool off (behind PgBouncer): one persistent connection per thread, DB_CONN_MAX_AGE.
     # The test process itself runs without it (0): its race tests start and end threads
     # by the hundred, and a thread that ends without handing its connection back keeps it

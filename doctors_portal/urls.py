@@ -18,6 +18,9 @@ api_v1 = [
     path("", include("calendars.urls")),
 ]
 
+# A database failure outside a view (a middleware's) is the 503 page; anything else the 500.
+handler500 = "doctors_portal.unavailable.server_error"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

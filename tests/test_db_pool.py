@@ -3,7 +3,7 @@ DB_POOL_TIMEOUT). Without it every granian thread kept its own persistent connec
 3 workers x 64 threads against PostgreSQL's max_connections of 100, and "too many
 clients" 503s for the app and everyone else on that server. With it a server holds at
 most workers x max_size connections, requests past that wait for one, and one that
-waits past the timeout gets the API's 503 envelope, not a 500."""
+waits past the timeout gets the API's 503 envelope (a page: the 503 page), not a 500."""
 
 import json
 import os
@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import pytest
 from django.db import connection
@@ -162,8 +163,11 @@ if IS_POSTGRESQL:
         assert [status for status, _ in results] == [200] * requests, results[:3]
         assert 0 < peak <= workers * max_size, peak
 
-    @pytest.mark.django_db(transaction=True)
-    def test_waiting_past_the_pool_timeout_is_the_503_envelope():
+    @contextmanager
+    def _pool_of_one_held():
+        """A server whose pool of one connection (0.5 s timeout) a request holds, stuck
+        behind a lock on accounts_user: yields (server, the holder's future). On exit the
+        lock goes and the holder finishes."""
         connection.ensure_connection()
         with (
             served(
@@ -173,19 +177,57 @@ if IS_POSTGRESQL:
                 DB_POOL_TIMEOUT="0.5",
             ) as server,
             _side_connection() as locker,
+            ThreadPoolExecutor(max_workers=1) as pool,
         ):
             locker.execute("BEGIN")
             locker.execute("LOCK TABLE accounts_user IN ACCESS EXCLUSIVE MODE")
-            with ThreadPoolExecutor(max_workers=1) as pool:
-                holder = pool.submit(get_status, server.port)  # takes the pool's one connection
-                time.sleep(1)
-                status, body = get_status(server.port)
+            holder = pool.submit(get_status, server.port)  # takes the pool's one connection
+            time.sleep(1)
+            try:
+                yield server, holder
+            finally:
                 locker.execute("ROLLBACK")
-                held = holder.result()
+
+    @pytest.mark.django_db(transaction=True)
+    def test_waiting_past_the_pool_timeout_is_the_503_envelope():
+        with _pool_of_one_held() as (server, holder):
+            status, body = get_status(server.port)
+        held = holder.result()
         assert status == 503, body
         envelope = json.loads(body)
         assert envelope["success"] is False
         assert envelope["errorMessages"][0]["message"] == "The database is unavailable; try again."
+        assert held[0] == 200, held
+
+    @pytest.mark.django_db(transaction=True)
+    @pytest.mark.parametrize(
+        "cookie",
+        [
+            None,
+            # A returning visitor: a middleware reads the session (and its user) before
+            # the view runs, so the pool's timeout is raised outside any view.
+            "sessionid=" + "a" * 32,
+        ],
+        ids=["anonymous", "with-session"],
+    )
+    def test_a_page_waiting_past_the_pool_timeout_is_the_503_page(cookie):
+        with _pool_of_one_held() as (server, holder):
+            # Answered while the holder still has the connection: the pool's timeout.
+            answer = http_get(
+                server.port, "/", timeout=60, headers={"Cookie": cookie} if cookie else {}
+            )
+            log = server.read_log()
+        held = holder.result()
+        head, _, body = answer.decode().partition("\r\n\r\n")
+        headers = head.lower().splitlines()
+        assert status_of(answer) == 503, answer[:2000]
+        assert "retry-after: 1" in headers, head
+        assert any(h.startswith("content-type: text/html") for h in headers), head
+        assert "The site is briefly unavailable" in body
+        assert "Traceback" not in body
+        # One warning for the request, no traceback in the server's log.
+        assert log.count("Database unavailable at / ") == 1, log
+        assert "Traceback" not in log, log
         assert held[0] == 200, held
 
     @pytest.mark.django_db(transaction=True)

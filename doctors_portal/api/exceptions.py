@@ -7,7 +7,6 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import InterfaceError, OperationalError, ProgrammingError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -15,6 +14,7 @@ from rest_framework.settings import api_settings
 from rest_framework_simplejwt.exceptions import DetailDictMixin
 
 from doctors_portal import errors as domain
+from doctors_portal.db.failures import RETRY_AFTER_SECONDS, database_failure_message
 from doctors_portal.errors import DomainError, PayloadTooLarge
 
 logger = logging.getLogger(__name__)
@@ -125,38 +125,12 @@ def token_failure_message(detail: dict) -> str:
     return str(detail.get("detail") or "The token was refused: sign in again.")
 
 
-# The database went away under the request (connection killed, server restarting, SQLite
-# busy past its timeout): the request fails cleanly with 503 and the connection is dropped,
-# so the next request reconnects (CONN_HEALTH_CHECKS). Other database errors stay 500s.
-DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
-UNDEFINED_TABLE = "42P01"  # PostgreSQL's SQLSTATE for a missing relation
-
-
-def _is_missing_table(exc) -> bool:
-    # SQLite reports a missing table as an OperationalError, PostgreSQL as a ProgrammingError.
-    if isinstance(exc, OperationalError) and "no such table" in str(exc):
-        return True
-    return isinstance(exc, ProgrammingError) and (
-        getattr(exc.__cause__, "sqlstate", None) == UNDEFINED_TABLE
-    )
-
-
-def database_failure_message(exc) -> str | None:
-    """What a 503 says for a database failure, or None for errors that stay 500s."""
-    if _is_missing_table(exc):
-        # Migrations were not applied to this database: waiting will not help.
-        return "The database is not set up: a table is missing (run manage.py migrate)."
-    if isinstance(exc, DATABASE_UNAVAILABLE):
-        return "The database is unavailable; try again."
-    return None
-
-
 def database_unavailable_response(exc, message: str) -> Response:
     logger.warning("Database failure: %s", exc)
     return Response(
         error_body(status_code=503, messages=[{"path": "", "message": message}], exc=exc),
         status=status.HTTP_503_SERVICE_UNAVAILABLE,
-        headers={"Retry-After": "1"},
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
 
 

@@ -6,7 +6,8 @@ import logging
 from django.conf import settings
 from django.http import JsonResponse
 
-from doctors_portal.api.exceptions import KIND_BY_STATUS, database_failure_message, error_body
+from doctors_portal.api.exceptions import KIND_BY_STATUS, error_body
+from doctors_portal.db.failures import RETRY_AFTER_SECONDS, database_failure_message
 
 logger = logging.getLogger(__name__)
 API_PREFIX = "/api/v1/"
@@ -61,7 +62,7 @@ class ApiEnvelopeMiddleware:
         if database_message:
             logger.warning("Database failure at %s: %s", request.path, exception)
             response = envelope_error(503, database_message, exc=exception)
-            response["Retry-After"] = "1"
+            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
             return response
         logger.exception("Unhandled error at %s", request.path)
         return envelope_error(500, "Something went wrong on our side.", exc=exception)
