@@ -167,7 +167,7 @@ def availability_answer(*, day: date | None, now: datetime, service_id: int | No
         entries.update(_store(cache, {d: entries[d] for d in missing}, now=now))
     used = tuple(entries[d] for d in days)
     cuts = _cuts(used, start=start, end=end, now=now, service_id=service_id)
-    return _composed(used, cuts=cuts, service_id=service_id)
+    return _composed(used, form=(day, service_id), cuts=cuts, service_id=service_id)
 
 
 def _stamped(found: dict, day: date) -> bool:
@@ -336,26 +336,31 @@ def _cuts(
     return tuple(cuts)
 
 
-# The answers this process composed last, each with the entries it was composed from. An
-# answer is a pure function of its days' entries and of where it cuts them (_compose), so
-# the same entries (the same objects: kept alive here, so no other object can take their
-# identity) cut at the same places are the same bytes. A write, a lapse or MAX_AGE gives a
-# day a new entry, and time passing a slot's start or the window's end moves a cut: either
-# misses. A read of the fortnight that holds its days true skips composing its 600 kB.
+# The answer this process composed last for each of the last LOCAL_ANSWERS forms asked
+# (a date or the window, of every service or one), with the entries it was composed from.
+# An answer is a pure function of its days' entries and of where it cuts them (_compose),
+# so the same entries (the same objects: kept alive here, so no other object can take
+# their identity) cut at the same places are the same bytes. A write, a lapse or MAX_AGE
+# gives a day a new entry, and time passing a slot's start or the window's end moves a
+# cut: either misses. So a read of the fortnight that holds its days true skips composing
+# its 600 kB. One answer a form: a new one lets the entries of the old go.
 LOCAL_ANSWERS = 4
-_answers: OrderedDict[tuple, tuple[tuple[_Day, ...], bytes]] = OrderedDict()
+_answers: OrderedDict[tuple, tuple[tuple, tuple[_Day, ...], bytes]] = OrderedDict()
 
 
-def _composed(days: tuple[_Day, ...], *, cuts: tuple[int, ...], service_id: int | None) -> bytes:
-    key = (service_id, tuple(map(id, days)), cuts)
+def _composed(
+    days: tuple[_Day, ...], *, form: tuple, cuts: tuple[int, ...], service_id: int | None
+) -> bytes:
+    key = (tuple(map(id, days)), cuts)
     with _local_lock:
-        memo = _answers.get(key)
-        if memo is not None:
-            _answers.move_to_end(key)
-            return memo[1]
+        memo = _answers.get(form)
+        if memo is not None and memo[0] == key:
+            _answers.move_to_end(form)
+            return memo[2]
     answer = _compose(days, cuts=cuts, service_id=service_id)
     with _local_lock:
-        _answers[key] = (days, answer)
+        _answers[form] = (key, days, answer)
+        _answers.move_to_end(form)
         while len(_answers) > LOCAL_ANSWERS:
             _answers.popitem(last=False)
     return answer
