@@ -50,6 +50,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+from array import array
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -72,7 +73,7 @@ logger = logging.getLogger(__name__)
 CACHE_ALIAS = "availability"
 MAX_AGE = timedelta(seconds=60)  # a safety net: every known change ends an entry sooner
 _VERSION_KEY = "version"  # of everything
-_ENTRY_LAYOUT = 1
+_ENTRY_LAYOUT = 2
 
 
 def _day_key(day: date) -> str:
@@ -102,12 +103,14 @@ def _days(start: datetime, end: datetime) -> list[date]:
 
 
 class _Part(NamedTuple):
-    """One service's free slots of one day, in start order, ready to cut and join."""
+    """One service's free slots of one day, in start order, ready to cut and join. The
+    numbers are arrays, one buffer each rather than an object a slot: a day's entry is
+    fewer and smaller allocations to unpickle, hold and free."""
 
-    starts: list[float]  # timestamps: compared with the read's bounds
-    free: list[int]
-    doctor_ids: list[int]
-    offsets: list[int]  # where each slot's JSON starts in `joined` (and where it ends)
+    starts: array  # of float timestamps: compared with the read's bounds
+    free: array  # of int
+    doctor_ids: array  # of int
+    offsets: array  # of int: where each slot's JSON starts in `joined` (and where it ends)
     joined: bytes  # every slot's JSON, each followed by a comma
     total: int  # sum(free)
     doctors: dict[int, dict]  # id -> option_doctor_out, in order of first appearance
@@ -280,12 +283,12 @@ def _part(slots: list[selectors.FreeSlot]) -> _Part:
     for slot in slots:
         if slot.doctor.pk not in doctors:
             doctors[slot.doctor.pk] = option_doctor_out(slot.doctor)
-    free = [slot.free_seats for slot in slots]
+    free = array("q", [slot.free_seats for slot in slots])
     return _Part(
-        [slot.start.timestamp() for slot in slots],
+        array("d", [slot.start.timestamp() for slot in slots]),
         free,
-        [slot.doctor.pk for slot in slots],
-        offsets,
+        array("q", [slot.doctor.pk for slot in slots]),
+        array("q", offsets),
         b"".join(text + b"," for text in rendered),
         sum(free),
         doctors,
