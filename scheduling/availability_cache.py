@@ -17,9 +17,12 @@ A read fetches, in one round trip, the versions of everything and of each of its
 the entries of the days this process does not hold: each process keeps the entries it read
 or computed last (LOCAL_DAYS of them), checked against the shared versions on every read
 like one from Redis, so a window read moves 16 versions instead of 650 kB of entries. A day
-held here but changed since is fetched again (another worker may have computed it); the
-days still missing are computed in one slot query and one hold query over their range,
-with the services of the days still true (else one query of the services), and stored.
+held here but changed since is fetched again if its stamp (asked only then) says another
+worker stored it under the versions now; the days still missing are computed in one slot
+query and one hold query over their range, with the services of the days still true (else
+one query of the services), and stored. The process also keeps the last answer of each
+form it composed, with the entries it came from: the same entries cut at the same places
+are the same bytes, handed out without composing (_composed).
 
 A day's entry carries two guards, both checked on every read:
 
