@@ -17,9 +17,12 @@ A read fetches, in one round trip, the versions of everything and of each of its
 the entries of the days this process does not hold: each process keeps the entries it read
 or computed last (LOCAL_DAYS of them), checked against the shared versions on every read
 like one from Redis, so a window read moves 16 versions instead of 650 kB of entries. A day
-held here but changed since is fetched again (another worker may have computed it); the
-days still missing are computed in one slot query and one hold query over their range,
-with the services of the days still true (else one query of the services), and stored.
+held here but changed since is fetched again if its stamp (asked only then) says another
+worker stored it under the versions now; the days still missing are computed in one slot
+query and one hold query over their range, with the services of the days still true (else
+one query of the services), and stored. The process also keeps the last answer of each
+form it composed, with the entries it came from: the same entries cut at the same places
+are the same bytes, handed out without composing (_composed).
 
 A day's entry carries two guards, both checked on every read:
 
@@ -50,6 +53,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+from array import array
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -72,7 +76,7 @@ logger = logging.getLogger(__name__)
 CACHE_ALIAS = "availability"
 MAX_AGE = timedelta(seconds=60)  # a safety net: every known change ends an entry sooner
 _VERSION_KEY = "version"  # of everything
-_ENTRY_LAYOUT = 1
+_ENTRY_LAYOUT = 2
 
 
 def _day_key(day: date) -> str:
@@ -102,12 +106,14 @@ def _days(start: datetime, end: datetime) -> list[date]:
 
 
 class _Part(NamedTuple):
-    """One service's free slots of one day, in start order, ready to cut and join."""
+    """One service's free slots of one day, in start order, ready to cut and join. The
+    numbers are arrays, one buffer each rather than an object a slot: a day's entry is
+    fewer and smaller allocations to unpickle, hold and free."""
 
-    starts: list[float]  # timestamps: compared with the read's bounds
-    free: list[int]
-    doctor_ids: list[int]
-    offsets: list[int]  # where each slot's JSON starts in `joined` (and where it ends)
+    starts: array  # of float timestamps: compared with the read's bounds
+    free: array  # of int
+    doctor_ids: array  # of int
+    offsets: array  # of int: where each slot's JSON starts in `joined` (and where it ends)
     joined: bytes  # every slot's JSON, each followed by a comma
     total: int  # sum(free)
     doctors: dict[int, dict]  # id -> option_doctor_out, in order of first appearance
@@ -138,15 +144,19 @@ def availability_answer(*, day: date | None, now: datetime, service_id: int | No
         # One round trip: every version the days depend on, and the entries of the days this
         # process does not hold. Read before computing: a change committed meanwhile
         # replaces what an entry is stored under.
-        asked = [_entry_key(d) if held[d] is None else _stamp_key(d) for d in days]
+        asked = [_entry_key(d) for d in days if held[d] is None]
         found = cache.get_many([_VERSION_KEY, *map(_day_key, days), *asked])
         entries, stale = _still_true_days(cache, days, held=held, found=found, now=now)
-        # Held here but changed since: fetched again only if another worker stored the day
-        # under the versions now (its stamp says so; the entry is checked all the same).
-        renewed = [d for d in stale if _stamped(found, d)]
-        if renewed:
-            fetched = {**found, **cache.get_many([_entry_key(d) for d in renewed])}
-            entries.update(_still_true_days(cache, renewed, held={}, found=fetched, now=now)[0])
+        if stale:
+            # Held here but changed since: fetched again only if another worker stored the
+            # day under the versions now (its stamp says so; the entry is checked all the
+            # same). The stamps are asked only here: a read that holds its days true (the
+            # common case) moves the versions alone.
+            found.update(cache.get_many([_stamp_key(d) for d in stale]))
+            renewed = [d for d in stale if _stamped(found, d)]
+            if renewed:
+                fetched = {**found, **cache.get_many([_entry_key(d) for d in renewed])}
+                entries.update(_still_true_days(cache, renewed, held={}, found=fetched, now=now)[0])
     except Exception:  # the cache is an optimisation: any failure means "compute"
         logger.warning("availability cache unreachable; computing", exc_info=True)
         return _render(start=start, end=end, now=now, service_id=service_id)
@@ -159,9 +169,11 @@ def availability_answer(*, day: date | None, now: datetime, service_id: int | No
         for d, (valid_until, heads, parts) in computed.items():
             versions = {_VERSION_KEY: found.get(_VERSION_KEY), _day_key(d): found.get(_day_key(d))}
             entries[d] = _Day(versions, valid_until, heads, parts)
-        _store(cache, {d: entries[d] for d in missing}, now=now)
-    entries_in_order = [entries[d] for d in days]
-    return _compose(entries_in_order, start=start, end=end, now=now, service_id=service_id)
+        # As stored (and held here): the next read composes from these very objects.
+        entries.update(_store(cache, {d: entries[d] for d in missing}, now=now))
+    used = tuple(entries[d] for d in days)
+    cuts = _cuts(used, start=start, end=end, now=now, service_id=service_id)
+    return _composed(used, form=(day, service_id), cuts=cuts, service_id=service_id)
 
 
 def _stamped(found: dict, day: date) -> bool:
@@ -274,12 +286,12 @@ def _part(slots: list[selectors.FreeSlot]) -> _Part:
     for slot in slots:
         if slot.doctor.pk not in doctors:
             doctors[slot.doctor.pk] = option_doctor_out(slot.doctor)
-    free = [slot.free_seats for slot in slots]
+    free = array("q", [slot.free_seats for slot in slots])
     return _Part(
-        [slot.start.timestamp() for slot in slots],
+        array("d", [slot.start.timestamp() for slot in slots]),
         free,
-        [slot.doctor.pk for slot in slots],
-        offsets,
+        array("q", [slot.doctor.pk for slot in slots]),
+        array("q", offsets),
         b"".join(text + b"," for text in rendered),
         sum(free),
         doctors,
@@ -305,33 +317,76 @@ def _valid_until(
     return min(limits)
 
 
-def _compose(
-    days: list[_Day], *, start: datetime, end: datetime, now: datetime, service_id: int | None
-) -> bytes:
-    """The answer for [start, end) from the entries of the days it covers, in order: the
-    same bytes as _render. A slot starting at `start` is listed unless it starts now (a
-    started slot is gone; one at a day's midnight belongs to that day)."""
+def _cuts(
+    days: tuple[_Day, ...], *, start: datetime, end: datetime, now: datetime, service_id: int | None
+) -> tuple[int, ...]:
+    """Where the answer for [start, end) cuts each part of these days: (first, last) of
+    every shown service on every day, in the answer's order (0, 0 without a part). A slot
+    starting at `start` is listed unless it starts now (a started slot is gone; one at a
+    day's midnight belongs to that day); one at or after the end is not yet."""
     before = end.timestamp()
+    started = start <= now
+    after = now.timestamp() if started else start.timestamp()
+    first_listed = bisect_right if started else bisect_left
+    cuts: list[int] = []
+    for head in days[0].heads:
+        pk = head["id"]
+        if service_id is not None and pk != service_id:
+            continue
+        for entry in days:
+            part = entry.parts.get(pk)
+            if part is None:
+                cuts += (0, 0)
+            else:
+                cuts += (first_listed(part.starts, after), bisect_left(part.starts, before))
+    return tuple(cuts)
 
-    def first_listed(starts: list[float]) -> int:
-        if start <= now:
-            return bisect_right(starts, now.timestamp())  # started (or starting now): gone
-        return bisect_left(starts, start.timestamp())
 
+# The answer this process composed last for each of the last LOCAL_ANSWERS forms asked
+# (a date or the window, of every service or one), with the entries it was composed from.
+# An answer is a pure function of its days' entries and of where it cuts them (_compose),
+# so the same entries (the same objects: kept alive here, so no other object can take
+# their identity) cut at the same places are the same bytes. A write, a lapse or MAX_AGE
+# gives a day a new entry, and time passing a slot's start or the window's end moves a
+# cut: either misses. So a read of the fortnight that holds its days true skips composing
+# its 600 kB. One answer a form: a new one lets the entries of the old go.
+LOCAL_ANSWERS = 4
+_answers: OrderedDict[tuple, tuple[tuple, tuple[_Day, ...], bytes]] = OrderedDict()
+
+
+def _composed(
+    days: tuple[_Day, ...], *, form: tuple, cuts: tuple[int, ...], service_id: int | None
+) -> bytes:
+    key = (tuple(map(id, days)), cuts)
+    with _local_lock:
+        memo = _answers.get(form)
+        if memo is not None and memo[0] == key:
+            _answers.move_to_end(form)
+            return memo[2]
+    answer = _compose(days, cuts=cuts, service_id=service_id)
+    with _local_lock:
+        _answers[form] = (key, days, answer)
+        _answers.move_to_end(form)
+        while len(_answers) > LOCAL_ANSWERS:
+            _answers.popitem(last=False)
+    return answer
+
+
+def _compose(days: tuple[_Day, ...], *, cuts: tuple[int, ...], service_id: int | None) -> bytes:
+    """The answer from the entries of the days it covers, in order, cut at `cuts`
+    (_cuts): the same bytes as _render."""
     answer = []
+    at = iter(cuts)
     for head in days[0].heads:
         pk = head["id"]
         if service_id is not None and pk != service_id:
             continue
         chunks, total, doctors = [], 0, {}
         for entry in days:
-            part = entry.parts.get(pk)
-            if part is None:
-                continue
-            first = first_listed(part.starts)
-            last = bisect_left(part.starts, before)  # at or after the end: not yet
+            first, last = next(at), next(at)
             if first >= last:
                 continue
+            part = entry.parts[pk]
             chunks.append(part.joined[part.offsets[first] : part.offsets[last] - 1])
             if first == 0 and last == len(part.starts):
                 total += part.total
@@ -350,7 +405,10 @@ def _compose(
     return json_bytes(answer)
 
 
-def _store(cache, entries: dict[date, _Day], *, now: datetime) -> None:
+def _store(cache, entries: dict[date, _Day], *, now: datetime) -> dict[date, _Day]:
+    """Stores these entries (starting the versions still missing) and holds them here;
+    returns those stored, as stored."""
+    stored: dict[date, _Day] = {}
     try:
         started: dict[str, str] = {}
         kept = {}
@@ -372,9 +430,10 @@ def _store(cache, entries: dict[date, _Day], *, now: datetime) -> None:
             cache.set_many(kept, timeout=int(MAX_AGE.total_seconds()) + 2)
             for day in entries:
                 if _entry_key(day) in kept:
-                    _local_put(cache.make_key(_entry_key(day)), kept[_entry_key(day)])
+                    stored[day] = _local_put(cache.make_key(_entry_key(day)), kept[_entry_key(day)])
     except Exception:
         logger.warning("availability cache unreachable; not stored", exc_info=True)
+    return stored
 
 
 def availability_changed(

@@ -4,6 +4,7 @@ the same instant: dated, undated (the window) and by service, across several day
 first day cut at now, a last day cut at the window's end, a lapsed hold, a booking and a
 licence that expires at midnight. Against a real Redis."""
 
+from contextlib import contextmanager
 from datetime import datetime, time, timedelta
 
 import orjson
@@ -41,6 +42,25 @@ def direct(now, *, day=None, service_id=None) -> bytes:
 
 def composed(now, *, day=None, service_id=None) -> bytes:
     return availability_cache.availability_answer(day=day, now=now, service_id=service_id)
+
+
+def shown(answer: bytes) -> set[int]:
+    return {s["id"] for item in orjson.loads(answer) for s in item["slots"]}
+
+
+@contextmanager
+def another_process():
+    """What runs inside sees none of this process's own days and answers (another worker
+    shares only Redis with it); this process's come back after."""
+    kept = [(memo, dict(memo)) for memo in (availability_cache._local, availability_cache._answers)]
+    for memo, _ in kept:
+        memo.clear()
+    try:
+        yield
+    finally:
+        for memo, items in kept:
+            memo.clear()
+            memo.update(items)
 
 
 def forms(now, world) -> list[dict]:
@@ -181,23 +201,72 @@ def test_a_day_another_process_computed_is_fetched_not_computed(world, django_as
     t0, booked = world["t0"], world["booked"]
     with time_machine.travel(t0, tick=False):
         composed(t0)  # every day of the window held in this process
-        booking_services.booking_create(patient=PatientFactory(), slot_id=booked.pk)
-        held = dict(availability_cache._local)
-        availability_cache._local.clear()  # another process: computes the booked day
-        composed(t0)
-        availability_cache._local.clear()  # back in the first, which holds the old day
-        availability_cache._local.update(held)
-        with django_assert_num_queries(0):
+        with another_process():  # books, and computes the booked day
+            booking_services.booking_create(patient=PatientFactory(), slot_id=booked.pk)
+            composed(t0)
+        with django_assert_num_queries(0):  # back in the first, which holds the old day
             got = composed(t0)
         assert got == direct(t0)
-        assert booked.pk not in {s["id"] for item in orjson.loads(got) for s in item["slots"]}
+        assert booked.pk not in shown(got)
+
+
+# The composed answers this process keeps (availability_cache._composed): the same bytes
+# only while the same entries are cut at the same places.
+
+
+def test_a_second_read_of_days_still_true_is_the_answer_already_composed(
+    world, django_assert_num_queries
+):
+    t0 = world["t0"]
+    with time_machine.travel(t0, tick=False):
+        first = composed(t0)
+        with django_assert_num_queries(0):
+            again = composed(t0)
+        assert again is first  # not composed again
+        assert again == direct(t0)
+        assert composed(t0, service_id=world["services"][0]) == direct(
+            t0, service_id=world["services"][0]
+        )
+
+
+def test_a_booking_committed_in_another_process_is_seen_by_the_answer_kept_here(world):
+    t0, booked = world["t0"], world["booked"]
+    with time_machine.travel(t0, tick=False):
+        assert booked.pk in shown(composed(t0))
+        with another_process():
+            booking_services.booking_create(patient=PatientFactory(), slot_id=booked.pk)
+        got = composed(t0)
+        assert booked.pk not in shown(got)
+        assert got == direct(t0)
+
+
+def test_a_slot_that_starts_leaves_the_answer_kept_here(world, django_assert_num_queries):
+    t0 = world["t0"]
+    with time_machine.travel(t0, tick=False) as clock:
+        before = shown(composed(t0))
+        clock.shift(timedelta(seconds=21))  # the slot at t0 + 20 s has started
+        now = timezone.now()
+        with django_assert_num_queries(0):  # the same days, cut elsewhere
+            got = composed(now)
+        assert got == direct(now)
+        assert len(before - shown(got)) == 1
+        # and one 20 s beyond the window's end has come within it
+        assert len(shown(got) - before) == 1
+
+
+def test_a_hold_that_lapses_gives_its_seat_back_to_the_answer_kept_here(world):
+    t0, held = world["t0"], world["held"]
+    with time_machine.travel(t0, tick=False) as clock:
+        assert held.pk not in shown(composed(t0))
+        clock.shift(timedelta(seconds=31))  # the hold lapses at t0 + 30 s
+        now = timezone.now()
+        got = composed(now)
+        assert held.pk in shown(got)
+        assert got == direct(now)
 
 
 def test_a_booking_made_while_its_day_is_computed_is_seen_by_the_next_read(world, monkeypatch):
     t0, booked = world["t0"], world["booked"]
-
-    def shown(answer: bytes) -> set[int]:
-        return {s["id"] for item in orjson.loads(answer) for s in item["slots"]}
 
     with time_machine.travel(t0, tick=False):
         composed(t0)
