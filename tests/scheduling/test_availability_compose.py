@@ -24,6 +24,7 @@ from tests.factories import (
     ServiceFactory,
     SlotFactory,
 )
+from tests.scheduling.helpers import commits
 from tests.scheduling.test_availability_cache import cached  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("cached")]
@@ -128,6 +129,7 @@ def world():
     }
 
 
+@commits
 def test_every_composed_answer_is_the_direct_render(world, django_assert_num_queries):
     t0 = world["t0"]
     with time_machine.travel(t0, tick=False) as clock:
@@ -177,6 +179,7 @@ def test_the_response_is_the_one_without_a_cache(world, api_client, settings):
     assert with_cache[0] == with_cache[1] == without
 
 
+@commits
 def test_a_day_another_process_computed_is_fetched_not_computed(world, django_assert_num_queries):
     t0, booked = world["t0"], world["booked"]
     with time_machine.travel(t0, tick=False):
@@ -193,6 +196,7 @@ def test_a_day_another_process_computed_is_fetched_not_computed(world, django_as
         assert booked.pk not in {s["id"] for item in orjson.loads(got) for s in item["slots"]}
 
 
+@commits
 def test_a_booking_made_while_its_day_is_computed_is_seen_by_the_next_read(world, monkeypatch):
     t0, booked = world["t0"], world["booked"]
 
