@@ -28,14 +28,15 @@ A day's entry carries two guards, both checked on every read:
   it changed (a seat taken or given back, a slot published, changed or withdrawn), which
   replaces those days' versions once its transaction commits, so every worker sees the
   change at once: a reader reads the versions before it computes, so one that computed
-  from the data before the commit stored its entry under versions the commit's
-  replacement ends, and one that read the new versions computes after the commit. Until
-  the commit the cached answers are the committed truth, so the write replaces nothing
-  itself (it did, once: a Redis round trip a booking saved). A write whose days are unknown (a doctor's name, verification or activity; the
-  admin's edits of services, slots and users, ChangesAvailabilityAdmin) replaces the
-  version of everything. So a booking ends its own day's entry only: the window read
-  next computes that day again and takes the other fourteen from the cache. The call is
-  explicit, not a model signal: signals miss bulk writes (bulk_create, QuerySet.update).
+  from the data before the commit stored its entry under versions the commit's replacement
+  ends, and one that read the new versions computes after the commit. Until the commit the
+  cached answers are the committed truth, so the write replaces nothing itself (it did,
+  once: a Redis round trip a booking saved). A write whose days are unknown (a doctor's
+  name, verification or activity; the admin's edits of services, slots and users,
+  ChangesAvailabilityAdmin) replaces the version of everything. So a booking ends its own
+  day's entry only: the window read next computes that day again and takes the other
+  fourteen from the cache. The call is explicit, not a model signal: signals miss bulk
+  writes (bulk_create, QuerySet.update).
 - the instant it stops being true by itself: when the next hold on that day lapses (its
   seat comes back), at the midnight a listed doctor's licence expires, and MAX_AGE at the
   latest. A slot that starts needs no limit (a read drops it), nor does the window's
