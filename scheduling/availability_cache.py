@@ -29,14 +29,17 @@ A day's entry carries two guards, both checked on every read:
 - the versions it was computed under: its day's and the one of everything. Every service
   that changes what the answer shows calls `availability_changed` with the slots (or days)
   it changed (a seat taken or given back, a slot published, changed or withdrawn), which
-  replaces those days' versions once at the write and again after its transaction
-  commits, so every worker sees the change at once: a reader that computed from the data
-  before the commit stored its entry under versions read before it computed, already
-  gone. A write whose days are unknown (a doctor's name, verification or activity; the
-  admin's edits of services, slots and users, ChangesAvailabilityAdmin) replaces the
-  version of everything. So a booking ends its own day's entry only: the window read
-  next computes that day again and takes the other fourteen from the cache. The call is
-  explicit, not a model signal: signals miss bulk writes (bulk_create, QuerySet.update).
+  replaces those days' versions once its transaction commits, so every worker sees the
+  change at once: a reader reads the versions before it computes, so one that computed
+  from the data before the commit stored its entry under versions the commit's replacement
+  ends, and one that read the new versions computes after the commit. Until the commit the
+  cached answers are the committed truth, so the write replaces nothing itself (it did,
+  once: a Redis round trip a booking saved). A write whose days are unknown (a doctor's
+  name, verification or activity; the admin's edits of services, slots and users,
+  ChangesAvailabilityAdmin) replaces the version of everything. So a booking ends its own
+  day's entry only: the window read next computes that day again and takes the other
+  fourteen from the cache. The call is explicit, not a model signal: signals miss bulk
+  writes (bulk_create, QuerySet.update).
 - the instant it stops being true by itself: when the next hold on that day lapses (its
   seat comes back), at the midnight a listed doctor's licence expires, and MAX_AGE at the
   latest. A slot that starts needs no limit (a read drops it), nor does the window's
@@ -443,7 +446,7 @@ def availability_changed(
     using: str | None = None,
 ) -> None:
     """The cached answers covering the clinic days of these slots' starts (and these days)
-    are stale from now on, and again once this transaction commits; with neither, every
+    are stale once this transaction commits (at once outside one); with neither, every
     cached answer is (a change whose days are unknown)."""
     if slots is None and days is None:
         keys = [_VERSION_KEY]
@@ -453,7 +456,8 @@ def availability_changed(
         keys = sorted(map(_day_key, touched))
         if not keys:
             return
-    _new_versions(keys)
+    # After the commit only: before it, another worker's read computes the committed
+    # truth, and no write reads the cached answers (only the read view, scheduling.api).
     transaction.on_commit(lambda: _new_versions(keys), using=using)
 
 

@@ -38,6 +38,7 @@ from scheduling.models import Slot
 from tests.accounts.helpers import unique_email
 from tests.factories import AdminFactory, DoctorFactory, ServiceFactory
 from tests.payments.conftest import pay_at_stripe
+from tests.scheduling.helpers import commits
 
 pytestmark = pytest.mark.django_db
 
@@ -574,6 +575,7 @@ def test_options_without_a_date_count_the_upcoming_free_places(published, orthod
     ]
 
 
+@commits
 def test_patient_books_pays_and_sees_paid(
     published, patient_browser, orthodontics, stripe_settings, stripe_client
 ):

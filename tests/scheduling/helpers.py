@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
 from scheduling import timefmt
@@ -30,3 +31,9 @@ def errors(response) -> dict:
 def post_slots(client, doctor, *entries, **extra):
     body = {"docEmail": doctor.email, "docSlot": list(entries), **extra}
     return client.post("/api/v1/slots", body, format="json")
+
+
+# A write announces itself to the availability cache after its transaction commits
+# (availability_cache.availability_changed), which a test inside pytest-django's rolled
+# back transaction never does: a test of what a read shows after a write commits for real.
+commits = pytest.mark.django_db(transaction=True)

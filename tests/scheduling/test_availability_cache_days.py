@@ -19,7 +19,7 @@ from scheduling import schedules
 from scheduling import services as slot_services
 from tests.conftest import bearer_client
 from tests.factories import PatientFactory, ServiceFactory
-from tests.scheduling.helpers import clinic_day, post_slots, slot_at, wordy
+from tests.scheduling.helpers import clinic_day, commits, post_slots, slot_at, wordy
 from tests.scheduling.test_availability_cache import cached, shown_slot_ids  # noqa: F401
 from tests.scheduling.test_availability_compose import composed, direct
 
@@ -61,6 +61,7 @@ def shown(client, params) -> set[int]:
     return shown_slot_ids(response.json()["data"])
 
 
+@commits
 def test_a_booking_on_one_day_leaves_the_other_days_answers_cached(
     api_client, two_days, django_assert_num_queries
 ):
@@ -84,6 +85,7 @@ def test_a_booking_on_one_day_leaves_the_other_days_answers_cached(
             assert taken.pk not in shown(api_client, params)
 
 
+@commits
 def test_a_cancel_gives_the_seat_back_in_every_answer_covering_its_day(api_client, two_days):
     a, _b, service, slots = two_days
     patient = PatientFactory()
@@ -99,6 +101,7 @@ def versions(*days) -> list:
     return [caches["availability"].get(f"version:{day.isoformat()}") for day in days]
 
 
+@commits
 def test_a_reschedule_ends_both_days_and_no_other(api_client, doctor, two_days):
     a, b, service, slots = two_days
     c = clinic_day(4)
@@ -116,6 +119,7 @@ def test_a_reschedule_ends_both_days_and_no_other(api_client, doctor, two_days):
     assert slots[b][0].pk not in shown(api_client, {"date": b.isoformat()})
 
 
+@commits
 def test_slot_writes_end_the_days_of_their_slots(api_client, client_for, doctor, two_days):
     a, b, service, slots = two_days
     for day in (a, b):
@@ -138,6 +142,7 @@ def test_slot_writes_end_the_days_of_their_slots(api_client, client_for, doctor,
     assert shown(api_client, {"date": b.isoformat()}) == {slots[b][0].pk}
 
 
+@commits
 def test_a_change_whose_days_are_unknown_ends_every_answer(
     api_client, doctor, two_days, django_assert_num_queries
 ):

@@ -25,6 +25,7 @@ from tests.factories import (
     ServiceFactory,
     SlotFactory,
 )
+from tests.scheduling.helpers import commits
 from tests.scheduling.test_availability_cache import cached  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("cached")]
@@ -148,6 +149,7 @@ def world():
     }
 
 
+@commits
 def test_every_composed_answer_is_the_direct_render(world, django_assert_num_queries):
     t0 = world["t0"]
     with time_machine.travel(t0, tick=False) as clock:
@@ -197,6 +199,7 @@ def test_the_response_is_the_one_without_a_cache(world, api_client, settings):
     assert with_cache[0] == with_cache[1] == without
 
 
+@commits
 def test_a_day_another_process_computed_is_fetched_not_computed(world, django_assert_num_queries):
     t0, booked = world["t0"], world["booked"]
     with time_machine.travel(t0, tick=False):
@@ -265,6 +268,7 @@ def test_a_hold_that_lapses_gives_its_seat_back_to_the_answer_kept_here(world):
         assert got == direct(now)
 
 
+@commits
 def test_a_booking_made_while_its_day_is_computed_is_seen_by_the_next_read(world, monkeypatch):
     t0, booked = world["t0"], world["booked"]
 

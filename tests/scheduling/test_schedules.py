@@ -14,7 +14,7 @@ from scheduling import timefmt
 from scheduling.models import Slot, SlotStatus, TimeOff, WeeklyRule
 from scheduling.schedules import schedule_generate, schedules_extend
 from tests.factories import BookingFactory, DoctorFactory, ServiceFactory, SlotFactory
-from tests.scheduling.helpers import errors
+from tests.scheduling.helpers import commits, errors
 
 pytestmark = pytest.mark.django_db
 
@@ -634,6 +634,7 @@ def test_generation_is_a_few_statements_whatever_the_number_of_slots(doctor, ser
     assert len(inserts) <= (2 if connection.vendor == "postgresql" else 50)
 
 
+@commits
 def test_generated_and_withdrawn_slots_show_at_once_in_appointment_options(
     client_for, api_client, doctor, service, settings
 ):

@@ -10,6 +10,7 @@ from django.utils import timezone
 from bookings.models import BookingStatus
 from scheduling import availability_cache, timefmt
 from tests.factories import BookingFactory, DoctorFactory, ServiceFactory, SlotFactory
+from tests.scheduling.helpers import commits
 from tests.scheduling.test_availability_cache import cached, shown_slot_ids  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -81,6 +82,7 @@ def test_the_dated_form_is_unchanged(api_client, week):
     assert response.json()["date"] == day.isoformat()
 
 
+@commits
 def test_upcoming_is_cached_and_a_booking_is_seen_at_once(
     cached,  # noqa: F811
     api_client,
