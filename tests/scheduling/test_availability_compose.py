@@ -232,6 +232,7 @@ def test_a_second_read_of_days_still_true_is_the_answer_already_composed(
         )
 
 
+@commits
 def test_a_booking_committed_in_another_process_is_seen_by_the_answer_kept_here(world):
     t0, booked = world["t0"], world["booked"]
     with time_machine.travel(t0, tick=False):
