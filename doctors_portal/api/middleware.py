@@ -20,6 +20,17 @@ def envelope_error(status_code: int, message: str, exc=None) -> JsonResponse:
     )
 
 
+def database_unavailable_envelope(request, exc, message: str) -> JsonResponse:
+    """The API's 503 where DRF's handler cannot answer: a view's middleware raised it, or a
+    middleware before any view did (doctors_portal.unavailable.server_error)."""
+    logger.warning("Database failure at %s: %s", request.path, exc)
+    response = envelope_error(503, message, exc=exc)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    # The warning is the failure's one record, not Django's 5xx line (and traceback) too.
+    response._has_been_logged = True
+    return response
+
+
 class ApiEnvelopeMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -60,10 +71,7 @@ class ApiEnvelopeMiddleware:
             return None
         database_message = database_failure_message(exception)
         if database_message:
-            logger.warning("Database failure at %s: %s", request.path, exception)
-            response = envelope_error(503, database_message, exc=exception)
-            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-            return response
+            return database_unavailable_envelope(request, exception, database_message)
         logger.exception("Unhandled error at %s", request.path)
         return envelope_error(500, "Something went wrong on our side.", exc=exception)
 
