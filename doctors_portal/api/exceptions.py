@@ -5,7 +5,12 @@ import traceback
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import (
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -125,6 +130,16 @@ def token_failure_message(detail: dict) -> str:
     return str(detail.get("detail") or "The token was refused: sign in again.")
 
 
+def refused_request_message(exc: SuspiciousOperation) -> str:
+    """Django's refusal of a request it would not read, without naming its settings."""
+    if isinstance(exc, TooManyFieldsSent):
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        return f"The request has more than {limit} fields (query parameters or form fields)."
+    if isinstance(exc, TooManyFilesSent):
+        return f"The request has more than {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files."
+    return "The request was refused as malformed."
+
+
 def database_unavailable_response(exc, message: str) -> Response:
     logger.warning("Database failure: %s", exc)
     return Response(
@@ -141,6 +156,10 @@ def envelope_exception_handler(exc, context):
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
+    elif isinstance(exc, SuspiciousOperation):
+        # Too many query parameters, form fields or files, a garbled multipart body:
+        # Django's own handler answers these 400 too (outside DRF, and on the pages).
+        exc = exceptions.ValidationError(refused_request_message(exc))
     elif isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
         exc = exceptions.ValidationError(detail)

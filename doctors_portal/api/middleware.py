@@ -62,8 +62,7 @@ class ApiEnvelopeMiddleware:
         response = self.get_response(request)
         is_json = response.get("Content-Type", "").startswith("application/json")
         if response.status_code >= 400 and not is_json:
-            kind = KIND_BY_STATUS.get(response.status_code, "Error")
-            return envelope_error(response.status_code, _plain_message(response, kind))
+            return _as_envelope(response)
         return response
 
     def process_exception(self, request, exception):
@@ -88,6 +87,20 @@ def _is_profile_upload(request) -> bool:
         and request.path.startswith(API_PREFIX + "users")
         and request.META.get("CONTENT_TYPE", "").startswith("multipart/form-data")
     )
+
+
+def _as_envelope(response) -> JsonResponse:
+    envelope = getattr(response, "data", None)
+    if isinstance(envelope, dict) and "errorMessages" in envelope:
+        # The API's handler made the envelope, but an HTML-only view (docs) rendered it
+        # as a page: send the envelope itself, with the headers the handler set.
+        enveloped = JsonResponse(envelope, status=response.status_code)
+        for header in ("Retry-After", "WWW-Authenticate"):
+            if header in response:
+                enveloped[header] = response[header]
+        return enveloped
+    kind = KIND_BY_STATUS.get(response.status_code, "Error")
+    return envelope_error(response.status_code, _plain_message(response, kind))
 
 
 def _plain_message(response, kind: str) -> str:
