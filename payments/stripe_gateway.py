@@ -25,6 +25,7 @@ import stripe
 from django.conf import settings
 from django.db import connection
 
+from doctors_portal.api.parsers import json_too_deep_message
 from doctors_portal.errors import Conflict, PaymentError, PaymentProviderUnavailable
 from payments.errors import InvalidWebhook, PaymentProviderRejected, UnknownPaymentIntent
 
@@ -292,6 +293,9 @@ def verify_webhook(*, payload: bytes, signature: str | None) -> WebhookEvent:
         ) from exc
     except UnicodeDecodeError as exc:
         raise InvalidWebhook("The webhook body is not UTF-8.") from exc
+    too_deep = json_too_deep_message(payload)
+    if too_deep:  # json.loads would recurse once per level: RecursionError, a 500
+        raise InvalidWebhook(too_deep)
     try:
         data = json.loads(payload)
         return WebhookEvent(
