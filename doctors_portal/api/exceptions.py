@@ -67,6 +67,8 @@ def domain_error_response(exc: DomainError, context) -> Response:
         auth_header = view.get_authenticate_header(request)
         if auth_header:
             headers["WWW-Authenticate"] = auth_header
+    if exc.retry_after_seconds:
+        headers["Retry-After"] = str(exc.retry_after_seconds)
     messages = [{"path": path, "message": message} for path, message in exc.messages()]
     kind = KIND_BY_CODE.get(exc.code) or KIND_BY_STATUS.get(status_code)
     return Response(
