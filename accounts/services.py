@@ -14,7 +14,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
-from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -664,7 +664,8 @@ def _parse_refresh(raw: str) -> RefreshToken:
         # Verifies signature, expiry and (blacklist app) that it is not blacklisted.
         return RefreshToken(raw)
     except TokenError as exc:
-        raise Unauthenticated(f"Refresh token is invalid: {exc}") from None
+        # simplejwt's own refusal: the API words it (api.exceptions.token_failure_message).
+        raise InvalidToken(str(exc)) from None
 
 
 @transaction.atomic
@@ -681,7 +682,7 @@ def token_refresh(*, refresh: str) -> dict[str, str]:
         .first()
     )
     if outstanding is None or BlacklistedToken.objects.filter(token=outstanding).exists():
-        raise Unauthenticated("Refresh token is invalid: Token is blacklisted")
+        raise Unauthenticated("This refresh token was already used or revoked: sign in again.")
     user = User.objects.filter(pk=token.get(jwt_settings.USER_ID_CLAIM)).first()
     if user is None or not user.is_active:
         raise Unauthenticated("This account is deactivated.")

@@ -40,6 +40,8 @@ class DomainError(Exception):
     kind = INVALID
     code = "invalid"
     default_detail = "The request cannot be applied."
+    # Seconds after which the same request may well succeed: the API's Retry-After.
+    retry_after_seconds: int | None = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -390,7 +390,8 @@ STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="whsec_demo" if DEB
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
 STRIPE_JS_URL = env("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
 # A Stripe call waits at most (retries + 1) x timeout plus the SDK's backoff sleeps
-# (payments.stripe_gateway.call_bound_seconds): 8 s and 1 retry, 16.5 s, then 502. The
+# (payments.stripe_gateway.call_bound_seconds; connect and answer share an attempt's
+# timeout): 8 s and 1 retry, 16.5 s, then 502. The
 # retry is safe: every create carries its idempotency key.
 STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=8.0)
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=1)

@@ -8,7 +8,8 @@ Django hands an error to one of two places, so there are two ways in:
 - `DatabaseUnavailableMiddleware.process_exception`: what a view or its template raised
   (DEBUG too, so `make run` shows this page rather than the technical one);
 - `server_error`, the project's handler500: what a middleware raised before any view
-  ran, e.g. the audit trail's middleware reading a signed-in visitor's session and user.
+  ran, e.g. the audit trail's middleware reading a signed-in visitor's session and user
+  (any session cookie does it, on the API's paths too: those answer the API's envelope).
 """
 
 import logging
@@ -19,12 +20,11 @@ from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.views import defaults
 
+from doctors_portal.api.middleware import API_PREFIX, database_unavailable_envelope
 from doctors_portal.context_processors import clinic
 from doctors_portal.db.failures import RETRY_AFTER_SECONDS, database_failure_message
 
 logger = logging.getLogger(__name__)
-
-API_PREFIX = "/api/"  # the API answers its own envelope (doctors_portal.api.middleware)
 
 
 def database_unavailable_page(request, exc, message: str) -> HttpResponse:
@@ -62,9 +62,13 @@ class DatabaseUnavailableMiddleware:
 
 
 def server_error(request):
-    """handler500: the 503 page for a database failure, else Django's 500 page."""
+    """handler500: a database failure is a 503 (the API's envelope on its paths, else
+    the page); anything else Django's 500 page (the API's envelope middleware makes that
+    its 500 envelope)."""
     exc = sys.exc_info()[1]
-    message = _page_failure_message(request, exc)
+    message = database_failure_message(exc)
     if message is None:
         return defaults.server_error(request)
+    if request.path.startswith(API_PREFIX):
+        return database_unavailable_envelope(request, exc, message)
     return database_unavailable_page(request, exc, message)

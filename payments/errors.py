@@ -27,3 +27,5 @@ class PaymentInFlight(DomainError):
     kind = CONFLICT
     code = "payment_in_flight"
     default_detail = "A payment for this booking is being set up; try again in a moment."
+    # Stripe usually answers the other call within a second or two (at worst its bound).
+    retry_after_seconds = 2

@@ -25,6 +25,7 @@ import stripe
 from django.conf import settings
 from django.db import connection
 
+from doctors_portal.api.parsers import json_too_deep_message
 from doctors_portal.errors import Conflict, PaymentError, PaymentProviderUnavailable
 from payments.errors import InvalidWebhook, PaymentProviderRejected, UnknownPaymentIntent
 
@@ -105,6 +106,17 @@ class WebhookEvent:
     payload: dict = field(repr=False)
 
 
+# Of each attempt's STRIPE_TIMEOUT_SECONDS, at most this goes to the TCP connect (Stripe
+# connects in milliseconds), the rest to the wait for the answer. requests times the two
+# separately: one float let an attempt take up to twice the timeout.
+CONNECT_TIMEOUT_SECONDS = 2.0
+
+
+def _attempt_timeouts(timeout: float) -> tuple[float, float]:
+    connect = min(CONNECT_TIMEOUT_SECONDS, timeout / 2)
+    return connect, timeout - connect
+
+
 @lru_cache(maxsize=8)
 def _client(
     api_key: str, api_base: str, timeout: float, max_network_retries: int
@@ -113,7 +125,7 @@ def _client(
         api_key,
         base_addresses={"api": api_base} if api_base else None,
         max_network_retries=max_network_retries,
-        http_client=stripe.RequestsClient(timeout=timeout),
+        http_client=stripe.RequestsClient(timeout=_attempt_timeouts(timeout)),
     )
 
 
@@ -131,8 +143,12 @@ def call_bound_seconds() -> float:
     """The longest a Stripe call waits before it fails: each attempt's timeout, and the
     SDK's backoff sleeps between retries (0.5 s doubling, at most 5 s, jitter below it).
 
-    Per attempt the timeout bounds the connect and each wait for bytes (requests'), so a
-    Stripe that accepts and never answers fails within this.
+    Per attempt the connect and the wait for the answer share the timeout
+    (`_attempt_timeouts`), so a Stripe slow to accept, or that accepts and never answers,
+    fails within this. The backoff's jitter only shortens a sleep, and the SDK never
+    sleeps less than INITIAL_DELAY, which the sum counts. Not counted: a server sending
+    its answer a byte at a time (each wait is timed on its own), and the request's own
+    work around the call (its queries: milliseconds, more on a loaded machine).
     """
     retries = settings.STRIPE_MAX_NETWORK_RETRIES
     sleeps = sum(
@@ -292,6 +308,9 @@ def verify_webhook(*, payload: bytes, signature: str | None) -> WebhookEvent:
         ) from exc
     except UnicodeDecodeError as exc:
         raise InvalidWebhook("The webhook body is not UTF-8.") from exc
+    too_deep = json_too_deep_message(payload)
+    if too_deep:  # json.loads would recurse once per level: RecursionError, a 500
+        raise InvalidWebhook(too_deep)
     try:
         data = json.loads(payload)
         return WebhookEvent(

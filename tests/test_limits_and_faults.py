@@ -586,3 +586,44 @@ class TestIdsAreAsciiDigits:
         assert_envelope(api_client.get(f"/api/v1/appointmentOptions?service={text}"), 400)
         ok = api_client.get(f"/api/v1/appointmentOptions?service={service.pk}")
         assert ok.status_code == 200, ok.content
+
+
+# ---------------------------------------------------------------- too many fields or files
+
+TOO_MANY_FIELDS = "&".join(f"f{n}=x" for n in range(1001))  # DATA_UPLOAD_MAX_NUMBER_FIELDS
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/v1/health", "/api/v1/doctors", "/api/v1/docs"])
+def test_more_than_1000_query_parameters_is_400_in_the_envelope(api_client, path):
+    body = assert_envelope(api_client.get(f"{path}?{TOO_MANY_FIELDS}"), 400, "Validation Error")
+    assert "1000" in body["errorMessages"][0]["message"], body
+    assert "settings" not in body["errorMessages"][0]["message"], body
+
+
+@pytest.mark.django_db
+def test_a_multipart_profile_with_too_many_fields_is_400_and_changes_nothing(client_for, patient):
+    fields = {f"f{n}": "x" for n in range(1001)} | {"name": "Changed Name"}
+    response = client_for(patient).patch(f"/api/v1/users/{patient.pk}", fields, format="multipart")
+    body = assert_envelope(response, 400, "Validation Error")
+    assert "1000" in body["errorMessages"][0]["message"], body
+    name_before = patient.name
+    patient.refresh_from_db()
+    assert patient.name == name_before
+
+
+@pytest.mark.django_db
+def test_a_multipart_profile_with_too_many_files_is_400_and_changes_nothing(
+    client_for, patient, media_root
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    files = {f"f{n}": SimpleUploadedFile(f"{n}.txt", b"x") for n in range(101)}
+    response = client_for(patient).patch(
+        f"/api/v1/users/{patient.pk}", files | {"name": "Changed Name"}, format="multipart"
+    )
+    body = assert_envelope(response, 400, "Validation Error")
+    assert "100" in body["errorMessages"][0]["message"], body
+    name_before = patient.name
+    patient.refresh_from_db()
+    assert patient.name == name_before

@@ -5,7 +5,12 @@ import traceback
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import (
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -62,6 +67,8 @@ def domain_error_response(exc: DomainError, context) -> Response:
         auth_header = view.get_authenticate_header(request)
         if auth_header:
             headers["WWW-Authenticate"] = auth_header
+    if exc.retry_after_seconds:
+        headers["Retry-After"] = str(exc.retry_after_seconds)
     messages = [{"path": path, "message": message} for path, message in exc.messages()]
     kind = KIND_BY_CODE.get(exc.code) or KIND_BY_STATUS.get(status_code)
     return Response(
@@ -112,17 +119,52 @@ def unsupported_media_message(exc, context) -> str:
     return f"{exc.detail} Send it as {accepted}." if accepted else str(exc.detail)
 
 
+# simplejwt's other refusals (plain AuthenticationFailed), by code, in our words.
+TOKEN_REFUSAL_BY_CODE = {
+    "user_not_found": "The token is not valid: sign in again.",  # its user was deleted
+    "user_inactive": "This account is deactivated.",
+    "bad_authorization_header": "Send the token as: Authorization: Bearer <token>.",
+}
+
+
+def token_refusal_detail(exc) -> dict | None:
+    """simplejwt's refusal as its detail dict, or None for errors that are not one."""
+    if isinstance(exc, DetailDictMixin):
+        return exc.detail
+    code = exc.get_codes() if isinstance(exc, exceptions.AuthenticationFailed) else None
+    if isinstance(code, str) and code in TOKEN_REFUSAL_BY_CODE:
+        return {"detail": str(exc.detail), "code": code}
+    return None
+
+
 def token_failure_message(detail: dict) -> str:
     """simplejwt's refusal of a token as one plain sentence: its detail is a dict of the
     token classes it tried, codes and messages, none of which a client acts on. The one
     thing worth telling apart is an expired token (refresh it) from a bad one."""
+    if detail.get("code") in TOKEN_REFUSAL_BY_CODE:
+        return TOKEN_REFUSAL_BY_CODE[detail["code"]]
     tried = detail.get("messages") or []
     said = [str(detail.get("detail", "")), *(str(item.get("message", "")) for item in tried)]
     if any(word in text for text in said for word in ("is expired", "has expired")):
         return "The token has expired: refresh it or sign in again."
+    if any("wrong type" in text for text in said):
+        return (
+            "The token is of the wrong kind: the API takes the access token, "
+            "auth/token/refresh the refresh token."
+        )
     if tried or detail.get("code") == "token_not_valid":
         return "The token is not valid: sign in again."
     return str(detail.get("detail") or "The token was refused: sign in again.")
+
+
+def refused_request_message(exc: SuspiciousOperation) -> str:
+    """Django's refusal of a request it would not read, without naming its settings."""
+    if isinstance(exc, TooManyFieldsSent):
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        return f"The request has more than {limit} fields (query parameters or form fields)."
+    if isinstance(exc, TooManyFilesSent):
+        return f"The request has more than {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files."
+    return "The request was refused as malformed."
 
 
 def database_unavailable_response(exc, message: str) -> Response:
@@ -141,6 +183,10 @@ def envelope_exception_handler(exc, context):
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
+    elif isinstance(exc, SuspiciousOperation):
+        # Too many query parameters, form fields or files, a garbled multipart body:
+        # Django's own handler answers these 400 too (outside DRF, and on the pages).
+        exc = exceptions.ValidationError(refused_request_message(exc))
     elif isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
         exc = exceptions.ValidationError(detail)
@@ -159,8 +205,8 @@ def envelope_exception_handler(exc, context):
         elif isinstance(exc, exceptions.UnsupportedMediaType):
             messages = [{"path": "", "message": unsupported_media_message(exc, context)}]
             kind = None
-        elif isinstance(exc, DetailDictMixin):
-            messages = [{"path": "", "message": token_failure_message(exc.detail)}]
+        elif (refusal := token_refusal_detail(exc)) is not None:
+            messages = [{"path": "", "message": token_failure_message(refusal)}]
             kind = None
         else:
             messages = flatten_detail(exc.detail)

@@ -20,6 +20,17 @@ def envelope_error(status_code: int, message: str, exc=None) -> JsonResponse:
     )
 
 
+def database_unavailable_envelope(request, exc, message: str) -> JsonResponse:
+    """The API's 503 where DRF's handler cannot answer: a view's middleware raised it, or a
+    middleware before any view did (doctors_portal.unavailable.server_error)."""
+    logger.warning("Database failure at %s: %s", request.path, exc)
+    response = envelope_error(503, message, exc=exc)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    # The warning is the failure's one record, not Django's 5xx line (and traceback) too.
+    response._has_been_logged = True
+    return response
+
+
 class ApiEnvelopeMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -51,8 +62,7 @@ class ApiEnvelopeMiddleware:
         response = self.get_response(request)
         is_json = response.get("Content-Type", "").startswith("application/json")
         if response.status_code >= 400 and not is_json:
-            kind = KIND_BY_STATUS.get(response.status_code, "Error")
-            return envelope_error(response.status_code, _plain_message(response, kind))
+            return _as_envelope(response)
         return response
 
     def process_exception(self, request, exception):
@@ -60,10 +70,7 @@ class ApiEnvelopeMiddleware:
             return None
         database_message = database_failure_message(exception)
         if database_message:
-            logger.warning("Database failure at %s: %s", request.path, exception)
-            response = envelope_error(503, database_message, exc=exception)
-            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-            return response
+            return database_unavailable_envelope(request, exception, database_message)
         logger.exception("Unhandled error at %s", request.path)
         return envelope_error(500, "Something went wrong on our side.", exc=exception)
 
@@ -80,6 +87,20 @@ def _is_profile_upload(request) -> bool:
         and request.path.startswith(API_PREFIX + "users")
         and request.META.get("CONTENT_TYPE", "").startswith("multipart/form-data")
     )
+
+
+def _as_envelope(response) -> JsonResponse:
+    envelope = getattr(response, "data", None)
+    if isinstance(envelope, dict) and "errorMessages" in envelope:
+        # The API's handler made the envelope, but an HTML-only view (docs) rendered it
+        # as a page: send the envelope itself, with the headers the handler set.
+        enveloped = JsonResponse(envelope, status=response.status_code)
+        for header in ("Retry-After", "WWW-Authenticate"):
+            if header in response:
+                enveloped[header] = response[header]
+        return enveloped
+    kind = KIND_BY_STATUS.get(response.status_code, "Error")
+    return envelope_error(response.status_code, _plain_message(response, kind))
 
 
 def _plain_message(response, kind: str) -> str:

@@ -36,14 +36,23 @@ def json_nesting_depth(raw: bytes, *, limit: int) -> int:
     return deepest
 
 
+def json_too_deep_message(raw: bytes) -> str | None:
+    """Why `raw` may not be decoded (MAX_JSON_NESTING_DEPTH), or None: for every JSON
+    body we decode, the parser's and the Stripe webhook's (read raw for its signature)."""
+    limit = settings.MAX_JSON_NESTING_DEPTH
+    if json_nesting_depth(raw, limit=limit) > limit:
+        return f"JSON is nested deeper than {limit} levels."
+    return None
+
+
 class DepthLimitedJSONParser(JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
         parser_context = parser_context or {}
         encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
         raw = stream.read() if stream is not None else b""
-        limit = settings.MAX_JSON_NESTING_DEPTH
-        if json_nesting_depth(raw, limit=limit) > limit:
-            raise ParseError(f"JSON is nested deeper than {limit} levels.")
+        too_deep = json_too_deep_message(raw)
+        if too_deep:
+            raise ParseError(too_deep)
         try:
             text = codecs.decode(raw, encoding)
             return json.loads(text, parse_constant=_reject_constant)

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 
 from doctors_portal.api.exceptions import error_body
 from doctors_portal.api.responses import ok
+from doctors_portal.db.failures import RETRY_AFTER_SECONDS
 
 
 @extend_schema(
@@ -30,5 +31,6 @@ def health(request):
                 messages=[{"path": "database", "message": "The database is unreachable."}],
             ),
             status=503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
     return ok({"database": "ok"}, message="Healthy")

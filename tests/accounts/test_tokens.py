@@ -177,3 +177,56 @@ def test_a_bad_access_token_is_one_plain_message(patient, kind):
 def test_a_bad_refresh_token_is_one_plain_message():
     body = assert_error(post("/api/v1/auth/token/refresh", {"refresh": "garbage"}), 401)
     assert [e["path"] for e in body["errorMessages"]] == [""], body
+
+
+SIMPLEJWT_WORDING = (
+    "User not found",
+    "User is inactive",
+    "space-delimited",
+    "Refresh token is invalid",
+    "Token is expired",
+    "token_class",
+)
+
+
+def _assert_plain(body, expected: str):
+    assert [e["path"] for e in body["errorMessages"]] == [""], body
+    message = body["errorMessages"][0]["message"]
+    assert message == expected, body
+    assert not any(words in str(body) for words in SIMPLEJWT_WORDING), body
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        ("unknown user", "The token is not valid: sign in again."),
+        ("inactive user", "This account is deactivated."),
+        ("no token", "Send the token as: Authorization: Bearer <token>."),
+        ("three parts", "Send the token as: Authorization: Bearer <token>."),
+    ],
+)
+def test_simplejwt_refusals_of_an_access_token_are_plain(patient, kind, expected):
+    access = token_pair_for(patient)["accessToken"]
+    header = {
+        "unknown user": f"Bearer {access}",
+        "inactive user": f"Bearer {access}",
+        "no token": "Bearer",
+        "three parts": f"Bearer {access} extra",
+    }[kind]
+    if kind == "unknown user":
+        patient.delete()
+    elif kind == "inactive user":
+        patient.is_active = False
+        patient.save()
+    response = APIClient().get("/api/v1/bookings", HTTP_AUTHORIZATION=header)
+    _assert_plain(assert_error(response, 401, "Authentication Error"), expected)
+
+
+def test_an_access_token_sent_as_refresh_is_told_plainly(patient):
+    access = token_pair_for(patient)["accessToken"]
+    body = assert_error(post("/api/v1/auth/token/refresh", {"refresh": access}), 401)
+    _assert_plain(
+        body,
+        "The token is of the wrong kind: the API takes the access token, "
+        "auth/token/refresh the refresh token.",
+    )

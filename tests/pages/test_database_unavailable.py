@@ -108,3 +108,34 @@ def test_other_errors_are_still_the_500_page():
         response = server_error(request)
     assert response.status_code == 500
     assert "Something went wrong on our side" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/doctors",
+        "/api/v1/docs",
+        "/api/v1/schema",
+        "/api/v1/slot/x@y.z",
+        "/api/v1/calendar/not-a-token.ics",
+    ],
+)
+def test_the_api_with_a_session_cookie_keeps_its_503_envelope(tmp_path, caplog, path):
+    # Any session cookie makes the audit trail's middleware load the session from the
+    # database before DRF runs: that failure reaches handler500, which must still answer
+    # the API's 503 envelope, not the 500 one.
+    client = Client(raise_request_exception=False)
+    client.cookies["sessionid"] = "x" * 32
+    with unreachable_database(tmp_path):
+        response = client.get(path)
+    assert response.status_code == 503, response.content[:500]
+    assert response["Retry-After"] == "1"
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert body["success"] is False
+    assert body["message"] == "Service Unavailable"
+    assert body["errorMessages"] == [
+        {"path": "", "message": "The database is unavailable; try again."}
+    ]
+    records = _failure_records(caplog)
+    assert [(r.levelname, r.exc_info) for r in records] == [("WARNING", None)], records

@@ -240,3 +240,29 @@ def test_post_payment_and_webhook_racing_confirm_once_and_email_once(
     booking.refresh_from_db()
     assert (booking.status, booking.payment_status) == ("confirmed", "paid")
     assert len(mail.outbox) == 2  # the patient's confirmation and the doctor's notice, once
+
+
+@pytest.mark.django_db
+def test_a_call_while_another_is_with_stripe_is_409_with_retry_after(booking, client_for):
+    from django.utils import timezone
+
+    from payments.models import PaymentIntentClaim
+
+    # Another call's claim, made just now: it is with Stripe.
+    PaymentIntentClaim.objects.create(booking=booking, token="other", claimed_at=timezone.now())
+
+    response = client_for(booking.patient).post(
+        "/api/v1/create-payment-intent", {"bookingId": booking.pk}, format="json"
+    )
+
+    assert response.status_code == 409, response.json()
+    assert response["Retry-After"] == "2"  # the other call's answer is seconds away
+    body = response.json()
+    assert body["message"] == "Conflict"
+    assert body["errorMessages"] == [
+        {
+            "path": "bookingId",
+            "message": "A payment for this booking is being set up; try again in a moment.",
+        }
+    ]
+    assert not Payment.objects.filter(booking=booking).exists()

@@ -427,3 +427,17 @@ def test_an_unbounded_stripe_setting_is_refused_at_start(name, value):
     )
     assert out.returncode != 0
     assert f"ImproperlyConfigured: {name} must be" in out.stderr
+
+
+@pytest.mark.parametrize("timeout", [8, 1, 30])
+@pytest.mark.django_db  # the autouse cache fixture clears the database cache
+def test_an_attempts_connect_and_answer_share_one_timeout(settings, timeout):
+    # requests times the connect and the wait for the answer each on its own: one float
+    # let an attempt take up to twice STRIPE_TIMEOUT_SECONDS (the tester's 502s at
+    # 16.7-17.4 s against 16.5 s). A (connect, read) pair summing to it keeps the bound.
+    from payments.stripe_gateway import client
+
+    settings.STRIPE_TIMEOUT_SECONDS = timeout
+    connect, read = client()._requestor._client._timeout
+    assert connect + read == timeout
+    assert 0 < connect <= 2 and read >= timeout / 2

@@ -7,6 +7,7 @@ import pytest
 
 from bookings.models import BookingStatus
 from payments.models import StripeEvent
+from tests.fixtures.stripe import TEST_WEBHOOK_SECRET
 from tests.payments.conftest import WEBHOOK_URL, sign
 
 
@@ -129,3 +130,36 @@ def test_webhook_succeeded_for_an_intent_we_never_created_is_recorded_and_refuse
     assert response.json()["data"]["summary"].startswith("refused:")
     booking.refresh_from_db()
     assert booking.status == BookingStatus.PENDING_PAYMENT
+
+
+@pytest.mark.django_db
+def test_webhook_nested_too_deep_is_400_even_when_signed(post_body_signed):
+    # Signed correctly, so only the body's depth is wrong: json.loads would recurse 3000
+    # times (RecursionError, a 500) without the API's nesting check.
+    deep = "[" * 3000 + "]" * 3000
+    body = (
+        '{"id": "evt_deep", "type": "payment_intent.succeeded", '
+        f'"data": {{"object": {{"id": "pi_deep", "metadata": {deep}}}}}}}'
+    )
+    response = post_body_signed(body)
+
+    assert response.status_code == 400, response.content[:500]
+    envelope = response.json()
+    assert envelope["success"] is False and envelope["message"] == "Validation Error"
+    assert "nested deeper than 32 levels" in envelope["errorMessages"][0]["message"]
+    assert StripeEvent.objects.count() == 0
+
+
+@pytest.fixture
+def post_body_signed(api_client, settings):
+    settings.STRIPE_WEBHOOK_SECRET = TEST_WEBHOOK_SECRET  # no localstripe needed to sign
+
+    def post(body: str):
+        return api_client.post(
+            WEBHOOK_URL,
+            data=body,
+            content_type="application/json",
+            HTTP_STRIPE_SIGNATURE=sign(body),
+        )
+
+    return post
