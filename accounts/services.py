@@ -18,6 +18,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts import lifecycle, mails, tokens, uploads
 from accounts.firebase import FirebaseIdentity
@@ -685,6 +686,12 @@ def token_refresh(*, refresh: str) -> dict[str, str]:
     user = User.objects.filter(pk=token.get(jwt_settings.USER_ID_CLAIM)).first()
     if user is None or not user.is_active:
         raise Unauthenticated("This account is deactivated.")
+    # simplejwt's own password-changed check for access tokens (same claim, same hash):
+    # a refresh token minted before a set_password() is as dead as its access token.
+    if jwt_settings.CHECK_REVOKE_TOKEN and token.get(
+        jwt_settings.REVOKE_TOKEN_CLAIM
+    ) != get_md5_hash_password(user.password):
+        raise Unauthenticated("The password has changed since this sign-in: sign in again.")
     BlacklistedToken.objects.create(token=outstanding)
     return token_pair_for(user)
 
