@@ -24,6 +24,7 @@ from accounts import lifecycle, mails, tokens, uploads
 from accounts.firebase import FirebaseIdentity
 from accounts.models import DoctorProfile, Role, User, VerificationEvent, is_admin, specialties
 from doctors_portal.errors import DomainError, DuplicateEntry, Forbidden, NotFound, Unauthenticated
+from doctors_portal.ids import MAX_ID, is_id_text
 
 # "Not given" for optional update fields, where None can be a real value.
 UNSET: Any = object()
@@ -37,7 +38,7 @@ def _resolve_service(value):
         return None
     raw = str(value).strip()
     service = None
-    if raw.isdigit():
+    if is_id_text(raw) and int(raw) <= MAX_ID:
         service = specialties().filter(pk=int(raw)).first()
     if service is None:
         service = specialties().filter(name__iexact=raw).first()
