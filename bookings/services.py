@@ -5,6 +5,7 @@ Bookings never imports payments: a paid booking's refund on cancellation is done
 refunder payments registers (`booking_refunder_register`, from payments' AppConfig).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -204,11 +205,17 @@ class Refunder(Protocol):
 # Who refunds a paid booking that is cancelled. Payments builds on bookings and
 # registers itself when the app registry is ready; bookings never imports payments.
 _refunders: list[Refunder] = []
+# And who closes an unpaid cancelled booking's open payment (its PaymentIntent).
+_open_intent_closers: list[Callable[..., None]] = []
 
 
-def booking_refunder_register(refunder: Refunder) -> None:
-    """Name the function that refunds a cancelled paid booking (one; set again, replaced)."""
+def booking_refunder_register(
+    refunder: Refunder, *, open_intent_closer: Callable[..., None] | None = None
+) -> None:
+    """Name the function that refunds a cancelled paid booking, and the one that closes an
+    unpaid one's open payment (one each; set again, replaced)."""
     _refunders[:] = [refunder]
+    _open_intent_closers[:] = [open_intent_closer] if open_intent_closer else []
 
 
 def _refund_paid_booking(*, booking: Booking, amount: Decimal, reason: str) -> Decimal:
@@ -249,6 +256,8 @@ def booking_cancel(
     booking.cancelled_at = now
     booking.cancelled_by = by
     booking.save(update_fields=["status", "cancelled_at", "cancelled_by", "updated_at"])
+    for close in _open_intent_closers:  # an intent handed out must not charge it later
+        close(booking=booking)
     seat_release(slot=slot)
     seats_settle(slot=slot, now=now)  # the freed seat goes to the waitlist first
     notify_booking_cancelled(booking=booking, refund_amount=refunded, reason=reason)
