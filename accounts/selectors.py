@@ -11,6 +11,7 @@ from accounts.models import Role, User
 from doctors_portal.db.compiled import CompiledQuery, Page
 from doctors_portal.db.text import folded_contains
 from doctors_portal.errors import DomainError, NotFound
+from doctors_portal.ids import MAX_ID, is_id_text
 
 # Client-facing ordering names → model fields.
 ORDERINGS = {
@@ -179,10 +180,10 @@ _USER_ROWS = CompiledQuery(_users, USER_VALUES, search=str, today=date)
 def user_get_for(*, viewer: User, id: int | str | None = None, email: str | None = None) -> User:
     """One user, or 404 for anyone the viewer may not see (admins see all, others only self)."""
     if id is not None:
-        try:
-            lookup = Q(pk=int(id))
-        except (TypeError, ValueError):
-            raise NotFound("No user with this id.") from None
+        text = str(id)
+        if not is_id_text(text) or int(text) > MAX_ID:  # int() also reads "٣" as 3
+            raise NotFound("No user with this id.")
+        lookup = Q(pk=int(text))
     elif email:
         lookup = Q(email__iexact=email.strip())
     else:

@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import LICENCE_EXPIRY_VALIDATORS, Role, User
+from doctors_portal.api.fields import DayField
 
 
 def _role(value: str) -> str:
@@ -338,7 +339,7 @@ class UserUpdateSerializer(_DoctorFieldsMixin):
         required=False, allow_null=True, allow_empty_file=True, use_url=False
     )
     licenseAuthority = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    licenseExpiresOn = serializers.DateField(
+    licenseExpiresOn = DayField(
         required=False, allow_null=True, validators=LICENCE_EXPIRY_VALIDATORS
     )
     # Why a doctor is verified or revoked: kept in their verification history.

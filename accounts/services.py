@@ -18,11 +18,13 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts import lifecycle, mails, tokens, uploads
 from accounts.firebase import FirebaseIdentity
 from accounts.models import DoctorProfile, Role, User, VerificationEvent, is_admin, specialties
 from doctors_portal.errors import DomainError, DuplicateEntry, Forbidden, NotFound, Unauthenticated
+from doctors_portal.ids import MAX_ID, is_id_text
 
 # "Not given" for optional update fields, where None can be a real value.
 UNSET: Any = object()
@@ -36,7 +38,7 @@ def _resolve_service(value):
         return None
     raw = str(value).strip()
     service = None
-    if raw.isdigit():
+    if is_id_text(raw) and int(raw) <= MAX_ID:
         service = specialties().filter(pk=int(raw)).first()
     if service is None:
         service = specialties().filter(name__iexact=raw).first()
@@ -686,6 +688,12 @@ def token_refresh(*, refresh: str) -> dict[str, str]:
     user = User.objects.filter(pk=token.get(jwt_settings.USER_ID_CLAIM)).first()
     if user is None or not user.is_active:
         raise Unauthenticated("This account is deactivated.")
+    # simplejwt's own password-changed check for access tokens (same claim, same hash):
+    # a refresh token minted before a set_password() is as dead as its access token.
+    if jwt_settings.CHECK_REVOKE_TOKEN and token.get(
+        jwt_settings.REVOKE_TOKEN_CLAIM
+    ) != get_md5_hash_password(user.password):
+        raise Unauthenticated("The password has changed since this sign-in: sign in again.")
     BlacklistedToken.objects.create(token=outstanding)
     return token_pair_for(user)
 

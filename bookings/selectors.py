@@ -22,6 +22,7 @@ from accounts.models import User
 from bookings.models import Booking, BookingStatus, WaitlistEntry, WaitlistStatus
 from bookings.shapes import BOOKING_ROW
 from doctors_portal.db.compiled import CompiledQuery, Page
+from doctors_portal.ids import MAX_ID, is_id_text
 from scheduling import timefmt
 from scheduling.models import Slot, SlotStatus
 from scheduling.selectors import bookable_slots, with_free_seats
@@ -48,10 +49,12 @@ def _viewer(user: User) -> dict | None:
 
 
 def _booking_id(raw) -> int | None:
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
+    """The id in a route (`[^/]+`), or None for what names no booking: another spelling of
+    the digits (int() reads "٣" as 3) or beyond the largest id."""
+    text = str(raw)
+    if not is_id_text(text) or int(text) > MAX_ID:
         return None
+    return int(text)
 
 
 def booking_visible_to(*, user: User) -> QuerySet[Booking]:

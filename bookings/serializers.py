@@ -7,23 +7,7 @@ from rest_framework import serializers
 
 from bookings.models import Booking
 from bookings.shapes import shown_status
-from doctors_portal.ids import MAX_ID, is_id_text
-
-
-class FlexibleIdField(serializers.IntegerField):
-    """A positive id as a JSON number or a string of digits; never true/false or 1.5, nor
-    beyond the largest id a row can have (MAX_ID, 400 instead of a 404 or an overflow)."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_value", MAX_ID)
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool | float):
-            self.fail("invalid")
-        if isinstance(data, str) and not is_id_text(data.strip()):
-            self.fail("invalid")
-        return super().to_internal_value(data)
+from doctors_portal.api.fields import FlexibleIdField
 
 
 class PhoneField(serializers.CharField):

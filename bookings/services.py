@@ -5,6 +5,7 @@ Bookings never imports payments: a paid booking's refund on cancellation is done
 refunder payments registers (`booking_refunder_register`, from payments' AppConfig).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -12,6 +13,7 @@ from typing import Protocol
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.credentials import bookable_doctor_q, clinic_today, user_bookable
@@ -204,11 +206,17 @@ class Refunder(Protocol):
 # Who refunds a paid booking that is cancelled. Payments builds on bookings and
 # registers itself when the app registry is ready; bookings never imports payments.
 _refunders: list[Refunder] = []
+# And who closes an unpaid cancelled booking's open payment (its PaymentIntent).
+_open_intent_closers: list[Callable[..., None]] = []
 
 
-def booking_refunder_register(refunder: Refunder) -> None:
-    """Name the function that refunds a cancelled paid booking (one; set again, replaced)."""
+def booking_refunder_register(
+    refunder: Refunder, *, open_intent_closer: Callable[..., None] | None = None
+) -> None:
+    """Name the function that refunds a cancelled paid booking, and the one that closes an
+    unpaid one's open payment (one each; set again, replaced)."""
     _refunders[:] = [refunder]
+    _open_intent_closers[:] = [open_intent_closer] if open_intent_closer else []
 
 
 def _refund_paid_booking(*, booking: Booking, amount: Decimal, reason: str) -> Decimal:
@@ -249,6 +257,8 @@ def booking_cancel(
     booking.cancelled_at = now
     booking.cancelled_by = by
     booking.save(update_fields=["status", "cancelled_at", "cancelled_by", "updated_at"])
+    for close in _open_intent_closers:  # an intent handed out must not charge it later
+        close(booking=booking)
     seat_release(slot=slot)
     seats_settle(slot=slot, now=now)  # the freed seat goes to the waitlist first
     notify_booking_cancelled(booking=booking, refund_amount=refunded, reason=reason)
@@ -398,7 +408,6 @@ def waitlist_join(
         raise Forbidden("Only patients can join a waitlist.")
     now = now or timezone.now()
     _patient_live_lock(patient=patient)
-    _waitlist_room_check(patient=patient, path="slotId" if slot_id is not None else "date")
     if slot_id is not None:
         slot, standing = _slot_for_patient_locked(patient=patient, slot_id=slot_id, now=now)
         if standing.offer:
@@ -415,12 +424,23 @@ def waitlist_join(
             raise Conflict("This doctor has a free time that day: book it instead.", path="date")
         fields = {"slot": None, "doctor_id": doctor_id, "day": day}
         path = "date"
+    # A rejoin is "already on it" even at the cap (the cap's count includes that entry).
+    if _open_waitlist_entries(patient).filter(**fields).exists():
+        raise Conflict(ALREADY_ON_WAITLIST, path=path)
+    _waitlist_room_check(patient=patient, path=path)
     try:
         with transaction.atomic():
             entry = WaitlistEntry.objects.create(patient=patient, created_at=now, **fields)
     except IntegrityError:
-        raise Conflict("You are already on this waitlist.", path=path) from None
+        raise Conflict(ALREADY_ON_WAITLIST, path=path) from None
     return entry
+
+
+ALREADY_ON_WAITLIST = "You are already on this waitlist."
+
+
+def _open_waitlist_entries(patient: User) -> QuerySet[WaitlistEntry]:
+    return WaitlistEntry.objects.filter(patient=patient, status__in=WAITLIST_OPEN_STATUSES)
 
 
 def _waitlist_room_check(*, patient: User, path: str) -> None:
@@ -428,8 +448,7 @@ def _waitlist_room_check(*, patient: User, path: str) -> None:
     clinic would let one patient sit on every offer), counted under the patient's row
     lock, so two joins of one patient at once count one after the other."""
     cap = settings.WAITLIST_MAX_OPEN_PER_PATIENT
-    open_entries = WaitlistEntry.objects.filter(patient=patient, status__in=WAITLIST_OPEN_STATUSES)
-    if open_entries.count() >= cap:
+    if _open_waitlist_entries(patient).count() >= cap:
         raise Conflict(f"You are on {cap} waitlists already: leave one first.", path=path)
 
 

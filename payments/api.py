@@ -102,6 +102,12 @@ def _raise_unless_paid(synced: services.PaymentSync) -> None:
             f"The payment has not succeeded (Stripe status: {synced.stripe_status}).",
             path="transactionid",
         )
+    if outcome == SyncOutcome.REFUNDED_CANCELLED:
+        raise Conflict(
+            "This booking was cancelled, so the payment of "
+            f"{synced.payment.amount_refunded} {synced.payment.currency.upper()} was refunded.",
+            path="bookingID",
+        )
     if outcome == SyncOutcome.REFUNDED_SEAT_GONE:
         raise Conflict(
             "The hold had lapsed and the time was given to another patient, so the "

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from bookings.models import is_paid
+from doctors_portal.api.fields import FlexibleIdField
 from payments.models import Payment
 
 BOOKING_ID_REQUIRED = (
@@ -12,7 +13,7 @@ BOOKING_ID_REQUIRED = (
 class CreatePaymentIntentSerializer(serializers.Serializer):
     """`{bookingId}`. Any `price` in the body is ignored: it is not a field here."""
 
-    bookingId = serializers.IntegerField(
+    bookingId = FlexibleIdField(
         min_value=1,
         error_messages={"required": BOOKING_ID_REQUIRED, "null": BOOKING_ID_REQUIRED},
     )
@@ -34,7 +35,7 @@ class ConfirmPaymentSerializer(serializers.Serializer):
         r"^pi_[A-Za-z0-9_]{1,250}$",
         error_messages={"invalid": "transactionid must be a Stripe PaymentIntent id (pi_…)."},
     )
-    bookingID = serializers.IntegerField(min_value=1)
+    bookingID = FlexibleIdField(min_value=1)
 
     def to_internal_value(self, data):
         if isinstance(data, dict):

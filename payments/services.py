@@ -51,6 +51,11 @@ from payments.models import (
 logger = logging.getLogger(__name__)
 
 SEAT_GONE_REASON = "The seat was given to another patient before the payment arrived."
+CANCELLED_REASON = "The booking was cancelled before the payment arrived."
+REFUND_UNREACHABLE = (
+    "The payment provider could not be reached, so nothing was refunded and the booking "
+    "is unchanged; try again."
+)
 NOT_THIS_BOOKINGS = "This payment does not belong to this booking."
 
 
@@ -61,6 +66,7 @@ class SyncOutcome(StrEnum):
     ALREADY_APPLIED = "already applied"
     REFUND_RECORDED = "refund recorded"
     REFUNDED_SEAT_GONE = "refunded: seat no longer available"
+    REFUNDED_CANCELLED = "refunded: booking cancelled"
     PROCESSING = "processing"
     DECLINED = "declined"
     NOT_COMPLETED = "not completed"
@@ -313,9 +319,7 @@ def _apply_charge(
         try:
             booking = booking_confirm_paid(booking_id=booking.pk, now=now)
         except SeatNoLongerAvailable:
-            return _refund_unplaceable(payment=payment, booking=booking), (
-                SyncOutcome.REFUNDED_SEAT_GONE
-            )
+            return _refund_unplaceable(payment=payment, booking=booking)
         notify_booking_confirmed(booking=booking)
         return booking, SyncOutcome.CONFIRMED
     if payment.is_charged():
@@ -384,16 +388,24 @@ def _booking_payment_status_write(*, booking: Booking, payment: Payment) -> None
 # Refunds ---------------------------------------------------------------------------
 
 
-def _refund_unplaceable(*, payment: Payment, booking: Booking) -> Booking:
-    refunded = _refund(
-        payment=payment, booking=booking, amount=payment.amount, reason=SEAT_GONE_REASON
-    )
+def _refund_unplaceable(*, payment: Payment, booking: Booking) -> tuple[Booking, SyncOutcome]:
+    """A payment for a seat the booking no longer holds: refunded in full, saying why
+    (cancelled by the patient or the clinic, or the hold lapsed and the seat went)."""
     booking.refresh_from_db(fields=["status"])
+    cancelled = booking.status == BookingStatus.CANCELLED
+    refunded = _refund(
+        payment=payment,
+        booking=booking,
+        amount=payment.amount,
+        reason=CANCELLED_REASON if cancelled else SEAT_GONE_REASON,
+    )
     if booking.status == BookingStatus.PENDING_PAYMENT:
         booking.status = BookingStatus.EXPIRED
         booking.save(update_fields=["status", "updated_at"])
     notify_payment_refunded_seat_gone(booking=booking, refund_amount=refunded)
-    return booking
+    if cancelled:
+        return booking, SyncOutcome.REFUNDED_CANCELLED
+    return booking, SyncOutcome.REFUNDED_SEAT_GONE
 
 
 def _refund(*, payment: Payment, booking: Booking, amount: Decimal, reason: str) -> Decimal:
@@ -426,7 +438,31 @@ def payment_refund_booking(*, booking: Booking, amount: Decimal, reason: str) ->
     payment = Payment.objects.select_for_update().filter(booking=booking).first()
     if payment is None:
         raise Conflict("This booking has no recorded payment to refund; contact the clinic.")
-    return _refund(payment=payment, booking=booking, amount=amount, reason=reason)
+    try:
+        return _refund(payment=payment, booking=booking, amount=amount, reason=reason)
+    except PaymentProviderUnavailable:
+        # Its default says nothing was charged: here the money was charged, and stays.
+        raise PaymentProviderUnavailable(REFUND_UNREACHABLE) from None
+
+
+def payment_open_intent_close(*, booking: Booking) -> None:
+    """A cancelled unpaid booking's open PaymentIntent is cancelled at Stripe once the
+    cancellation commits, so the client secret handed out can charge nothing. Registered
+    with bookings (payments.apps). Best effort: if Stripe fails, a payment made with it
+    later is refunded as cancelled (_refund_unplaceable)."""
+    payment = Payment.objects.filter(booking=booking).only("intent_id", "status").first()
+    if payment is None or not payment.can_process():
+        return  # no intent, or one charged or charging: Stripe cannot cancel those
+    intent_id, booking_id = payment.intent_id, booking.pk
+    # After the commit: outside any transaction, so the gateway hands the connection back.
+    transaction.on_commit(lambda: _intent_cancel_best_effort(intent_id, booking_id))
+
+
+def _intent_cancel_best_effort(intent_id: str, booking_id: int) -> None:
+    try:
+        gateway.cancel_payment_intent(intent_id)
+    except DomainError:
+        logger.warning("PaymentIntent %s of cancelled booking %s left open", intent_id, booking_id)
 
 
 # Webhook events --------------------------------------------------------------------

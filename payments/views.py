@@ -115,6 +115,11 @@ def _after_sync(request, synced: services.PaymentSync):
             "Your booking is still pending; try another card.",
         )
         return redirect("pages:pay", pk=synced.booking.pk)
+    elif outcome == SyncOutcome.REFUNDED_CANCELLED:
+        messages.error(
+            request,
+            "The payment arrived after this booking was cancelled. The full amount was refunded.",
+        )
     elif outcome == SyncOutcome.REFUNDED_SEAT_GONE:
         messages.error(
             request,

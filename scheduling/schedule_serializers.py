@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from doctors_portal.api.fields import DayField
 from scheduling import timefmt
 from scheduling.models import WEEKDAYS, Slot, TimeOff, WeeklyRule
 from scheduling.serializers import (
@@ -74,21 +75,6 @@ class ClockField(serializers.TimeField):
     def to_internal_value(self, value):
         if not isinstance(value, str):
             self.fail("invalid", format="HH:MM")
-        return super().to_internal_value(value)
-
-
-@extend_schema_field(
-    {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
-)
-class DayField(serializers.DateField):
-    """A clinic-local date, "YYYY-MM-DD", sent as a JSON string."""
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", input_formats=["%Y-%m-%d"], **kwargs)
-
-    def to_internal_value(self, value):
-        if not isinstance(value, str):
-            self.fail("invalid", format="YYYY-MM-DD")
         return super().to_internal_value(value)
 
 

@@ -4,6 +4,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 
 from doctors_portal.api.responses import ok
+from doctors_portal.ids import is_id_text
 
 # Far beyond any real list, and small enough that (page - 1) x limit stays a 64-bit OFFSET
 # on every database: a larger page is a 400, never an overflow (a 500).
@@ -21,9 +22,11 @@ def bounded_int(raw: str | None, *, name: str, default: int, maximum: int | None
     if raw is None:
         return default
     message = f"A whole number from 1 to {maximum}." if maximum else "A positive whole number."
+    if not is_id_text(raw.strip()):  # int() also reads Arabic-Indic and full-width digits
+        raise ValidationError({name: [message]})
     try:
         value = int(raw)
-    except (TypeError, ValueError):  # also a string too long to be a number
+    except ValueError:  # a string too long to be a number
         raise ValidationError({name: [message]}) from None
     if value < 1 or (maximum is not None and value > maximum):
         raise ValidationError({name: [message]})

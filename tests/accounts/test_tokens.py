@@ -72,6 +72,25 @@ def test_refresh_rotates_and_blacklists_the_old_token(patient):
     assert again.status_code == 200
 
 
+def test_a_refresh_token_ends_with_the_password_it_was_issued_under(patient):
+    """manage.py changepassword or a shell's set_password(): the old access token is
+    refused (simplejwt's password-hash claim), and so is the old refresh token."""
+    pair = token_pair_for(patient)
+    patient.set_password("another-long-password-1")
+    patient.save()
+    body = assert_error(post("/api/v1/auth/token/refresh", {"refresh": pair["refreshToken"]}), 401)
+    assert "password" in body["errorMessages"][0]["message"]
+    assert not BlacklistedToken.objects.filter(token__user=patient).exists()
+
+    # A pair issued under the new password refreshes.
+    fresh = token_pair_for(patient)
+    response = post("/api/v1/auth/token/refresh", {"refresh": fresh["refreshToken"]})
+    assert response.status_code == 200, response.content
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['accessToken']}")
+    assert client.get(f"/api/v1/users/{patient.pk}").status_code == 200
+
+
 @pytest.mark.parametrize(
     ("body", "status"),
     [({}, 400), ({"refresh": 123}, 401), ({"refresh": "garbage"}, 401), ({"refresh": ""}, 400)],

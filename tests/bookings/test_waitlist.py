@@ -91,6 +91,24 @@ class TestJoin:
         services.waitlist_leave(entry_id=first.json()["data"]["id"], by=patient)
         assert join(client, {"slotId": slots[2].pk}).status_code == 201
 
+    @override_settings(WAITLIST_MAX_OPEN_PER_PATIENT=1)
+    def test_rejoining_at_the_cap_says_already_on_this_waitlist(
+        self, client_for, patient, doctor, service
+    ):
+        slot = hour_slot(doctor, service, hours_ahead=100)
+        confirmed_booking(PatientFactory(), slot)
+        client = client_for(patient)
+        assert join(client, {"slotId": slot.pk}).status_code == 201
+        day = {"doctorId": doctor.pk, "date": str(timefmt.clinic_today(slot.start))}
+        for body in ({"slotId": slot.pk}, day):
+            if body is day:  # at the cap on the day's line instead
+                WaitlistEntry.objects.filter(patient=patient).delete()
+                assert join(client, day).status_code == 201
+            again = join(client, body)
+            assert again.status_code == 409, again.json()
+            assert "already on this waitlist" in again.json()["errorMessages"][0]["message"]
+        assert WaitlistEntry.objects.filter(patient=patient).count() == 1
+
     def test_free_slot_is_409_book_it_instead(self, client_for, patient, doctor, service):
         free = hour_slot(doctor, service, hours_ahead=80)
         response = join(client_for(patient), {"slotId": free.pk})

@@ -81,6 +81,10 @@ def test_stripe_unreachable_during_cancellation_refund_is_502_and_the_booking_st
     down = client_for(booking.patient).post(f"/api/v1/bookings/{booking.pk}/cancel")
 
     assert down.status_code == 502
+    # The money was charged and stays charged: the message says so, not "nothing charged".
+    message = down.json()["errorMessages"][0]["message"]
+    assert "nothing was refunded" in message and "unchanged" in message
+    assert "Nothing was charged" not in message
     booking.refresh_from_db()
     assert (booking.status, booking.payment_status) == ("confirmed", "paid")
     assert not Refund.objects.exists()
