@@ -25,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -99,6 +99,15 @@ def status_of(answer: bytes) -> int:
     return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
 
 
+def _group_alive(group: int, shell: subprocess.Popen) -> bool:
+    shell.poll()  # reap sh, so its own zombie does not count
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 class Server:
     """A server command (with {bind} or $PORT) running in its own process group."""
 
@@ -144,13 +153,18 @@ class Server:
         return Path(self.log.name).read_text(errors="replace")[-4000:]
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
+        """End the whole process group, not only `sh`: sh dies at once on SIGTERM and
+        leaves the server it forked running if that server is slow to stop (a granian
+        whose workers never finish a graceful stop was found alive after a suite run)."""
+        group = self.proc.pid  # start_new_session: the group is named after sh
+        with suppress(ProcessLookupError):
+            os.killpg(group, signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and _group_alive(group, self.proc):
+            time.sleep(0.1)
+        with suppress(ProcessLookupError):
+            os.killpg(group, signal.SIGKILL)
+        self.proc.wait(timeout=10)
         self.log.close()
         Path(self.log.name).unlink(missing_ok=True)
 
