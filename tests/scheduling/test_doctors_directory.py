@@ -116,9 +116,12 @@ def test_next_available_is_the_first_free_bookable_slot(api_client, dental):
 
 
 def test_next_available_looks_no_further_than_the_publishing_horizon(api_client, dental):
-    """Nothing is published beyond PUBLISH_HORIZON_DAYS, so the search for a doctor's next
+    """Nothing is published beyond PUBLISH_HORIZON_DAYS, so the search for one doctor's next
     free time stops there: a doctor booked up far ahead is not read slot by slot to their
-    last (bench/NOTES.md, doctors/:id at 1M). A slot inside the horizon's last day counts."""
+    last (bench/NOTES.md, doctors/:id at 1M). A slot inside the horizon's last day counts.
+    The list's search is not bounded: with the bound its generic plan ran 1.9x slower at
+    100k slots, and a slot beyond the horizon exists only if the horizon was shortened
+    after it was published."""
     from scheduling import selectors
 
     doctor = DoctorFactory(name="Nadia Karim")
@@ -127,7 +130,8 @@ def test_next_available_looks_no_further_than_the_publishing_horizon(api_client,
     SlotFactory(doctor=doctor, start=until, end=until + timedelta(hours=1))  # beyond it
     type(last).objects.filter(pk=last.pk).update(seats_taken=1)  # the last day's is full
     assert api_client.get(f"{URL}/{doctor.pk}").json()["data"]["nextAvailable"] is None
-    assert api_client.get(URL).json()["data"][0]["nextAvailable"] is None
+    beyond = timefmt.local_iso(until)
+    assert api_client.get(URL).json()["data"][0]["nextAvailable"] == beyond
     type(last).objects.filter(pk=last.pk).update(seats_taken=0)
     expected = timefmt.local_iso(last.start)
     assert api_client.get(f"{URL}/{doctor.pk}").json()["data"]["nextAvailable"] == expected
