@@ -23,7 +23,15 @@ from rest_framework_simplejwt.utils import get_md5_hash_password
 from accounts import lifecycle, mails, tokens, uploads
 from accounts.firebase import FirebaseIdentity
 from accounts.models import DoctorProfile, Role, User, VerificationEvent, is_admin, specialties
-from doctors_portal.errors import DomainError, DuplicateEntry, Forbidden, NotFound, Unauthenticated
+from doctors_portal.errors import (
+    TOKEN_NOT_VALID,
+    TOKEN_PASSWORD_CHANGED,
+    DomainError,
+    DuplicateEntry,
+    Forbidden,
+    NotFound,
+    Unauthenticated,
+)
 from doctors_portal.ids import MAX_ID, is_id_text
 
 # "Not given" for optional update fields, where None can be a real value.
@@ -686,14 +694,16 @@ def token_refresh(*, refresh: str) -> dict[str, str]:
     if outstanding is None or BlacklistedToken.objects.filter(token=outstanding).exists():
         raise Unauthenticated("This refresh token was already used or revoked: sign in again.")
     user = User.objects.filter(pk=token.get(jwt_settings.USER_ID_CLAIM)).first()
-    if user is None or not user.is_active:
+    if user is None:
+        raise Unauthenticated(TOKEN_NOT_VALID)
+    if not user.is_active:
         raise Unauthenticated("This account is deactivated.")
     # simplejwt's own password-changed check for access tokens (same claim, same hash):
     # a refresh token minted before a set_password() is as dead as its access token.
     if jwt_settings.CHECK_REVOKE_TOKEN and token.get(
         jwt_settings.REVOKE_TOKEN_CLAIM
     ) != get_md5_hash_password(user.password):
-        raise Unauthenticated("The password has changed since this sign-in: sign in again.")
+        raise Unauthenticated(TOKEN_PASSWORD_CHANGED)
     BlacklistedToken.objects.create(token=outstanding)
     return token_pair_for(user)
 

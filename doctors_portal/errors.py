@@ -92,6 +92,12 @@ class Forbidden(DomainError):
     default_detail = "You do not have permission to perform this action."
 
 
+# What a refused token is told, on the refresh path (accounts.services) and on every
+# authenticated request (doctors_portal.api.exceptions) alike.
+TOKEN_NOT_VALID = "The token is not valid: sign in again."
+TOKEN_PASSWORD_CHANGED = "The password has changed since this sign-in: sign in again."
+
+
 class Unauthenticated(DomainError):
     kind = UNAUTHENTICATED
     code = "unauthenticated"

@@ -121,8 +121,9 @@ def unsupported_media_message(exc, context) -> str:
 
 # simplejwt's other refusals (plain AuthenticationFailed), by code, in our words.
 TOKEN_REFUSAL_BY_CODE = {
-    "user_not_found": "The token is not valid: sign in again.",  # its user was deleted
+    "user_not_found": domain.TOKEN_NOT_VALID,  # its user was deleted
     "user_inactive": "This account is deactivated.",
+    "password_changed": domain.TOKEN_PASSWORD_CHANGED,
     "bad_authorization_header": "Send the token as: Authorization: Bearer <token>.",
 }
 
@@ -153,7 +154,7 @@ def token_failure_message(detail: dict) -> str:
             "auth/token/refresh the refresh token."
         )
     if tried or detail.get("code") == "token_not_valid":
-        return "The token is not valid: sign in again."
+        return domain.TOKEN_NOT_VALID
     return str(detail.get("detail") or "The token was refused: sign in again.")
 
 

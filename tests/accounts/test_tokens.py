@@ -249,3 +249,25 @@ def test_an_access_token_sent_as_refresh_is_told_plainly(patient):
         "The token is of the wrong kind: the API takes the access token, "
         "auth/token/refresh the refresh token.",
     )
+
+
+def test_a_token_refused_for_its_user_says_why_in_the_products_words(patient):
+    """The old access token after a password change, and a refresh token whose user does
+    not exist: the same sentences as the refresh path, not simplejwt's, and never
+    "deactivated" for an account that is not there (outside tester, production mode)."""
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    pair = token_pair_for(patient)
+    patient.set_password("another-long-password-1")
+    patient.save()
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {pair['accessToken']}")
+    (entry,) = assert_error(client.get("/api/v1/bookings"), 401)["errorMessages"]
+    assert entry["message"] == "The password has changed since this sign-in: sign in again."
+
+    ghost = RefreshToken.for_user(patient)  # outstanding, signed, for no user
+    ghost["user_id"] = 999_999
+    body = assert_error(post("/api/v1/auth/token/refresh", {"refresh": str(ghost)}), 401)
+    assert [e["message"] for e in body["errorMessages"]] == [
+        "The token is not valid: sign in again."
+    ]
